@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Recur",
+  products: [
+    .library(name: "Recur", targets: ["Recur"]),
+    .executable(name: "recur", targets: ["recur"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    // MARK: - Kernels (C, runtime CPU dispatch)
+    .target(
+      name: "CRecurKernels",
+      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
+    ),
+
+    // MARK: - Library
+    .target(
+      name: "Recur",
+      dependencies: ["CRecurKernels"],
+      resources: [.copy("Resources/austen_pride_and_prejudice.txt")]
+    ),
+
+    // MARK: - Command-line tool
+    .executableTarget(
+      name: "recur",
+      dependencies: [
+        "Recur",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    // MARK: - Tests
+    .target(name: "_RecurTestSupport", dependencies: ["Recur"], path: "Tests/_RecurTestSupport"),
+    .testTarget(
+      name: "RecurTests",
+      dependencies: ["Recur", "_RecurTestSupport", "CRecurKernels"],
+      resources: [.copy("Fixtures")]
+    ),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,60 @@
+#ifndef RECUR_KERNELS_H
+#define RECUR_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: - CPU dispatch
+
+/// Name of the instruction-set path in use: "avx512", "avx2" or "portable".
+/// Chosen once from CPUID; the environment variable RECUR_ISA=avx512|avx2|portable forces one
+/// (a forced ISA the CPU lacks falls back to the best available).
+const char *recur_isa_name(void);
+
+// MARK: - Thread pool
+
+/// Sets the number of threads GEMM and the pointwise kernels may use (>= 1). Default: the number of cores.
+void recur_set_num_threads(int n);
+int recur_get_num_threads(void);
+
+// MARK: - GEMM (row-major, float32)
+
+/// C[M,N] = alpha * op(A) * op(B) + beta * C.
+/// op(A) is A[M,K] (lda >= K) or, if transA, A stored as [K,M] (lda >= M).
+/// op(B) is B[K,N] (ldb >= N) or, if transB, B stored as [N,K] (ldb >= K).
+/// beta == 0 overwrites C (NaNs in C are ignored); beta == 1 accumulates.
+void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc);
+
+/// Number of floats a packed copy of op(B) [K,N] needs.
+size_t recur_packed_b_size(int K, int N);
+
+/// Packs op(B) [K,N] (B[K,N] or, if transB, B stored [N,K]) into `packed` (recur_packed_b_size floats,
+/// 64-byte aligned) for repeated use by recur_sgemm_packed.
+void recur_pack_b(int transB, int K, int N, const float *B, int ldb, float *packed);
+
+/// C[M,N] = alpha * A[M,K] * Bpacked[K,N] + beta * C.
+void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *packed, float beta, float *C, int ldc);
+
+// MARK: - Vector math (max relative error <= 1e-6 against double precision)
+
+void recur_vexp(const float *x, float *y, size_t n);
+void recur_vsigmoid(const float *x, float *y, size_t n);
+void recur_vtanh(const float *x, float *y, size_t n);
+
+// MARK: - Benchmark support
+
+/// Measures the single-core FMA peak of the active ISA in GFLOP/s (runs ~`seconds`).
+double recur_measure_peak_gflops(double seconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

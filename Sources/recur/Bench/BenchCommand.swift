@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `recur bench …`: speed figures for this machine.
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure kernel and layer speed on this machine.",
+    subcommands: []
+  )
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `recur` command: trains, runs and measures recurrent networks.
+@main
+struct RecurCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "recur",
+    abstract: "Recurrent neural networks: train, generate, forecast, inspect and benchmark.",
+    subcommands: [BenchCommand.self]
+  )
+}
