@@ -1,3 +1,5 @@
+import CRecurKernels
+
 /// One node of the define-by-run tape: the operation that produced a tensor, its inputs' nodes and
 /// the hand-written backward that maps the output's gradient to the inputs' gradients.
 ///
@@ -14,11 +16,8 @@ final class AutogradNode: @unchecked Sendable {
   /// Short op name, for debugging.
   let op: String
 
-  nonisolated(unsafe) private static var counter = 0
-
   init(op: String, inputs: [AutogradNode?], backward: ((Tensor) -> [Tensor?])?) {
-    AutogradNode.counter += 1
-    self.id = AutogradNode.counter
+    self.id = Int(recur_next_node_id())
     self.op = op
     self.inputs = inputs
     self.backward = backward
@@ -36,11 +35,15 @@ final class AutogradNode: @unchecked Sendable {
   }
 }
 
-/// Whether operations record the tape. Off inside `withoutGradients { }` (inference, optimiser updates).
+/// Whether operations record the tape (per thread). Off inside `withoutGradients { }` (inference,
+/// optimiser updates).
 public enum GradientRecording {
-  nonisolated(unsafe) static var enabled = true
+  static var enabled: Bool {
+    get { recur_grad_recording_enabled() != 0 }
+    set { recur_set_grad_recording_enabled(newValue ? 1 : 0) }
+  }
 
-  /// Whether operations currently record the tape.
+  /// Whether operations on this thread currently record the tape.
   public static var isEnabled: Bool { enabled }
 }
 

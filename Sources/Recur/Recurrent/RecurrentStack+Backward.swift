@@ -1,0 +1,164 @@
+import CRecurKernels
+
+extension RecurrentStack {
+  struct Gradients {
+    var dx: Tensor
+    var dh0: Tensor
+    var dc0: Tensor?
+    /// In the order of `weights.flatMap(\.parameters)`.
+    var params: [Tensor]
+  }
+
+  /// Backward through the whole stack, top layer first, each direction reversed in time.
+  /// dOutput [T, B, D·H_out], dhN [L·D, B, H_out], dcN [L·D, B, H] point into the flat gradient.
+  func backward(
+    dOutput: UnsafePointer<Float>, dhN: UnsafePointer<Float>, dcN: UnsafePointer<Float>?,
+    caches: [DirectionCache], layerInputs: [Tensor], dropoutMasks: [Tensor?], masks: StepMask?, T: Int, B: Int
+  ) -> Gradients {
+    let L = numLayers, D = numDirections, hOut = outputSize, H = hiddenSize
+    var dh0 = Tensor(uninitializedShape: [L * D, B, hOut])
+    var dc0 = kind == .lstm ? Tensor(uninitializedShape: [L * D, B, H]) : nil
+    var paramGrads = [[Tensor]](repeating: [], count: L * D)
+    var norms = [[Float]](repeating: [], count: L * D)
+
+    // Gradient w.r.t. the current layer's output [T, B, D·H_out].
+    var dY = Tensor(uninitializedShape: [T, B, D * hOut])
+    dY.storage.pointer.update(from: dOutput, count: dY.count)
+    var dX = Tensor.zeros([0])
+    for l in stride(from: L - 1, through: 0, by: -1) {
+      let x = layerInputs[l]
+      dX = Tensor(uninitializedShape: x.shape)
+      for d in 0..<D {
+        let i = l * D + d
+        let r = backwardDirection(
+          weights: weights[i], cache: caches[i], x: x, mask: masks,
+          dOutput: UnsafePointer(dY.storage.pointer + d * hOut), outputStride: D * hOut,
+          dhN: dhN + i * B * hOut, dcN: dcN.map { $0 + i * B * H },
+          dx: dX.storage.pointer, accumulateDX: d > 0)
+        (dh0.storage.pointer + i * B * hOut).update(from: r.dh0, count: B * hOut)
+        if let dc0, let rc = r.dc0 { (dc0.storage.pointer + i * B * H).update(from: rc, count: B * H) }
+        paramGrads[i] = r.params
+        norms[i] = r.norms
+      }
+      if l > 0 {
+        dY = dX
+        if let m = dropoutMasks[l - 1] { dY = Tensor.broadcastMap(dY, m, "dropout", *) }
+      }
+    }
+    gradientFlow.norms = norms
+    gradientFlow.numDirections = D
+    return Gradients(dx: dX, dh0: dh0, dc0: dc0, params: paramGrads.flatMap { $0 })
+  }
+
+  struct DirectionGradients {
+    var dh0: UnsafePointer<Float>
+    var dc0: UnsafePointer<Float>?
+    var params: [Tensor]
+    var norms: [Float]
+    /// Keeps the buffers dh0/dc0 point into alive.
+    var buffers: [Tensor]
+  }
+
+  /// Backward of one layer and direction. Writes (or adds, when `accumulateDX`) dX [T, B, I].
+  func backwardDirection(
+    weights w: RecurrentWeights, cache: DirectionCache, x: Tensor, mask: StepMask?,
+    dOutput: UnsafePointer<Float>, outputStride: Int,
+    dhN: UnsafePointer<Float>, dcN: UnsafePointer<Float>?,
+    dx: UnsafeMutablePointer<Float>, accumulateDX: Bool
+  ) -> DirectionGradients {
+    let T = x.shape[0], B = x.shape[1], I = x.shape[2]
+    let H = hiddenSize, hOut = outputSize, G = gates
+    let relu: Int32 = kind == .rnnRelu ? 1 : 0
+    let reverse = cache.reverse
+
+    // dGates for the input side [T, B, G] and (GRU only) the hidden side.
+    let dGx = Tensor(uninitializedShape: [T, B, G])
+    let dGh = kind == .gru ? Tensor(uninitializedShape: [T, B, G]) : dGx
+    var dh = Tensor(uninitializedShape: [B, hOut])
+    dh.storage.pointer.update(from: dhN, count: B * hOut)
+    let dhTotal = Tensor(uninitializedShape: [B, hOut])
+    var dc = kind == .lstm ? Tensor(uninitializedShape: [B, H]) : nil
+    if let dc, let dcN { dc.storage.pointer.update(from: dcN, count: B * H) }
+    let dHistory = projSize > 0 ? Tensor(uninitializedShape: [T, B, hOut]) : nil
+    let dm = projSize > 0 ? Tensor(uninitializedShape: [B, H]) : nil
+    let dcSaved = Tensor(uninitializedShape: [B, H])
+    var norms = [Float](repeating: 0, count: T)
+
+    let packed = w.packedHHForBackward()
+    let states = cache.states.storage.pointer
+    for s in 0..<T {
+      let t = reverse ? s : T - 1 - s
+      let masked = mask?.maskedRows(at: t) ?? []
+      // ∂L/∂h_t = from the output at t (unless past the length) + from step t+1.
+      let tot = dhTotal.storage.pointer, dhp = dh.storage.pointer
+      var sq: Double = 0
+      for b in 0..<B {
+        let src = dOutput + (t * B + b) * outputStride
+        let isMasked = masked.contains(b)
+        for j in 0..<hOut {
+          let v = dhp[b * hOut + j] + (isMasked ? 0 : src[j])
+          tot[b * hOut + j] = v
+          sq += Double(v) * Double(v)
+        }
+      }
+      norms[t] = Float(sq.squareRoot())
+      let gx = dGx.storage.pointer + t * B * G
+      let gh = dGh.storage.pointer + t * B * G
+      switch kind {
+      case .lstm:
+        var dmPtr = UnsafePointer(tot)
+        if let dm, let dHistory {
+          let history = dHistory.storage.pointer + t * B * hOut
+          history.update(from: tot, count: B * hOut)
+          for b in masked { (history + b * hOut).update(repeating: 0, count: hOut) }  // no projection ran there
+          gemm(m: B, n: H, k: hOut, a: tot, b: w.weightHR!.storage.pointer, c: dm.storage.pointer)
+          dmPtr = UnsafePointer(dm.storage.pointer)
+        }
+        let dcp = dc!.storage.pointer
+        for b in masked { (dcSaved.storage.pointer + b * H).update(from: dcp + b * H, count: H) }
+        let cells = cache.cells!.storage.pointer
+        recur_lstm_backward_step(Int32(B), Int32(H), cache.gates.storage.pointer + t * B * G,
+                                 cells + cache.previousSlot(t) * B * H, cache.tanhCells!.storage.pointer + t * B * H,
+                                 dmPtr, dcp, gx)
+        for b in masked { (dcp + b * H).update(from: dcSaved.storage.pointer + b * H, count: H) }
+      case .gru:
+        recur_gru_backward_step(Int32(B), Int32(H), cache.gates.storage.pointer + t * B * G,
+                                cache.hiddenProjections!.storage.pointer + t * B * G,
+                                states + cache.previousSlot(t) * B * hOut, tot, gx, gh, dhp)
+      case .rnnTanh, .rnnRelu:
+        recur_rnn_backward_step(Int32(B), Int32(H), states + cache.nextSlot(t) * B * hOut, tot, relu, gx)
+      }
+      for b in masked {
+        (gx + b * G).update(repeating: 0, count: G)
+        if kind == .gru { (gh + b * G).update(repeating: 0, count: G) }
+      }
+      // dh_{t-1} = dGates_t · W_hh (+ the direct path for GRU, + pass-through for masked rows).
+      recur_sgemm_packed(Int32(B), Int32(hOut), Int32(G), 1, gh, Int32(G), packed, kind == .gru ? 1 : 0, dhp, Int32(hOut))
+      for b in masked { (dhp + b * hOut).update(from: tot + b * hOut, count: hOut) }
+    }
+
+    // Weight gradients over all T·B rows at once.
+    let rows = T * B
+    let dWih = Tensor(uninitializedShape: w.weightIH.shape)
+    gemm(transA: true, m: G, n: I, k: rows, a: dGx.storage.pointer, b: x.storage.pointer, c: dWih.storage.pointer)
+    let dWhh = Tensor(uninitializedShape: w.weightHH.shape)
+    gemm(transA: true, m: G, n: hOut, k: rows, a: dGh.storage.pointer,
+         b: states + cache.previousStatesOffset * B * hOut, c: dWhh.storage.pointer)
+    var params = [dWih, dWhh]
+    if w.biasIH != nil {
+      let dbih = Tensor(uninitializedShape: [G]), dbhh = Tensor(uninitializedShape: [G])
+      recur_sum_rows(Int32(rows), Int32(G), dGx.storage.pointer, dbih.storage.pointer)
+      recur_sum_rows(Int32(rows), Int32(G), dGh.storage.pointer, dbhh.storage.pointer)
+      params += [dbih, dbhh]
+    }
+    if let dHistory, let m = cache.unprojected {
+      let dWhr = Tensor(uninitializedShape: w.weightHR!.shape)
+      gemm(transA: true, m: hOut, n: H, k: rows, a: dHistory.storage.pointer, b: m.storage.pointer, c: dWhr.storage.pointer)
+      params.append(dWhr)
+    }
+    // dX = dGates · W_ih
+    gemm(m: rows, n: I, k: G, a: dGx.storage.pointer, b: w.weightIH.storage.pointer, c: dx, accumulate: accumulateDX)
+    return DirectionGradients(dh0: UnsafePointer(dh.storage.pointer), dc0: dc.map { UnsafePointer($0.storage.pointer) },
+                              params: params, norms: norms, buffers: [dh] + (dc.map { [$0] } ?? []))
+  }
+}

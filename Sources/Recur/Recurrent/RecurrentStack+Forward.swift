@@ -1,0 +1,71 @@
+import CRecurKernels
+
+extension RecurrentStack {
+  /// Forward of one layer and direction over all T steps.
+  /// - x: layer input [T, B, I]; h0/c0: initial state rows [B, H_out] / [B, H];
+  /// - output: where step t row b goes (`output + (t·B + b)·outputStride`), zero past a length.
+  func forwardDirection(
+    weights w: RecurrentWeights, x: Tensor, reverse: Bool, mask: StepMask?,
+    h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
+    output: UnsafeMutablePointer<Float>, outputStride: Int
+  ) -> DirectionCache {
+    let T = x.shape[0], B = x.shape[1], I = x.shape[2]
+    let H = hiddenSize, hOut = outputSize, G = gates
+    let relu: Int32 = kind == .rnnRelu ? 1 : 0
+
+    // 1. Input projection of all steps: XW = X·W_ihᵀ + b_ih   [T·B, G]
+    let xw = Tensor(uninitializedShape: [T, B, G])
+    gemm(transB: true, m: T * B, n: G, k: I, a: x.storage.pointer, b: w.weightIH.storage.pointer, c: xw.storage.pointer)
+    if let bih = w.biasIH { recur_add_row_bias(Int32(T * B), Int32(G), xw.storage.pointer, bih.storage.pointer) }
+
+    let cache = DirectionCache(reverse: reverse, gates: xw, states: Tensor(uninitializedShape: [T + 1, B, hOut]))
+    let states = cache.states.storage.pointer
+    (states + (reverse ? T : 0) * B * hOut).update(from: h0, count: B * hOut)
+    if kind == .lstm {
+      cache.cells = Tensor(uninitializedShape: [T + 1, B, H])
+      cache.tanhCells = Tensor(uninitializedShape: [T, B, H])
+      (cache.cells!.storage.pointer + (reverse ? T : 0) * B * H).update(from: c0!, count: B * H)
+      if projSize > 0 { cache.unprojected = Tensor(uninitializedShape: [T, B, H]) }
+    }
+    if kind == .gru { cache.hiddenProjections = Tensor(uninitializedShape: [T, B, G]) }
+
+    let packed = w.packedTransposedHH()
+    let bhh = w.biasHH.map { UnsafePointer($0.storage.pointer) }
+    for s in 0..<T {
+      let t = reverse ? T - 1 - s : s
+      let prev = states + cache.previousSlot(t) * B * hOut
+      let next = states + cache.nextSlot(t) * B * hOut
+      let gt = xw.storage.pointer + t * B * G
+      switch kind {
+      case .lstm:
+        recur_sgemm_packed(Int32(B), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
+        let cells = cache.cells!.storage.pointer
+        let m = projSize > 0 ? cache.unprojected!.storage.pointer + t * B * H : next
+        recur_lstm_forward_step(Int32(B), Int32(H), gt, bhh, cells + cache.previousSlot(t) * B * H,
+                                cells + cache.nextSlot(t) * B * H, cache.tanhCells!.storage.pointer + t * B * H, m)
+        if projSize > 0 {
+          gemm(transB: true, m: B, n: hOut, k: H, a: m, b: w.weightHR!.storage.pointer, c: next)
+        }
+        if let mask {
+          for b in mask.maskedRows(at: t) {
+            (cells + cache.nextSlot(t) * B * H + b * H).update(from: cells + cache.previousSlot(t) * B * H + b * H, count: H)
+          }
+        }
+      case .gru:
+        let hh = cache.hiddenProjections!.storage.pointer + t * B * G
+        recur_sgemm_packed(Int32(B), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 0, hh, Int32(G))
+        recur_gru_forward_step(Int32(B), Int32(H), gt, hh, bhh, prev, next)
+      case .rnnTanh, .rnnRelu:
+        recur_sgemm_packed(Int32(B), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
+        recur_rnn_forward_step(Int32(B), Int32(H), gt, bhh, relu, next)
+      }
+      let masked = mask?.maskedRows(at: t) ?? []
+      for b in masked { (next + b * hOut).update(from: prev + b * hOut, count: hOut) }
+      for b in 0..<B {
+        let dst = output + (t * B + b) * outputStride
+        if masked.contains(b) { dst.update(repeating: 0, count: hOut) } else { dst.update(from: next + b * hOut, count: hOut) }
+      }
+    }
+    return cache
+  }
+}

@@ -1,0 +1,70 @@
+import CRecurKernels
+
+/// The parameters of one layer and direction of a recurrent stack, with the packed forms of the
+/// recurrent weight that the per-step GEMMs use (rebuilt only when the weight changes, i.e. once
+/// per optimiser step).
+final class RecurrentWeights {
+  /// W_ih [G·H, I]
+  let weightIH: Parameter
+  /// W_hh [G·H, H_out]
+  let weightHH: Parameter
+  /// b_ih [G·H], b_hh [G·H] (nil when bias = false)
+  let biasIH: Parameter?
+  let biasHH: Parameter?
+  /// W_hr [proj, H] (LSTM with projSize > 0)
+  let weightHR: Parameter?
+  /// Names of the parameters in state-dict order (`weight_ih_l0`, … or `weight_ih` for cells).
+  let names: [String]
+
+  private var packedHHT: (version: Int, storage: TensorStorage)?
+  private var packedHH: (version: Int, storage: TensorStorage)?
+
+  init(weightIH: Parameter, weightHH: Parameter, biasIH: Parameter?, biasHH: Parameter?, weightHR: Parameter?, suffix: String) {
+    self.weightIH = weightIH
+    self.weightHH = weightHH
+    self.biasIH = biasIH
+    self.biasHH = biasHH
+    self.weightHR = weightHR
+    var names = ["weight_ih\(suffix)", "weight_hh\(suffix)"]
+    if biasIH != nil { names += ["bias_ih\(suffix)", "bias_hh\(suffix)"] }
+    if weightHR != nil { names.append("weight_hr\(suffix)") }
+    self.names = names
+  }
+
+  /// Creates PyTorch-initialised weights: every tensor U(−1/√H, 1/√H).
+  convenience init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, projSize: Int, bias: Bool,
+                   suffix: String, generator: inout RandomGenerator) {
+    let g = kind.gateCount * hiddenSize
+    let hOut = projSize > 0 ? projSize : hiddenSize
+    let k = 1 / Float(hiddenSize).squareRoot()
+    func u(_ shape: [Int]) -> Parameter { Parameter(Tensor.uniform(shape, low: -k, high: k, generator: &generator)) }
+    // PyTorch registers w_ih, w_hh, b_ih, b_hh, w_hr and initialises them in that order.
+    let wih = u([g, inputSize]), whh = u([g, hOut])
+    let bih = bias ? u([g]) : nil, bhh = bias ? u([g]) : nil
+    let whr = projSize > 0 ? u([projSize, hiddenSize]) : nil
+    self.init(weightIH: wih, weightHH: whh, biasIH: bih, biasHH: bhh, weightHR: whr, suffix: suffix)
+  }
+
+  var parameters: [Parameter] { [weightIH, weightHH] + [biasIH, biasHH, weightHR].compactMap { $0 } }
+  var namedParameters: [(name: String, parameter: Parameter)] { Array(zip(names, parameters)) }
+
+  /// W_hhᵀ packed as the B operand of h·W_hhᵀ (forward).
+  func packedTransposedHH() -> UnsafePointer<Float> {
+    if let p = packedHHT, p.version == weightHH.version { return UnsafePointer(p.storage.pointer) }
+    let (g, h) = (weightHH.shape[0], weightHH.shape[1])
+    let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(h), Int32(g)))
+    recur_pack_b(1, Int32(h), Int32(g), weightHH.storage.pointer, Int32(h), s.pointer)
+    packedHHT = (weightHH.version, s)
+    return UnsafePointer(s.pointer)
+  }
+
+  /// W_hh packed as the B operand of dGates·W_hh (backward).
+  func packedHHForBackward() -> UnsafePointer<Float> {
+    if let p = packedHH, p.version == weightHH.version { return UnsafePointer(p.storage.pointer) }
+    let (g, h) = (weightHH.shape[0], weightHH.shape[1])
+    let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(g), Int32(h)))
+    recur_pack_b(0, Int32(g), Int32(h), weightHH.storage.pointer, Int32(h), s.pointer)
+    packedHH = (weightHH.version, s)
+    return UnsafePointer(s.pointer)
+  }
+}
