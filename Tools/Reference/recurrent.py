@@ -99,6 +99,59 @@ def main():
                       param_names=[n for n, _ in m.named_parameters()])
         save_file(tensors, os.path.join(OUT, name + ".safetensors"), metadata={"config": json.dumps(config)})
         print(name, "ok")
+    cells()
+
+
+CELLS = [
+    # name, mode, input, hidden, bias, batch (0 = unbatched)
+    ("lstm_cell", "lstm", 5, 6, True, 3),
+    ("gru_cell", "gru", 5, 6, True, 3),
+    ("rnn_tanh_cell", "rnn_tanh", 4, 5, True, 2),
+    ("rnn_relu_cell_nobias", "rnn_relu", 4, 5, False, 2),
+    ("lstm_cell_unbatched", "lstm", 3, 4, True, 0),
+]
+
+
+def cells():
+    """Cell fixtures: x, h0, (c0), parameters, h1, (c1), weights wh/(wc) and gradients of
+    L = sum(h1*wh) (+ sum(c1*wc))."""
+    for (name, mode, inp, hid, bias, batch) in CELLS:
+        if mode == "lstm":
+            m = torch.nn.LSTMCell(inp, hid, bias=bias)
+        elif mode == "gru":
+            m = torch.nn.GRUCell(inp, hid, bias=bias)
+        else:
+            m = torch.nn.RNNCell(inp, hid, bias=bias, nonlinearity="tanh" if mode == "rnn_tanh" else "relu")
+        m = m.double()
+        lead = (batch,) if batch > 0 else ()
+        x = torch.randn(*lead, inp, dtype=torch.float64, requires_grad=True)
+        h0 = (0.5 * torch.randn(*lead, hid, dtype=torch.float64)).requires_grad_()
+        c0 = (0.5 * torch.randn(*lead, hid, dtype=torch.float64)).requires_grad_()
+        if mode == "lstm":
+            h1, c1 = m(x, (h0, c0))
+        else:
+            h1, c1 = m(x, h0), None
+        wh = torch.randn_like(h1)
+        loss = (h1 * wh).sum()
+        tensors = {"x": x, "h0": h0, "h1": h1, "wh": wh}
+        if c1 is not None:
+            wc = torch.randn_like(c1)
+            loss = loss + (c1 * wc).sum()
+            tensors.update({"c0": c0, "c1": c1, "wc": wc})
+        loss.backward()
+        tensors["grad.x"] = x.grad
+        tensors["grad.h0"] = h0.grad
+        if c1 is not None:
+            tensors["grad.c0"] = c0.grad
+        for pname, p in m.named_parameters():
+            tensors[pname] = p
+            tensors["grad." + pname] = p.grad
+        tensors = {k: v.detach().float().contiguous() for k, v in tensors.items()}
+        config = dict(mode=mode, input_size=inp, hidden_size=hid, bias=bias, num_layers=1, batch_first=False,
+                      bidirectional=False, proj_size=0,
+                      param_names=[n for n, _ in m.named_parameters()])
+        save_file(tensors, os.path.join(OUT, name + ".safetensors"), metadata={"config": json.dumps(config)})
+        print(name, "ok")
 
 
 if __name__ == "__main__":

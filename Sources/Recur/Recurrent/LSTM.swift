@@ -1,12 +1,3 @@
-/// The (h, c) state of an LSTM: h [L·D, B, H_out], c [L·D, B, H] (unbatched: without the B axis).
-public struct LSTMState {
-  public var h: Tensor
-  public var c: Tensor
-  public init(h: Tensor, c: Tensor) { self.h = h; self.c = c }
-  /// The state cut from the tape: pass it to the next window for truncated BPTT.
-  public func detached() -> LSTMState { LSTMState(h: h.detached(), c: c.detached()) }
-}
-
 /// Multi-layer long short-term memory, matching `torch.nn.LSTM`.
 ///
 /// For each layer and step (gate blocks in the order i, f, g, o):
@@ -34,48 +25,5 @@ public final class LSTM: RecurrentLayer {
   public func callAsFunction(_ input: Tensor, _ state: LSTMState? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: LSTMState) {
     let r = try runLayer(input, h0: state?.h, c0: state?.c, lengths: lengths)
     return (r.output, LSTMState(h: r.h, c: r.c!))
-  }
-}
-
-/// Multi-layer gated recurrent unit, matching `torch.nn.GRU`.
-///
-/// Gate blocks in the order r, z, n:
-/// ```
-/// r = σ(W_ir x + b_ir + W_hr h + b_hr)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
-/// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-/// h' = (1 − z) ⊙ n + z ⊙ h
-/// ```
-/// Shapes, names, initialisation, dropout and `lengths` as for `LSTM` (no cell state, no projection).
-public final class GRU: RecurrentLayer {
-  public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
-              dropout: Float = 0, bidirectional: Bool = false, seed: UInt64 = 0) {
-    super.init(kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
-               batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, projSize: 0, seed: seed)
-  }
-
-  /// Runs the GRU. `state` (h [numLayers·D, N, H]) defaults to zeros.
-  public func callAsFunction(_ input: Tensor, _ state: Tensor? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: Tensor) {
-    let r = try runLayer(input, h0: state, c0: nil, lengths: lengths)
-    return (r.output, r.h)
-  }
-}
-
-/// Multi-layer Elman RNN, matching `torch.nn.RNN`: h' = act(W_ih x + b_ih + W_hh h + b_hh) with
-/// act = tanh or ReLU. Shapes, names, initialisation, dropout and `lengths` as for `LSTM`.
-public final class RNN: RecurrentLayer {
-  public let nonlinearity: Nonlinearity
-
-  public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true,
-              batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false, seed: UInt64 = 0) {
-    self.nonlinearity = nonlinearity
-    super.init(kind: nonlinearity == .tanh ? .rnnTanh : .rnnRelu, inputSize: inputSize, hiddenSize: hiddenSize,
-               numLayers: numLayers, bias: bias, batchFirst: batchFirst, dropout: dropout,
-               bidirectional: bidirectional, projSize: 0, seed: seed)
-  }
-
-  /// Runs the RNN. `state` (h [numLayers·D, N, H]) defaults to zeros.
-  public func callAsFunction(_ input: Tensor, _ state: Tensor? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: Tensor) {
-    let r = try runLayer(input, h0: state, c0: nil, lengths: lengths)
-    return (r.output, r.h)
   }
 }

@@ -1,0 +1,19 @@
+/// Multi-layer Elman RNN, matching `torch.nn.RNN`: h' = act(W_ih x + b_ih + W_hh h + b_hh) with
+/// act = tanh or ReLU. Shapes, names, initialisation, dropout and `lengths` as for `LSTM`.
+public final class RNN: RecurrentLayer {
+  public let nonlinearity: Nonlinearity
+
+  public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: Nonlinearity = .tanh, bias: Bool = true,
+              batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false, seed: UInt64 = 0) {
+    self.nonlinearity = nonlinearity
+    super.init(kind: nonlinearity == .tanh ? .rnnTanh : .rnnRelu, inputSize: inputSize, hiddenSize: hiddenSize,
+               numLayers: numLayers, bias: bias, batchFirst: batchFirst, dropout: dropout,
+               bidirectional: bidirectional, projSize: 0, seed: seed)
+  }
+
+  /// Runs the RNN. `state` (h [numLayers·D, N, H]) defaults to zeros.
+  public func callAsFunction(_ input: Tensor, _ state: Tensor? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: Tensor) {
+    let r = try runLayer(input, h0: state, c0: nil, lengths: lengths)
+    return (r.output, r.h)
+  }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+import _RecurTestSupport
+@testable import Recur
+
+@Suite struct RecurrentBehaviourTests {
+  // MARK: - Shapes and semantics
+
+  @Test func bidirectionalFinalStateMatchesOutputEnds() throws {
+    var g = RandomGenerator(seed: 1)
+    let lstm = LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, seed: 2)
+    let x = Tensor.normal([5, 2, 3], generator: &g)
+    let (out, state) = try lstm(x)
+    #expect(out.shape == [5, 2, 8])
+    #expect(state.h.shape == [4, 2, 4] && state.c.shape == [4, 2, 4])
+    // Last layer: forward half at t = T-1 is h_n[-2]; reverse half at t = 0 is h_n[-1].
+    let forwardEnd = out[row: 4].scalars.enumerated().filter { $0.offset % 8 < 4 }.map(\.element)
+    let reverseStart = out[row: 0].scalars.enumerated().filter { $0.offset % 8 >= 4 }.map(\.element)
+    #expect(forwardEnd == state.h[row: 2].scalars)
+    #expect(reverseStart == state.h[row: 3].scalars)
+  }
+
+  @Test func unbatchedInputMatchesBatchOfOne() throws {
+    var g = RandomGenerator(seed: 3)
+    let gru = GRU(inputSize: 3, hiddenSize: 5, numLayers: 2, seed: 4)
+    let x = Tensor.normal([6, 3], generator: &g)
+    let h0 = Tensor.normal([2, 5], generator: &g)
+    let (o1, h1) = try gru(x, h0)
+    let (o2, h2) = try gru(x.unsqueezed(1), h0.unsqueezed(1))
+    #expect(o1.shape == [6, 5] && h1.shape == [2, 5])
+    #expect(o1.scalars == o2.scalars && h1.scalars == h2.scalars)
+  }
+
+  @Test func batchFirstEqualsTimeMajor() throws {
+    var g = RandomGenerator(seed: 5)
+    let a = LSTM(inputSize: 3, hiddenSize: 4, batchFirst: true, seed: 9)
+    let b = LSTM(inputSize: 3, hiddenSize: 4, seed: 9)
+    let x = Tensor.normal([2, 5, 3], generator: &g)
+    let (oa, sa) = try a(x)
+    let (ob, sb) = try b(x.transposed(0, 1))
+    #expect(oa.scalars == ob.transposed(0, 1).scalars)
+    #expect(sa.h.scalars == sb.h.scalars)
+  }
+
+  @Test func truncatedBPTTCarriesDetachedState() throws {
+    var g = RandomGenerator(seed: 6)
+    let lstm = LSTM(inputSize: 2, hiddenSize: 3, seed: 1)
+    let x = Tensor.normal([8, 2, 2], generator: &g)
+    let (whole, wholeState) = try lstm(x)
+    let (first, s1) = try lstm(x.slice(0..<4))
+    let (second, s2) = try lstm(x.slice(4..<8), s1.detached())
+    #expect(Tensor.concatenate([first, second]).scalars == whole.scalars)
+    #expect(s2.h.scalars == wholeState.h.scalars)
+    // The second window's gradient stops at the carried state.
+    second.sum().backward()
+    #expect(s1.h.requiresGrad && !s1.detached().h.requiresGrad && !s1.detached().c.requiresGrad)
+    #expect(lstm.weightIH(layer: 0).grad != nil)
+  }
+
+  @Test func dropoutIsReproducibleAndOnlyInTraining() throws {
+    var g = RandomGenerator(seed: 7)
+    let x = Tensor.normal([4, 2, 3], generator: &g)
+    let a = GRU(inputSize: 3, hiddenSize: 6, numLayers: 3, dropout: 0.5, seed: 42)
+    let b = GRU(inputSize: 3, hiddenSize: 6, numLayers: 3, dropout: 0.5, seed: 42)
+    let (oa, _) = try a(x), (ob, _) = try b(x)
+    #expect(oa.scalars == ob.scalars)
+    let (oa2, _) = try a(x)
+    #expect(oa2.scalars != oa.scalars, "a new mask on every call")
+    a.eval()
+    let noDrop = GRU(inputSize: 3, hiddenSize: 6, numLayers: 3, seed: 42)
+    let (e1, _) = try a(x), (e2, _) = try noDrop(x)
+    #expect(e1.scalars == e2.scalars, "eval mode applies no dropout")
+  }
+
+  @Test func stateDictRoundTrip() throws {
+    let a = LSTM(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 1)
+    let b = LSTM(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 2)
+    #expect(a.stateDict().map(\.name) == [
+      "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0",
+      "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse", "weight_hr_l0_reverse",
+      "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1", "weight_hr_l1",
+      "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse", "weight_hr_l1_reverse",
+    ])
+    #expect(a.weightIH(layer: 1).shape == [20, 4] && a.weightHH(layer: 0).shape == [20, 2] && a.weightHR(layer: 0)!.shape == [2, 5])
+    try b.loadStateDict(Dictionary(uniqueKeysWithValues: a.stateDict().map { ($0.name, $0.tensor) }))
+    var g = RandomGenerator(seed: 1)
+    let x = Tensor.normal([3, 2, 3], generator: &g)
+    #expect(try a(x).output.scalars == b(x).output.scalars)
+  }
+
+  @Test func initialisationFollowsPyTorch() {
+    let gru = GRU(inputSize: 10, hiddenSize: 25, seed: 3)
+    let bound = 1 / Float(25).squareRoot()
+    for (_, p) in gru.namedParameters() {
+      let v = p.data.scalars
+      #expect(v.allSatisfy { abs($0) <= bound })
+      #expect(v.max()! > 0.8 * bound && v.min()! < -0.8 * bound, "spread over U(-1/√H, 1/√H)")
+    }
+  }
+
+  // MARK: - Initialisation helpers
+
+  @Test func orthogonalInitialisationIsOrthogonalPerGate() {
+    let lstm = LSTM(inputSize: 3, hiddenSize: 6, seed: 1)
+    lstm.initializeRecurrentWeightsOrthogonally(seed: 5)
+    let w = lstm.weightHH(layer: 0).data  // [24, 6]
+    for block in 0..<4 {
+      let q = w.slice((block * 6)..<(block * 6 + 6))
+      let qqt = q.matmul(q.transposed())
+      #expect(closeness(qqt, Tensor(shape: [6, 6], scalars: (0..<36).map { $0 % 7 == 0 ? 1 : 0 }), atol: 1e-5).ok)
+    }
+    let rect = orthogonalMatrix(rows: 3, cols: 5, generator: &lstm.generator)
+    let m = Tensor(shape: [3, 5], scalars: rect)
+    #expect(closeness(m.matmul(m.transposed()), Tensor(shape: [3, 3], scalars: [1, 0, 0, 0, 1, 0, 0, 0, 1]), atol: 1e-5).ok)
+  }
+
+  @Test func forgetGateBias() {
+    let lstm = LSTM(inputSize: 3, hiddenSize: 4, numLayers: 2, seed: 1)
+    lstm.initializeForgetGateBias(1)
+    for l in 0..<2 {
+      let bih = lstm.biasIH(layer: l)!.data.scalars, bhh = lstm.biasHH(layer: l)!.data.scalars
+      for j in 4..<8 { #expect(bih[j] + bhh[j] == 1) }
+    }
+  }
+
+  // MARK: - Gradient flow
+
+  /// A tanh RNN with small recurrent weights forgets: ‖∂L/∂h_t‖ falls geometrically going back
+  /// from the step the loss reads; an LSTM with forget-gate bias 1 keeps it far larger.
+  @Test func gradientNormsShowVanishingGradients() throws {
+    let T = 30, B = 4, I = 3, H = 16
+    var g = RandomGenerator(seed: 2)
+    let x = Tensor.normal([T, B, I], generator: &g)
+    let lossWeights = Tensor.normal([B, H], generator: &g)
+
+    let rnn = RNN(inputSize: I, hiddenSize: H, seed: 1)
+    rnn.weightHH(layer: 0).assign(rnn.weightHH(layer: 0).data * 0.3)
+    let (ro, _) = try rnn(x)
+    (ro[row: T - 1] * lossWeights).sum().backward()
+    let rn = rnn.gradientFlow.norms(layer: 0)
+    #expect(rn.count == T)
+    // Geometric decay: every 5 steps back the norm shrinks by a roughly constant factor < 0.5.
+    let ratios = stride(from: T - 1, to: 5, by: -5).map { rn[$0 - 5] / rn[$0] }
+    #expect(ratios.allSatisfy { $0 < 0.5 }, "ratios \(ratios)")
+    #expect(rn[0] < 1e-4 * rn[T - 1], "after 30 steps the gradient has vanished: \(rn[0]) vs \(rn[T - 1])")
+
+    let lstm = LSTM(inputSize: I, hiddenSize: H, seed: 1)
+    lstm.initializeForgetGateBias(1)
+    let (lo, _) = try lstm(x)
+    (lo[row: T - 1] * lossWeights).sum().backward()
+    let ln = lstm.gradientFlow.norms(layer: 0)
+    #expect(ln[0] / ln[T - 1] > 1000 * (rn[0] / rn[T - 1]), "LSTM keeps the gradient: \(ln[0] / ln[T - 1]) vs RNN \(rn[0] / rn[T - 1])")
+  }
+
+  // MARK: - Bad input
+
+  @Test func wrongShapesAreReportedWithBothShapes() throws {
+    let lstm = LSTM(inputSize: 3, hiddenSize: 20, numLayers: 2)
+    let x = Tensor.zeros([5, 3, 3])
+    #expect(throws: RecurrentError("input.size(-1) must be equal to input_size. Expected 3, got 4")) {
+      try lstm(Tensor.zeros([5, 3, 4]))
+    }
+    #expect(throws: RecurrentError("Expected hidden size (2, 3, 20), got [2, 5, 20]")) {
+      try lstm(x, LSTMState(h: Tensor.zeros([2, 5, 20]), c: Tensor.zeros([2, 3, 20])))
+    }
+    #expect(throws: RecurrentError("Expected cell size (2, 3, 20), got [1, 3, 20]")) {
+      try lstm(x, LSTMState(h: Tensor.zeros([2, 3, 20]), c: Tensor.zeros([1, 3, 20])))
+    }
+    #expect(throws: RecurrentError.self) { try lstm(Tensor.zeros([5])) }
+    #expect(throws: RecurrentError("Expected 3 sequence lengths (one per batch element), got 2")) {
+      try lstm(x, lengths: [5, 4])
+    }
+    #expect(throws: RecurrentError("Sequence length 6 is out of range: lengths must be between 1 and the padded length 5")) {
+      try lstm(x, lengths: [5, 6, 1])
+    }
+    #expect(throws: RecurrentError.self) { try lstm(x, lengths: [5, 0, 1]) }
+    var nan = Tensor.zeros([5, 3, 3])
+    nan[0, 0, 0] = .nan
+    #expect(throws: RecurrentError.self) { try lstm(nan) }
+    let cell = GRUCell(inputSize: 3, hiddenSize: 4)
+    #expect(throws: RecurrentError("Expected hidden size (2, 4), got [2, 5]")) {
+      try cell(Tensor.zeros([2, 3]), Tensor.zeros([2, 5]))
+    }
+  }
+}
