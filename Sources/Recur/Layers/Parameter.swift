@@ -11,8 +11,10 @@ public final class Parameter: @unchecked Sendable {
   /// Incremented on every change of the values.
   public private(set) var version = 0
 
+  /// A parameter holding a copy of `value`'s elements. The copy matters: optimisers write into the
+  /// parameter's storage in place, which must not show through tensors the caller still holds.
   public init(_ value: Tensor) {
-    storage = value.storage
+    storage = value.storage.copy()
     shape = value.shape
     node = AutogradNode(op: "parameter", inputs: [], backward: nil)
   }
