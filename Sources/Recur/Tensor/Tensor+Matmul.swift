@@ -19,7 +19,7 @@ extension Tensor {
     if other.rank == 2 {
       precondition(rank >= 2 && shape[rank - 1] == other.shape[0],
                    "matmul: shapes \(shape) and \(other.shape) are not aligned (inner extents \(shape.last ?? 0) vs \(other.shape[0]))")
-      let k = other.shape[0], n = other.shape[1], m = count / Swift.max(k, 1)
+      let k = other.shape[0], n = other.shape[1], m = shape.dropLast().reduce(1, *)  // not count / k: k may be 0
       var outShape = shape
       outShape[rank - 1] = n
       var out = Tensor(uninitializedShape: outShape)

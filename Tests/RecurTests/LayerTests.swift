@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import Recur
+import _RecurTestSupport
+
+@Suite struct LayerTests {
+  // MARK: - Linear
+
+  @Test func linearMatchesPyTorch() throws {
+    let f = try loadFixture("foundation/layers")
+    var rng = RandomGenerator(seed: 0)
+    let layer = Linear(inputSize: 4, outputSize: 5, generator: &rng)
+    try layer.loadStateDict(["weight": f.tensor("linear.weight"), "bias": f.tensor("linear.bias")])
+    let x = try f.tensor("linear.x").requiringGrad()  // [2, 3, 4]: leading axes fold into rows
+    let y = layer(x)
+    expectScaledClose(y, try f.tensor("linear.y"), "output")
+    try (y * f.tensor("linear.upstream")).sum().backward()
+    expectScaledClose(x.grad, try f.tensor("linear.dx"), "d input")
+    expectScaledClose(layer.weight.grad, try f.tensor("linear.dweight"), "d weight")
+    expectScaledClose(layer.bias?.grad, try f.tensor("linear.dbias"), "d bias")
+  }
+
+  @Test func linearWithoutBiasMatchesPyTorch() throws {
+    let f = try loadFixture("foundation/layers")
+    var rng = RandomGenerator(seed: 0)
+    let layer = Linear(inputSize: 3, outputSize: 2, bias: false, generator: &rng)
+    #expect(layer.namedParameters().map(\.name) == ["weight"])
+    try layer.loadStateDict(["weight": f.tensor("linear_nobias.weight")])
+    expectScaledClose(layer(try f.tensor("linear_nobias.x")), try f.tensor("linear_nobias.y"), "output")
+  }
+
+  @Test func linearGradCheck() {
+    var rng = RandomGenerator(seed: 2)
+    let x = Tensor.normal([2, 3, 4], generator: &rng)
+    let w = Tensor.normal([5, 4], generator: &rng), b = Tensor.normal([5], generator: &rng)
+    let withBias = gradCheck(inputs: [x, w, b]) { t in t[0].linear(weight: t[1], bias: t[2]) }
+    #expect(withBias.passed, "\(withBias)")
+    let noBias = gradCheck(inputs: [x, w]) { t in t[0].linear(weight: t[1]) }
+    #expect(noBias.passed, "\(noBias)")
+    // Same as the composed ops.
+    let composed = x.matmul(w.transposed()) + b
+    #expect(closeness(x.linear(weight: w, bias: b), composed, rtol: 1e-5, atol: 1e-6).ok)
+  }
+
+  @Test func linearInitialisationIsPyTorchsUniformBound() {
+    var rng = RandomGenerator(seed: 42)
+    let layer = Linear(inputSize: 64, outputSize: 48, generator: &rng)
+    #expect(layer.namedParameters().map(\.name) == ["weight", "bias"])
+    #expect(layer.weight.shape == [48, 64] && layer.bias?.shape == [48])
+    let bound: Float = 1 / 8  // 1/√64
+    let w = layer.weight.data.scalars, b = layer.bias!.data.scalars
+    #expect(w.allSatisfy { Swift.abs($0) <= bound } && b.allSatisfy { Swift.abs($0) <= bound })
+    // Uniform on [−bound, bound]: extremes near the bound, mean near 0, variance bound²/3.
+    #expect(w.max()! > 0.95 * bound && w.min()! < -0.95 * bound)
+    let mean = w.reduce(0, +) / Float(w.count)
+    let variance = w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(w.count)
+    #expect(Swift.abs(mean) < 0.04 * bound, "mean \(mean)")  // 3.8 standard errors
+    #expect(Swift.abs(variance / (bound * bound / 3) - 1) < 0.1)
+    // Reproducible under a seed.
+    var again = RandomGenerator(seed: 42)
+    #expect(Linear(inputSize: 64, outputSize: 48, generator: &again).weight.data == layer.weight.data)
+  }
+
+  @Test func linearStateDictRoundTrip() throws {
+    var rng = RandomGenerator(seed: 9)
+    let a = Linear(inputSize: 3, outputSize: 2, generator: &rng)
+    let b = Linear(inputSize: 3, outputSize: 2, generator: &rng)
+    #expect(a.weight.data != b.weight.data)
+    try b.loadStateDict(Dictionary(uniqueKeysWithValues: a.stateDict().map { ($0.name, $0.tensor) }))
+    #expect(a.weight.data == b.weight.data && a.bias!.data == b.bias!.data)
+    #expect(throws: StateDictError.self) { try b.loadStateDict(["weight": .zeros([2, 3])]) }
+  }
+
+  // MARK: - Embedding
+
+  @Test func embeddingMatchesPyTorch() throws {
+    let f = try loadFixture("foundation/layers")
+    var rng = RandomGenerator(seed: 0)
+    let layer = Embedding(count: 10, dimension: 4, generator: &rng)
+    #expect(layer.namedParameters().map(\.name) == ["weight"])
+    try layer.loadStateDict(["weight": f.tensor("embedding.weight")])
+    let y = layer(try f.indices("embedding.indices"), shape: [2, 3])
+    expectScaledClose(y, try f.tensor("embedding.y"), "output")
+    try (y * f.tensor("embedding.upstream")).sum().backward()
+    expectScaledClose(layer.weight.grad, try f.tensor("embedding.dweight"), "d weight (repeated indices add up)")
+  }
+
+  @Test func embeddingInitialisationIsStandardNormal() {
+    var rng = RandomGenerator(seed: 7)
+    let layer = Embedding(count: 100, dimension: 50, generator: &rng)
+    #expect(layer.weight.shape == [100, 50])
+    let w = layer.weight.data.scalars.map(Double.init)
+    let mean = w.reduce(0, +) / Double(w.count)
+    let std = (w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(w.count)).squareRoot()
+    #expect(Swift.abs(mean) < 0.05 && Swift.abs(std - 1) < 0.05, "mean \(mean), std \(std)")
+    #expect(w.contains { $0 > 3 } && w.contains { $0 < -3 }, "tails of a normal over 5000 draws")
+  }
+
+  @Test func embeddingGradCheck() {
+    var rng = RandomGenerator(seed: 4)
+    let table = Tensor.normal([6, 3], generator: &rng)
+    let result = gradCheck(inputs: [table]) { t in t[0].gatherRows([5, 0, 5, 2], indexShape: [2, 2]) }
+    #expect(result.passed, "\(result)")
+  }
+
+  // MARK: - Dropout
+
+  @Test func dropoutIsReproducibleAndInverted() {
+    let layer = Dropout(p: 0.25)
+    let x = Tensor(repeating: 2, shape: [40, 50])
+    var g1 = RandomGenerator(seed: 123), g2 = RandomGenerator(seed: 123), g3 = RandomGenerator(seed: 124)
+    let a = layer(x, generator: &g1), b = layer(x, generator: &g2), c = layer(x, generator: &g3)
+    #expect(a == b, "same seed, same mask")
+    #expect(a != c, "another seed, another mask")
+    #expect(g1 == g2, "the generator advances the same way")
+    let values = a.scalars
+    #expect(values.allSatisfy { $0 == 0 || $0 == Float(2) / 0.75 }, "survivors are scaled by 1/(1−p)")
+    let dropped = Double(values.filter { $0 == 0 }.count) / Double(values.count)
+    #expect(Swift.abs(dropped - 0.25) < 0.03, "dropped fraction \(dropped)")
+  }
+
+  @Test func dropoutBackwardUsesTheSameMask() {
+    let x = Tensor.ones([8, 8]).requiringGrad()
+    var rng = RandomGenerator(seed: 5)
+    let y = Dropout(p: 0.5)(x, generator: &rng)
+    y.sum().backward()
+    #expect(x.grad == y.detached(), "with x = 1, ∂Σy/∂x equals y (the scaled mask)")
+    var fixed = RandomGenerator(seed: 8)
+    let result = gradCheck(inputs: [Tensor.normal([3, 4], generator: &fixed)]) { t in
+      var r = RandomGenerator(seed: 99)  // the same mask on every evaluation
+      return t[0].dropout(p: 0.3, generator: &r)
+    }
+    #expect(result.passed, "\(result)")
+  }
+
+  @Test func dropoutInEvaluationAndEdgeProbabilities() {
+    var rng = RandomGenerator(seed: 1)
+    let x = Tensor([1, -2, 3, 4])
+    let layer = Dropout(p: 0.5)
+    layer.eval()
+    let before = rng
+    #expect(layer(x, generator: &rng) == x)
+    #expect(rng == before, "evaluation mode draws no random numbers")
+    layer.train()
+    #expect(Dropout(p: 0)(x, generator: &rng) == x)
+    #expect(Dropout(p: 1)(x, generator: &rng) == .zeros([4]))
+    #expect(layer.namedParameters().isEmpty)
+  }
+
+  // MARK: - LayerNorm
+
+  @Test func layerNormMatchesPyTorch() throws {
+    let f = try loadFixture("foundation/layers")
+    let layer = LayerNorm(6)
+    #expect(layer.namedParameters().map(\.name) == ["weight", "bias"])
+    #expect(layer.weight!.data == .ones([6]) && layer.bias!.data == .zeros([6]))
+    try layer.loadStateDict(["weight": f.tensor("layernorm.weight"), "bias": f.tensor("layernorm.bias")])
+    let x = try f.tensor("layernorm.x").requiringGrad()
+    let y = layer(x)
+    expectScaledClose(y, try f.tensor("layernorm.y"), "output")
+    try (y * f.tensor("layernorm.upstream")).sum().backward()
+    expectScaledClose(x.grad, try f.tensor("layernorm.dx"), "d input")
+    expectScaledClose(layer.weight?.grad, try f.tensor("layernorm.dweight"), "d weight")
+    expectScaledClose(layer.bias?.grad, try f.tensor("layernorm.dbias"), "d bias")
+  }
+
+  @Test func layerNormOverTwoAxesWithoutAffineMatchesPyTorch() throws {
+    let f = try loadFixture("foundation/layers")
+    let layer = LayerNorm(normalizedShape: [2, 3], eps: 1e-3, elementwiseAffine: false)
+    #expect(layer.namedParameters().isEmpty)
+    let x = try f.tensor("layernorm_plain.x").requiringGrad()
+    let y = layer(x)
+    expectScaledClose(y, try f.tensor("layernorm_plain.y"), "output")
+    try (y * f.tensor("layernorm_plain.upstream")).sum().backward()
+    expectScaledClose(x.grad, try f.tensor("layernorm_plain.dx"), "d input")
+  }
+
+  @Test func layerNormGradCheck() {
+    var rng = RandomGenerator(seed: 6)
+    let x = Tensor.normal([3, 5], std: 2, generator: &rng) + 1
+    let w = Tensor.normal([5], generator: &rng), b = Tensor.normal([5], generator: &rng)
+    let affine = gradCheck(inputs: [x, w, b]) { t in t[0].layerNorm(width: 5, eps: 1e-5, weight: t[1], bias: t[2]) }
+    #expect(affine.passed, "\(affine)")
+    let weightOnly = gradCheck(inputs: [x, w]) { t in t[0].layerNorm(width: 5, eps: 1e-5, weight: t[1], bias: nil) }
+    #expect(weightOnly.passed, "\(weightOnly)")
+    #expect(LayerNorm(5, bias: false).namedParameters().map(\.name) == ["weight"])
+  }
+
+  @Test func layerNormNormalises() {
+    let y = LayerNorm(4, eps: 0)(Tensor(shape: [2, 4], scalars: [1, 2, 3, 4, 10, 10, 10, 14]))
+    for r in 0..<2 {
+      let row = (0..<4).map { y[r, $0] }
+      let mean = row.reduce(0, +) / 4
+      let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 4
+      #expect(Swift.abs(mean) < 1e-6 && Swift.abs(variance - 1) < 1e-5)
+    }
+  }
+}
