@@ -15,11 +15,33 @@ extern "C" {
 /// (a forced ISA the CPU lacks falls back to the best available).
 const char *recur_isa_name(void);
 
+/// 1 if this build and this CPU can run the path `name` ("avx512", "avx2" or "portable"), else 0.
+int recur_isa_supported(const char *name);
+
+/// Switches the active path to `name` ("avx512", "avx2", "portable"; NULL or "auto" restores the
+/// start-up choice). Returns 1 on success, 0 (and changes nothing) if the name is unknown or the
+/// CPU lacks that ISA. For tests and benchmarks: call it while no kernel is running, and note
+/// that a B packed by recur_pack_b is only valid for the path that packed it
+/// (recur_sgemm_packed stops with a message if they differ).
+int recur_force_isa(const char *name);
+
 // MARK: - Thread pool
 
 /// Sets the number of threads GEMM and the pointwise kernels may use (>= 1). Default: the number of cores.
 void recur_set_num_threads(int n);
 int recur_get_num_threads(void);
+
+/// Runs fn(ctx, begin, end) over contiguous chunks that cover [0, n) exactly once, one chunk
+/// per thread of the pool (at most recur_get_num_threads() threads, the caller being one of
+/// them), and returns when all are done. The chunks are [t*n/T, (t+1)*n/T). If the pool is busy
+/// (a call from inside a pool task, or from another thread during a GEMM) everything runs on the
+/// calling thread as fn(ctx, 0, n). fn must not depend on how [0, n) is cut.
+void recur_parallel_for(int n, void (*fn)(void *ctx, int begin, int end), void *ctx);
+
+/// recur_parallel_for with at least `grain` indices per chunk (fewer threads for small n), so
+/// small pointwise jobs stay on the calling thread: recur_parallel_for_grain(n, 4096, ...).
+void recur_parallel_for_grain(int n, int grain, void (*fn)(void *ctx, int begin, int end),
+                              void *ctx);
 
 // MARK: - GEMM (row-major, float32)
 
@@ -31,7 +53,8 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
-/// Number of floats a packed copy of op(B) [K,N] needs.
+/// Number of floats a packed copy of op(B) [K,N] needs (for the active ISA path: its panel width
+/// differs; the size includes a 16-float header that records ISA and shape).
 size_t recur_packed_b_size(int K, int N);
 
 /// Packs op(B) [K,N] (B[K,N] or, if transB, B stored [N,K]) into `packed` (recur_packed_b_size floats,

@@ -1,0 +1,174 @@
+// Runtime ISA dispatch (CPUID once, RECUR_ISA override, test-only forcing), the public vector
+// math entry points and the peak-FLOP measurement.
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static const recur_isa_ops *isa_table(int isa) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(__i386__)
+    case RECUR_ISA_AVX512: return &recur_ops_avx512;
+    case RECUR_ISA_AVX2: return &recur_ops_avx2;
+#endif
+    case RECUR_ISA_PORTABLE: return &recur_ops_portable;
+    default: return NULL;
+  }
+}
+
+/// Whether this CPU (and OS: the checks include XSAVE state support) can run `isa`.
+static int cpu_supports(int isa) {
+  switch (isa) {
+    case RECUR_ISA_PORTABLE: return 1;
+#if defined(__x86_64__) || defined(__i386__)
+    case RECUR_ISA_AVX2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case RECUR_ISA_AVX512:
+#ifdef RECUR_AVX512_EMULATED  // the AVX-512 code compiled against a software model: runs anywhere
+      return 1;
+#else
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("fma");
+#endif
+#endif
+    default: return 0;
+  }
+}
+
+static int isa_from_name(const char *name) {
+  if (name == NULL) return -1;
+  if (strcmp(name, "avx512") == 0) return RECUR_ISA_AVX512;
+  if (strcmp(name, "avx2") == 0) return RECUR_ISA_AVX2;
+  if (strcmp(name, "portable") == 0) return RECUR_ISA_PORTABLE;
+  return -1;
+}
+
+static int best_isa(void) {
+  for (int isa = RECUR_ISA_COUNT - 1; isa > 0; isa--) {
+    if (cpu_supports(isa)) return isa;
+  }
+  return RECUR_ISA_PORTABLE;
+}
+
+/// The start-up choice: RECUR_ISA if set and supported, else the best the CPU has.
+static int startup_isa(void) {
+  const char *env = getenv("RECUR_ISA");
+  if (env != NULL && env[0] != '\0') {
+    int isa = isa_from_name(env);
+    if (isa < 0) {
+      fprintf(stderr, "CRecurKernels: ignoring RECUR_ISA=%s (expected avx512, avx2 or portable)\n", env);
+    } else if (cpu_supports(isa)) {
+      return isa;
+    }
+  }
+  return best_isa();
+}
+
+static _Atomic(const recur_isa_ops *) g_ops;
+
+const recur_isa_ops *recur_active_ops(void) {
+  const recur_isa_ops *ops = atomic_load_explicit(&g_ops, memory_order_acquire);
+  if (ops == NULL) {
+    const recur_isa_ops *expected = NULL;
+    atomic_compare_exchange_strong(&g_ops, &expected, isa_table(startup_isa()));
+    ops = atomic_load(&g_ops);
+  }
+  return ops;
+}
+
+const char *recur_isa_name(void) { return recur_active_ops()->name; }
+
+int recur_isa_supported(const char *name) {
+  int isa = isa_from_name(name);
+  return isa >= 0 && isa_table(isa) != NULL && cpu_supports(isa);
+}
+
+int recur_force_isa(const char *name) {
+  int isa;
+  if (name == NULL || strcmp(name, "auto") == 0) {
+    isa = startup_isa();
+  } else {
+    isa = isa_from_name(name);
+    if (isa < 0 || isa_table(isa) == NULL || !cpu_supports(isa)) return 0;
+  }
+  atomic_store_explicit(&g_ops, isa_table(isa), memory_order_release);
+  return 1;
+}
+
+// MARK: - Vector math
+
+typedef struct {
+  void (*fn)(const float *, float *, size_t);
+  const float *x;
+  float *y;
+} recur_vmap_job;
+
+enum { RECUR_VMAP_CHUNK = 4096 };  // floats per parallel-for index
+
+static void vmap_range(void *p, int begin, int end) {
+  recur_vmap_job *job = p;
+  size_t i0 = (size_t)begin * RECUR_VMAP_CHUNK;
+  job->fn(job->x + i0, job->y + i0, (size_t)(end - begin) * RECUR_VMAP_CHUNK);
+}
+
+/// y = f(x), split over the pool when n is large (>= 64K floats).
+static void vmap(void (*fn)(const float *, float *, size_t), const float *x, float *y, size_t n) {
+  if (n < 16 * RECUR_VMAP_CHUNK || recur_get_num_threads() == 1 ||
+      n / RECUR_VMAP_CHUNK > (size_t)0x7fffffff) {
+    fn(x, y, n);
+    return;
+  }
+  recur_vmap_job job = {fn, x, y};
+  size_t chunks = n / RECUR_VMAP_CHUNK;
+  recur_parallel_for_grain((int)chunks, 8, vmap_range, &job);
+  size_t done = chunks * RECUR_VMAP_CHUNK;
+  if (done < n) fn(x + done, y + done, n - done);
+}
+
+void recur_vexp(const float *x, float *y, size_t n) { vmap(recur_active_ops()->vexp, x, y, n); }
+
+void recur_vsigmoid(const float *x, float *y, size_t n) {
+  vmap(recur_active_ops()->vsigmoid, x, y, n);
+}
+
+void recur_vtanh(const float *x, float *y, size_t n) { vmap(recur_active_ops()->vtanh, x, y, n); }
+
+// MARK: - Peak
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double recur_measure_peak_gflops(double seconds) {
+  const recur_isa_ops *ops = recur_active_ops();
+  if (!(seconds > 0)) seconds = 0.2;
+  // calibrate a burst of ~2 ms, then keep the best burst: the clock ramps up and other
+  // processes interrupt, and both only ever slow a burst down
+  long iters = 1000;
+  for (;;) {
+    double t0 = seconds_now();
+    ops->fma_loop(iters);
+    double dt = seconds_now() - t0;
+    if (dt > 1e-3 || iters > (1L << 40)) {
+      iters = (long)((double)iters * 2e-3 / (dt > 0 ? dt : 1e-9)) + 1;
+      break;
+    }
+    iters *= 4;
+  }
+  double best = 0, start = seconds_now();
+  do {
+    double t0 = seconds_now();
+    double flops = ops->fma_loop(iters);
+    double dt = seconds_now() - t0;
+    if (dt > 0 && flops / dt > best) best = flops / dt;
+  } while (seconds_now() - start < seconds);
+  return best * 1e-9;
+}

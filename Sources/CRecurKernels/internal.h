@@ -1,0 +1,92 @@
+// Internal interfaces of CRecurKernels: the per-ISA operation table, the thread pool and
+// per-thread scratch memory. Not part of the public header; other C files of this target may use it.
+#ifndef RECUR_INTERNAL_H
+#define RECUR_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recur_kernels.h"
+
+// MARK: - Instruction sets
+
+enum recur_isa {
+  RECUR_ISA_PORTABLE = 0,
+  RECUR_ISA_AVX2 = 1,
+  RECUR_ISA_AVX512 = 2,
+  RECUR_ISA_COUNT = 3,
+};
+
+/// Everything that differs between instruction sets. One constant table per ISA
+/// (kernels_portable.c, kernels_avx2.c, kernels_avx512.c); gemm.c is ISA-independent and
+/// only talks to the kernels through this table.
+///
+/// GEMM terms (BLIS): op(A) is cut into MR-row micro-panels, op(B) into NR-column
+/// micro-panels, K into blocks of at most kc_max, M into blocks of mc rows per A pack.
+typedef struct recur_isa_ops {
+  int isa;           // enum recur_isa
+  const char *name;  // "portable" | "avx2" | "avx512"
+  int mr, nr;        // micro-tile (rows of A, columns of B)
+  int kc_max;        // K block (a KC x NR micro-panel of B stays in L1)
+  int mc;            // M block (an MC x KC block of packed A stays in L2), multiple of mr
+
+  /// Packs rows [i0, i0+mc) x columns [k0, k0+kc) of op(A) into ceil(mc/mr) micro-panels of
+  /// kc x mr floats (row index fastest), rows past mc zero-filled.
+  void (*pack_a)(int transA, const float *A, long lda, int i0, int mc, int k0, int kc, float *Ap);
+
+  /// Packs rows [k0, k0+kc) x columns [j0, j0+nr) of op(B) (nr <= NR) into one kc x NR
+  /// micro-panel (column index fastest), columns past nr zero-filled.
+  void (*pack_b_panel)(int transB, const float *B, long ldb, int k0, int kc, int j0, int nr,
+                       float *Bp);
+
+  /// For one K block: C[0:mc, panels jp0..jp1) (+)= alpha * Ap * Bp.
+  /// Ap: packed A block (pack_a layout); Bp: the packed micro-panel jp0 of this K block,
+  /// following panels contiguous (kc*NR floats each); C points at row 0 / column 0 of the
+  /// block, n = total number of columns of C (to clip the last panel).
+  /// beta == 0 overwrites C without reading it.
+  void (*macro_kernel)(int mc, int kc, const float *Ap, const float *Bp, int jp0, int jp1, int n,
+                       float *C, long ldc, float alpha, float beta);
+
+  void (*vexp)(const float *x, float *y, size_t n);
+  void (*vsigmoid)(const float *x, float *y, size_t n);
+  void (*vtanh)(const float *x, float *y, size_t n);
+
+  /// Runs `iters` iterations of an FMA loop with enough independent accumulators to fill
+  /// every FMA pipe; returns the number of floating-point operations done.
+  double (*fma_loop)(long iters);
+} recur_isa_ops;
+
+extern const recur_isa_ops recur_ops_portable;
+extern const recur_isa_ops recur_ops_avx2;
+extern const recur_isa_ops recur_ops_avx512;
+
+/// The table of the active ISA (chosen once; recur_force_isa may change it).
+const recur_isa_ops *recur_active_ops(void);
+
+// MARK: - Thread pool
+
+/// A pool task: called once per participating thread with tid in [0, nthreads).
+typedef void (*recur_task_fn)(void *ctx, int tid, int nthreads);
+
+/// Runs fn(ctx, t, nthreads) for t = 0..nthreads-1, the calling thread doing t = 0, and
+/// returns when all are done. Runs everything on the caller if nthreads <= 1, if the pool is
+/// busy (another thread's job, or a nested call from inside a task). nthreads is clipped to
+/// recur_get_num_threads().
+void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx);
+
+// MARK: - Scratch memory
+
+enum {
+  RECUR_SCRATCH_PACK_A = 0,  // a thread's packed A block
+  RECUR_SCRATCH_PACK_B = 1,  // the caller's packed B of an unpacked recur_sgemm
+  RECUR_SCRATCH_SLOTS = 2,
+};
+
+/// A 64-byte aligned buffer of at least `nfloats` floats owned by the calling thread
+/// (kept and reused; freed when the thread exits). Contents are not preserved when it grows.
+float *recur_scratch(int slot, size_t nfloats);
+
+/// 64-byte aligned allocation (abort on failure); free with free().
+void *recur_aligned_alloc(size_t bytes);
+
+#endif
