@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur bench rnn`: forward (inference) and training-step speed of RNN/LSTM/GRU layers.
+struct BenchRNN: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rnn",
+    abstract: "Time RNN, LSTM and GRU inference and training steps (time-major, float32).",
+    discussion: """
+      Configurations: small (input 64, hidden 128, 1 layer, batch 32, seq 64), medium (128, 256, 2 layers, \
+      batch 64, seq 100), large (256, 512, 2 layers, batch 64, seq 128), charlm (embedding 64 → LSTM 512 × 2, \
+      vocab 65, batch 32, seq 100, cross-entropy, Adam). Training = forward + backward + optimiser step \
+      (MSE loss and SGD, except charlm). Prints median ms, tokens/s and GFLOP/s.
+      """
+  )
+
+  @Option(help: "Configurations to run (comma-separated): small, medium, large, charlm.")
+  var config = "small,medium,large,charlm"
+  @Option(help: "Cells to run (comma-separated): rnn_tanh, lstm, gru.")
+  var cell = "rnn_tanh,lstm,gru"
+  @Option(help: "Modes to run (comma-separated): infer, train.")
+  var mode = "infer,train"
+  @Option(help: "Threads for the kernels.")
+  var threads = 2
+  @Option(help: "Timed repetitions per row (after one warm-up).")
+  var repeats = 7
+  @Flag(help: "Print JSON instead of a table.")
+  var json = false
+
+  func validate() throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+    for c in list(config) where RNNBenchConfig.named(c) == nil {
+      throw ValidationError("unknown configuration '\(c)'; choose from small, medium, large, charlm")
+    }
+    for c in list(cell) where !["rnn_tanh", "lstm", "gru"].contains(c) {
+      throw ValidationError("unknown cell '\(c)'; choose from rnn_tanh, lstm, gru")
+    }
+    for m in list(mode) where !["infer", "train"].contains(m) {
+      throw ValidationError("unknown mode '\(m)'; choose from infer, train")
+    }
+  }
+
+  private func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+  func run() throws {
+    Kernels.numThreads = threads
+    var rows: [RNNBenchRow] = []
+    if !json {
+      print("recur bench rnn — \(Kernels.isa), \(threads) thread(s), median of \(repeats)")
+      print(RNNBenchRow.header)
+    }
+    for name in list(config) {
+      let cfg = RNNBenchConfig.named(name)!
+      let cells = cfg.isCharLM ? ["lstm"] : list(cell)
+      for c in cells {
+        for m in list(mode) {
+          let row = try RNNBenchmark(config: cfg, cell: RecurrentCellKind(rawValue: c)!, training: m == "train").measure(repeats: repeats)
+          rows.append(row)
+          if !json { print(row.tableLine); fflush(stdout) }
+        }
+      }
+    }
+    if json {
+      let data = try JSONSerialization.data(withJSONObject: ["isa": Kernels.isa, "threads": threads, "rows": rows.map(\.json)],
+                                            options: [.prettyPrinted, .sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+    }
+  }
+}

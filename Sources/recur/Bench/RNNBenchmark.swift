@@ -1,0 +1,133 @@
+import Foundation
+import Recur
+
+/// One configuration of `recur bench rnn` (the same ones Tools/Benchmarks/compare_torch.py runs).
+struct RNNBenchConfig {
+  var name: String
+  var inputSize: Int
+  var hiddenSize: Int
+  var numLayers: Int
+  var batch: Int
+  var seqLength: Int
+  /// Vocabulary size for the char-LM configuration (embedding → LSTM → linear, cross-entropy, Adam).
+  var vocabulary: Int? = nil
+  var isCharLM: Bool { vocabulary != nil }
+
+  static let all = [
+    RNNBenchConfig(name: "small", inputSize: 64, hiddenSize: 128, numLayers: 1, batch: 32, seqLength: 64),
+    RNNBenchConfig(name: "medium", inputSize: 128, hiddenSize: 256, numLayers: 2, batch: 64, seqLength: 100),
+    RNNBenchConfig(name: "large", inputSize: 256, hiddenSize: 512, numLayers: 2, batch: 64, seqLength: 128),
+    RNNBenchConfig(name: "charlm", inputSize: 64, hiddenSize: 512, numLayers: 2, batch: 32, seqLength: 100, vocabulary: 65),
+  ]
+  static func named(_ n: String) -> RNNBenchConfig? { all.first { $0.name == n } }
+}
+
+/// A measured row.
+struct RNNBenchRow {
+  var config: String
+  var cell: String
+  var mode: String
+  var medianMs: Double
+  var tokensPerSecond: Double
+  var gflops: Double
+  var peakRSSMB: Double
+
+  static let header = "config  cell      mode    median ms    tokens/s   GFLOP/s  peak RSS MB"
+  var tableLine: String {
+    func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+      s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+    }
+    return pad(config, 8) + pad(cell, 10) + pad(mode, 6) + pad(String(format: "%.2f", medianMs), 11, right: true)
+      + pad(String(format: "%.0f", tokensPerSecond), 12, right: true) + pad(String(format: "%.1f", gflops), 10, right: true)
+      + pad(String(format: "%.0f", peakRSSMB), 13, right: true)
+  }
+  var json: [String: Any] {
+    ["config": config, "cell": cell, "mode": mode, "median_ms": medianMs, "tokens_per_s": tokensPerSecond,
+     "gflops": gflops, "peak_rss_mb": peakRSSMB]
+  }
+}
+
+/// Builds the model of one row and times it.
+struct RNNBenchmark {
+  var config: RNNBenchConfig
+  var cell: RecurrentCellKind
+  var training: Bool
+
+  /// Floating-point operations of one forward pass (matrix products only; backward ≈ 2× forward).
+  var forwardFlops: Double {
+    let G = Double(cell.gateCount * config.hiddenSize), H = Double(config.hiddenSize)
+    let rows = Double(config.batch * config.seqLength)
+    var flops = 0.0
+    for l in 0..<config.numLayers {
+      let input = Double(l == 0 ? config.inputSize : config.hiddenSize)
+      flops += 2 * rows * G * (input + H)
+    }
+    if let v = config.vocabulary { flops += 2 * rows * H * Double(v) }
+    return flops
+  }
+
+  func measure(repeats: Int) throws -> RNNBenchRow {
+    var g = RandomGenerator(seed: 1)
+    let c = config
+    let layer: RecurrentLayer = switch cell {
+    case .lstm: LSTM(inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
+    case .gru: GRU(inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
+    case .rnnTanh, .rnnRelu: RNN(inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
+    }
+    let x = Tensor.normal([c.seqLength, c.batch, c.inputSize], generator: &g)
+    let target = Tensor.normal([c.seqLength, c.batch, c.hiddenSize], std: 0.5, generator: &g)
+    let embedding = Embedding(count: c.vocabulary ?? 1, dimension: c.inputSize, generator: &g)
+    let decoder = Linear(inputSize: c.hiddenSize, outputSize: c.vocabulary ?? 1, generator: &g)
+    let tokens = (0..<(c.seqLength * c.batch)).map { _ in Int(g.next() % UInt64(c.vocabulary ?? 1)) }
+    let targets = (0..<(c.seqLength * c.batch)).map { _ in Int(g.next() % UInt64(c.vocabulary ?? 1)) }
+    let parameters = layer.parameters + (c.isCharLM ? embedding.parameters + decoder.parameters : [])
+    let optimizer: any Optimizer = c.isCharLM ? Adam(parameters: parameters, learningRate: 2e-3)
+                                              : SGD(parameters: parameters, learningRate: 1e-3)
+
+    func forward() throws -> Tensor {
+      let input = c.isCharLM ? embedding(tokens, shape: [c.seqLength, c.batch]) : x
+      let output = try run(layer, input)
+      if c.isCharLM { return decoder(output) }
+      return output
+    }
+    func once() throws {
+      if training {
+        let out = try forward()
+        let loss = c.isCharLM ? crossEntropy(logits: out.reshaped([-1, c.vocabulary!]), targets: targets) : mseLoss(out, target)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+      } else {
+        _ = try withoutGradients { try forward() }
+      }
+    }
+    try once()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      try once()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    let median = times.sorted()[times.count / 2]
+    let flops = forwardFlops * (training ? 3 : 1)
+    return RNNBenchRow(config: c.name, cell: cell.rawValue, mode: training ? "train" : "infer", medianMs: median,
+                       tokensPerSecond: Double(c.seqLength * c.batch) / (median / 1000), gflops: flops / (median / 1000) / 1e9,
+                       peakRSSMB: peakResidentMegabytes())
+  }
+
+  private func run(_ layer: RecurrentLayer, _ x: Tensor) throws -> Tensor {
+    switch layer {
+    case let l as LSTM: try l(x).output
+    case let l as GRU: try l(x).output
+    case let l as RNN: try l(x).output
+    default: fatalError("unknown layer")
+    }
+  }
+}
+
+/// Peak resident set size of this process so far, in MB.
+func peakResidentMegabytes() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Double(usage.ru_maxrss) / 1024
+}

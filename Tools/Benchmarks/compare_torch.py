@@ -1,0 +1,104 @@
+"""Runs `recur bench rnn` and the same configurations in PyTorch, alternating row by row in one
+window, and prints the Recur/PyTorch speed ratio (PyTorch ms / Recur ms: > 1 means Recur is faster)
+and the peak resident memory of each (every row runs in a fresh process on both sides).
+
+Usage (PyTorch in a virtualenv outside the repo):
+  swift build -c release
+  ~/ref/bin/python Tools/Benchmarks/compare_torch.py [--recur .build/release/recur] [--rounds 2]
+      [--configs small,medium,large,charlm] [--cells rnn_tanh,lstm,gru] [--modes infer,train]
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+CONFIGS = {
+    "small": dict(input=64, hidden=128, layers=1, batch=32, seq=64),
+    "medium": dict(input=128, hidden=256, layers=2, batch=64, seq=100),
+    "large": dict(input=256, hidden=512, layers=2, batch=64, seq=128),
+    "charlm": dict(input=64, hidden=512, layers=2, batch=32, seq=100, vocab=65),
+}
+
+TORCH_ROW = r'''
+import json, resource, sys, time, torch
+cfg, cell, mode, repeats, threads = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(threads)
+torch.manual_seed(1)
+T, B, I, H, L = cfg["seq"], cfg["batch"], cfg["input"], cfg["hidden"], cfg["layers"]
+vocab = cfg.get("vocab")
+if cell == "lstm": rnn = torch.nn.LSTM(I, H, L)
+elif cell == "gru": rnn = torch.nn.GRU(I, H, L)
+else: rnn = torch.nn.RNN(I, H, L, nonlinearity="tanh")
+params = list(rnn.parameters())
+if vocab:
+    emb, dec = torch.nn.Embedding(vocab, I), torch.nn.Linear(H, vocab)
+    params += list(emb.parameters()) + list(dec.parameters())
+    tokens = torch.randint(0, vocab, (T, B)); targets = torch.randint(0, vocab, (T * B,))
+    opt = torch.optim.Adam(params, lr=2e-3)
+else:
+    x = torch.randn(T, B, I); target = 0.5 * torch.randn(T, B, H)
+    opt = torch.optim.SGD(params, lr=1e-3)
+def forward():
+    out, _ = rnn(emb(tokens) if vocab else x)
+    return dec(out) if vocab else out
+def once():
+    if mode == "train":
+        out = forward()
+        loss = torch.nn.functional.cross_entropy(out.reshape(-1, vocab), targets) if vocab else torch.nn.functional.mse_loss(out, target)
+        opt.zero_grad(); loss.backward(); opt.step()
+    else:
+        with torch.no_grad(): forward()
+once()
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); once(); times.append((time.perf_counter() - t0) * 1000)
+times.sort()
+print(json.dumps(dict(median_ms=times[len(times) // 2], peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+'''
+
+
+def run_recur(recur, config, cell, mode, repeats, threads):
+    out = subprocess.run([recur, "bench", "rnn", "--config", config, "--cell", cell, "--mode", mode,
+                          "--repeats", str(repeats), "--threads", str(threads), "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    row = json.loads(out)["rows"][0]
+    return row["median_ms"], row["peak_rss_mb"]
+
+
+def run_torch(config, cell, mode, repeats, threads):
+    out = subprocess.run([sys.executable, "-c", TORCH_ROW, json.dumps(CONFIGS[config]), cell, mode, str(repeats), str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    row = json.loads(out)
+    return row["median_ms"], row["peak_rss_mb"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--recur", default=".build/release/recur")
+    ap.add_argument("--configs", default="small,medium,large,charlm")
+    ap.add_argument("--cells", default="rnn_tanh,lstm,gru")
+    ap.add_argument("--modes", default="infer,train")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per row (medians are taken over rounds)")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    import torch
+    print(f"PyTorch {torch.__version__}, {args.threads} threads, {args.rounds} alternating rounds, median of {args.repeats} each")
+    print(f"{'config':8}{'cell':10}{'mode':7}{'recur ms':>10}{'torch ms':>10}{'speed ×':>9}{'recur MB':>10}{'torch MB':>10}")
+    for config in args.configs.split(","):
+        cells = ["lstm"] if config == "charlm" else args.cells.split(",")
+        for cell in cells:
+            for mode in args.modes.split(","):
+                r_ms, t_ms, r_mb, t_mb = [], [], [], []
+                for _ in range(args.rounds):
+                    ms, mb = run_recur(args.recur, config, cell, mode, args.repeats, args.threads)
+                    r_ms.append(ms); r_mb.append(mb)
+                    ms, mb = run_torch(config, cell, mode, args.repeats, args.threads)
+                    t_ms.append(ms); t_mb.append(mb)
+                rm, tm = statistics.median(r_ms), statistics.median(t_ms)
+                print(f"{config:8}{cell:10}{mode:7}{rm:10.2f}{tm:10.2f}{tm / rm:9.2f}{max(r_mb):10.0f}{max(t_mb):10.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
