@@ -34,7 +34,11 @@ func floatFromHalf(_ h: UInt16) -> Float {
     let magnitude = Float(mantissa) * 0x1p-24  // zero or subnormal, exact
     return sign == 0 ? magnitude : -magnitude
   }
-  if exponent == 0x1F { return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13) }  // inf, NaN (payload kept)
+  if exponent == 0x1F {
+    // Infinity, or NaN with its payload kept and quieted, as the hardware conversion (F16C) and
+    // torch's `.float()` do.
+    return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13 | (mantissa == 0 ? 0 : 0x0040_0000))
+  }
   return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
 }
 
@@ -51,10 +55,12 @@ func floatFromFloat8E5M2(_ b: UInt8) -> Float { floatFromHalf(UInt16(b) << 8) }
 func floatFromFloat8E4M3(_ b: UInt8) -> Float {
   let exponent = Int((b >> 3) & 0xF)
   let mantissa = Int(b & 0x7)
-  let magnitude: Float
   if exponent == 0xF && mantissa == 0x7 {
-    magnitude = .nan
-  } else if exponent == 0 {
+    // The one NaN, its mantissa bits carried into the float's as torch does (0x7FF00000).
+    return Float(bitPattern: UInt32(b & 0x80) << 24 | 0x7FF0_0000)
+  }
+  let magnitude: Float
+  if exponent == 0 {
     magnitude = Float(mantissa) * 0x1p-9
   } else {
     magnitude = Float(8 + mantissa) * Float(sign: .plus, exponent: exponent - 10, significand: 1)

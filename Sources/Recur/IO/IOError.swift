@@ -84,6 +84,20 @@ extension IOError {
     "The file is corrupt, truncated or not a .npy file; re-save it with numpy.save"
 }
 
+/// `text` quoted for an error message: JSON escapes (so the message stays on one line) and at most
+/// 80 characters, since names in hostile files can be megabytes long.
+func quotedForMessage(_ text: String, quote: Character = "\"") -> String {
+  let shown = text.count > 80 ? String(text.prefix(80)) + "…" : text
+  let escaped = jsonQuoted(shown).dropFirst().dropLast()
+  return "\(quote)\(escaped)\(quote)"
+}
+
+/// `shape` for an error message, abbreviated when it has many axes.
+func shapeForMessage(_ shape: [Int]) -> String {
+  guard shape.count > 8 else { return "\(shape)" }
+  return "[" + shape.prefix(8).map(String.init).joined(separator: ", ") + ", … (\(shape.count) axes)]"
+}
+
 /// Runs `body`, attributing any `IOError` it throws to `path`.
 func attributing<R>(to path: String, _ body: () throws -> R) throws -> R {
   do { return try body() } catch let error as IOError { throw error.at(path) }

@@ -129,7 +129,7 @@ struct JSONParser {
       let keyOffset = index
       let key = try parseString()
       if !seen.insert(key).inserted {
-        throw JSONSyntaxError(message: "duplicate key \(jsonQuoted(key))", offset: keyOffset)
+        throw JSONSyntaxError(message: "duplicate key \(quotedForMessage(key))", offset: keyOffset)
       }
       skipWhitespace()
       guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key, found \(describeCurrent())") }

@@ -178,7 +178,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     let header = try SafeTensorsHeader(bytes: bytes)
     if let bad = header.tensors.first(where: { !$0.dtype.isReadable }) {
       throw IOError(.unsupportedDType, format: "safetensors",
-                    problem: "tensor \(jsonQuoted(bad.name)) has dtype \(bad.dtype.rawValue), which Recur cannot convert to float",
+                    problem: "tensor \(quotedForMessage(bad.name)) has dtype \(bad.dtype.rawValue), which Recur cannot convert to float",
                     remedy: "Convert it in Python before saving (tensor.float()); `recur inspect` still lists such files")
     }
     metadata = header.metadata

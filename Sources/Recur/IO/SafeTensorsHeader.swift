@@ -133,7 +133,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
         case .object(let pairs):
           for (key, v) in pairs {
             guard case .string(let s) = v else {
-              throw fail(.invalidMetadata, "__metadata__ value for key \(jsonQuoted(key)) is \(v.typeName); safetensors metadata values must be strings",
+              throw fail(.invalidMetadata, "__metadata__ value for key \(quotedForMessage(key)) is \(v.typeName); safetensors metadata values must be strings",
                          "Store numbers and structures as JSON text inside a string")
             }
             metadata[key] = s
@@ -151,7 +151,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
   }
 
   private static func tensorInfo(name: String, _ entry: JSONValue, _ fail: (IOError.Kind, String, String) -> IOError) throws -> TensorInfo {
-    let quoted = jsonQuoted(name)
+    let quoted = quotedForMessage(name)
     guard case .object(let fields) = entry else {
       throw fail(.invalidHeader, "entry \(quoted) is \(entry.typeName), expected an object with dtype, shape and data_offsets", IOError.corruptSafeTensors)
     }
@@ -165,7 +165,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
       throw fail(.invalidHeader, "tensor \(quoted) has a dtype that is not a string", IOError.corruptSafeTensors)
     }
     guard let dtype = SafeTensorsDType(rawValue: dtypeName) else {
-      throw fail(.unsupportedDType, "tensor \(quoted) has unknown dtype \(jsonQuoted(String(dtypeName.prefix(40))))",
+      throw fail(.unsupportedDType, "tensor \(quoted) has unknown dtype \(quotedForMessage(String(dtypeName.prefix(40))))",
                  "Known dtypes are \(SafeTensorsDType.allCases.map(\.rawValue).joined(separator: ", ")); convert the tensor (e.g. tensor.float()) before saving")
     }
     guard case .array(let extents) = try field("shape") else {
@@ -180,7 +180,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
       shape.append(d)
     }
     guard let count = checkedElementCount(shape) else {
-      throw fail(.invalidShape, "tensor \(quoted) has shape \(shape) whose element count overflows", IOError.corruptSafeTensors)
+      throw fail(.invalidShape, "tensor \(quoted) has shape \(shapeForMessage(shape)) whose element count overflows", IOError.corruptSafeTensors)
     }
     guard case .array(let offsets) = try field("data_offsets"), offsets.count == 2,
           let begin = offsets[0].nonNegativeInt, let end = offsets[1].nonNegativeInt else {
@@ -190,12 +190,12 @@ public struct SafeTensorsHeader: Sendable, Equatable {
       throw fail(.invalidOffsets, "tensor \(quoted) has data_offsets [\(begin), \(end)] that end before they begin", IOError.corruptSafeTensors)
     }
     guard let bytes = dtype.byteCount(elements: count) else {
-      throw fail(.invalidShape, "tensor \(quoted) has shape \(shape) of \(dtype.rawValue) whose byte count overflows or does not end on a byte boundary",
+      throw fail(.invalidShape, "tensor \(quoted) has shape \(shapeForMessage(shape)) of \(dtype.rawValue) whose byte count overflows or does not end on a byte boundary",
                  IOError.corruptSafeTensors)
     }
     guard bytes == end - begin else {
       throw fail(.sizeMismatch,
-                 "tensor \(quoted) has shape \(shape) of \(dtype.rawValue) (\(bytes) bytes) but data_offsets [\(begin), \(end)] span \(end - begin) bytes",
+                 "tensor \(quoted) has shape \(shapeForMessage(shape)) of \(dtype.rawValue) (\(bytes) bytes) but data_offsets [\(begin), \(end)] span \(end - begin) bytes",
                  IOError.corruptSafeTensors)
     }
     return TensorInfo(name: name, dtype: dtype, shape: shape, byteRange: begin..<end, elementCount: count)
@@ -212,19 +212,25 @@ public struct SafeTensorsHeader: Sendable, Equatable {
       let t = tensors[i]
       if t.byteRange.lowerBound < covered, let p = previous {
         throw fail(.invalidOffsets,
-                   "tensors \(jsonQuoted(p.name)) [\(p.byteRange.lowerBound), \(p.byteRange.upperBound)) and \(jsonQuoted(t.name)) [\(t.byteRange.lowerBound), \(t.byteRange.upperBound)) overlap",
+                   "tensors \(quotedForMessage(p.name)) [\(p.byteRange.lowerBound), \(p.byteRange.upperBound)) and \(quotedForMessage(t.name)) [\(t.byteRange.lowerBound), \(t.byteRange.upperBound)) overlap",
+                   IOError.corruptSafeTensors)
+      }
+      if t.byteRange.upperBound > dataByteCount {
+        if t.byteRange.lowerBound <= covered {
+          let needed = tensors.map(\.byteRange.upperBound).max()!
+          throw fail(.truncated, "tensors need \(needed) bytes of data but only \(dataByteCount) follow the header", IOError.corruptSafeTensors)
+        }
+        throw fail(.invalidOffsets,
+                   "tensor \(quotedForMessage(t.name)) has data_offsets [\(t.byteRange.lowerBound), \(t.byteRange.upperBound)] beyond the \(dataByteCount) bytes of data",
                    IOError.corruptSafeTensors)
       }
       if t.byteRange.lowerBound > covered {
-        let after = previous.map { "after \(jsonQuoted($0.name))" } ?? "at the start of the data"
+        let after = previous.map { "after \(quotedForMessage($0.name))" } ?? "at the start of the data"
         throw fail(.invalidOffsets, "bytes [\(covered), \(t.byteRange.lowerBound)) \(after) belong to no tensor (data_offsets must be contiguous)",
                    IOError.corruptSafeTensors)
       }
       covered = t.byteRange.upperBound
       previous = t
-    }
-    if covered > dataByteCount {
-      throw fail(.truncated, "tensors need \(covered) bytes of data but only \(dataByteCount) follow the header", IOError.corruptSafeTensors)
     }
     if covered < dataByteCount {
       throw fail(.invalidOffsets, "\(dataByteCount - covered) bytes after the last tensor belong to no tensor", IOError.corruptSafeTensors)
