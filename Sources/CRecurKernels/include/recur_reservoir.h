@@ -1,0 +1,64 @@
+#ifndef RECUR_RESERVOIR_H
+#define RECUR_RESERVOIR_H
+
+// Double-precision kernels for echo-state networks: the sparse leaky-tanh reservoir update and the
+// ridge read-out (Gram matrix, Cholesky factorisation and solve). Every entry point dispatches once,
+// at first use, between an AVX2+FMA path and a portable path (RECUR_ISA=portable forces the latter).
+// All matrices are row-major.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The path the reservoir kernels use: "avx2" or "portable".
+const char *recur_reservoir_isa_name(void);
+
+/// y[i] = tanh(x[i]) in double precision (max error a few ulp; x and y may alias).
+void recur_vtanh_f64(const double *x, double *y, size_t n);
+
+/// Runs a leaky-integrator tanh reservoir for `steps` steps:
+///   x_t = (1 - leak) * x_{t-1} + leak * tanh(W x_{t-1} + W_in u_t + bias)
+/// W: [units, units] in CSR form (row_start[units + 1], col_index[nnz], values[nnz]);
+/// w_in: [units, inputs] dense; bias: [units] or NULL; u: [steps, inputs] (row stride ldu >= inputs);
+/// x0: [units] state before the first step; states: [steps, units], states[t] = x_t.
+/// `work` must hold `units` doubles.
+void recur_esn_run_f64(int units, int inputs, int steps,
+                       const int32_t *row_start, const int32_t *col_index, const double *values,
+                       const double *w_in, const double *bias, double leak,
+                       const double *u, int ldu, const double *x0, double *states, double *work);
+
+/// Dot product of two double vectors.
+double recur_dot_f64(int n, const double *a, const double *b);
+
+/// y += alpha x.
+void recur_axpy_f64(int n, double alpha, const double *x, double *y);
+
+/// y[rows] = A x for a CSR matrix A [rows, *].
+void recur_csr_matvec_f64(int rows, const int32_t *row_start, const int32_t *col_index,
+                          const double *values, const double *x, double *y);
+
+/// C[cols, cols] = (X - 1 mean^T)^T (X - 1 mean^T) for X [rows, cols] (row stride ldx >= cols);
+/// mean [cols] or NULL (no centring). C is overwritten and fully symmetric; ldc >= cols.
+void recur_gram_f64(int rows, int cols, const double *X, int ldx, const double *mean,
+                    double *C, int ldc);
+
+/// C[cols, outs] = (X - 1 xmean^T)^T (Y - 1 ymean^T); xmean / ymean may be NULL. C is overwritten.
+void recur_cross_f64(int rows, int cols, int outs, const double *X, int ldx, const double *xmean,
+                     const double *Y, int ldy, const double *ymean, double *C, int ldc);
+
+/// In-place Cholesky factorisation A = L L^T of a symmetric positive-definite A [n, n]; the lower
+/// triangle of A receives L (the strict upper triangle is left as it was). Returns 0 on success,
+/// or k + 1 if the leading minor of order k + 1 is not positive definite.
+int recur_cholesky_f64(int n, double *A, int lda);
+
+/// Solves (L L^T) X = B in place for B [n, nrhs] (row stride ldb), with L from recur_cholesky_f64.
+void recur_cholesky_solve_f64(int n, const double *L, int lda, int nrhs, double *B, int ldb);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,263 @@
+/// A ``Forecaster`` built on an ``EchoStateNetwork``: the reservoir reads the (scaled) series step
+/// by step, teacher-forced, and one ridge read-out maps the state at origin t — together with the
+/// observation u[t] — to all `horizon × features` values t+1 … t+horizon at once (direct
+/// multi-step forecasting, no feedback inside the horizon).
+///
+/// With `predictDifferences` (default) the read-out learns u[t+h] - u[t], so the naive forecast is
+/// the zero-weight solution the ridge penalty pulls towards: on short, noisy series the model falls
+/// back to "tomorrow as today" instead of extrapolating badly.
+///
+/// The ridge is fixed, or (`ridge == nil`) chosen from a grid 1e-9 … 1e3 by the RMSE on the
+/// validation origins (the last 20 % of the training origins when the split has no validation
+/// part), after which the read-out is refitted on training and validation rows together.
+/// `lookback` is the warm-up: states before row lookback - 1 are not used.
+public struct ESNForecaster: Forecaster {
+  public static let kind = "esn"
+
+  /// Hyper-parameters (names as in ``Reservoir`` and ``Ridge``).
+  public struct Configuration: Codable, Sendable, Equatable {
+    public var units = 300
+    public var leakRate = 0.5
+    public var spectralRadius = 0.9
+    public var inputScaling = 1.0
+    public var biasScaling = 0.5
+    public var inputConnectivity = 1.0
+    public var recurrentConnectivity = 0.1
+    public var seed: UInt64 = 0
+    /// nil: choose on validation data.
+    public var ridge: Double? = nil
+    public var inputToReadout = true
+    public var predictDifferences = true
+
+    public init() {}
+  }
+
+  public let configuration: Configuration
+  public let lookback: Int
+  public let horizon: Int
+  /// The fitted network (nil before ``fit(series:split:)``).
+  public private(set) var network: EchoStateNetwork?
+  /// The ridge in use after fitting.
+  public private(set) var ridge: Double?
+
+  public static let ridgeGrid: [Double] = (-9...3).map { pow10(Double($0)) }
+
+  public init(configuration: Configuration = Configuration(), lookback: Int, horizon: Int) throws {
+    guard lookback >= 1, horizon >= 1 else {
+      throw ForecastError.invalidArgument("lookback and horizon must be >= 1, got \(lookback) and \(horizon)")
+    }
+    if let r = configuration.ridge, !(r >= 0 && r.isFinite) {
+      throw ForecastError.invalidArgument("ridge must be a finite number >= 0, got \(r)")
+    }
+    // Validate the reservoir hyper-parameters now (one-line errors before any work).
+    _ = try Reservoir(units: 1, leakRate: configuration.leakRate, spectralRadius: configuration.spectralRadius,
+                      inputScaling: configuration.inputScaling, biasScaling: configuration.biasScaling,
+                      inputConnectivity: configuration.inputConnectivity,
+                      recurrentConnectivity: 1, seed: configuration.seed)
+    guard configuration.units >= 1 else {
+      throw ForecastError.invalidArgument("reservoir units must be >= 1, got \(configuration.units)")
+    }
+    self.configuration = configuration
+    self.lookback = lookback
+    self.horizon = horizon
+  }
+
+  // MARK: - Fit
+
+  public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
+    guard split.count == series.rows, split.horizon == horizon else {
+      preconditionFailure("ESNForecaster.fit: split for \(split.count) rows / horizon \(split.horizon), series has \(series.rows) rows, horizon \(horizon)")
+    }
+    let c = configuration
+    var reservoir = try Reservoir(units: c.units, leakRate: c.leakRate, spectralRadius: c.spectralRadius,
+                                  inputScaling: c.inputScaling, biasScaling: c.biasScaling,
+                                  inputConnectivity: c.inputConnectivity,
+                                  recurrentConnectivity: c.recurrentConnectivity, seed: c.seed)
+    try reservoir.initialize(inputSize: series.columns)
+    var esn = EchoStateNetwork(reservoir: reservoir, readout: Ridge(ridge: c.ridge ?? 0), inputToReadout: c.inputToReadout)
+
+    // Teacher-forced states over training and validation rows (never the test rows).
+    let seen = split.validation.upperBound
+    let (states, _) = try esn.reservoir.run(series.rows(0..<seen))
+    let features = esn.readoutFeatures(states: states, inputs: series.rows(0..<seen))
+    let targets = targetMatrix(series: series, rows: seen)
+
+    let trainOrigins = split.trainOrigins
+    guard let firstTrain = trainOrigins.first, let lastTrain = trainOrigins.last else {
+      throw TimeSeriesError.tooShort("no training windows: \(split.train.count) training rows for lookback \(lookback) + horizon \(horizon)")
+    }
+    var notes: [String: String] = [:]
+    var chosen = c.ridge
+    if chosen == nil {
+      // Selection origins: the validation part, or the tail of the training origins.
+      var fitRange = firstTrain...lastTrain
+      var selection = split.validationOrigins
+      if selection.isEmpty {
+        let held = max(1, trainOrigins.count / 5)
+        guard trainOrigins.count - held >= 2 else {
+          throw TimeSeriesError.tooShort("too few training windows (\(trainOrigins.count)) to choose the ridge; pass a ridge or use a longer series")
+        }
+        // Targets of the held-out origins must not overlap the fitting rows' targets.
+        fitRange = firstTrain...(lastTrain - held)
+        selection = Array((lastTrain - held + 1 + horizon)...lastTrain)
+        if selection.isEmpty { selection = [lastTrain] }
+      }
+      let system = try Ridge.NormalEquations(features: features, targets: targets, rowOffset: fitRange.lowerBound,
+                                             rows: fitRange.count, centered: true)
+      var best = (ridge: Double.nan, rmse: Double.infinity)
+      for lambda in ESNForecaster.ridgeGrid {
+        var readout = Ridge(ridge: lambda)
+        do { try readout.fit(system) } catch { continue }
+        var s = 0.0
+        for t in selection {
+          let prediction = readout.predictUnchecked(features, rowOffset: t, rows: 1).storage
+          for k in 0..<prediction.count {
+            let d = prediction[k] - targets[t, k]
+            s += d * d
+          }
+        }
+        let rmse = (s / Double(selection.count * targets.columns)).squareRoot()
+        if rmse < best.rmse { best = (lambda, rmse) }
+      }
+      guard best.rmse.isFinite else {
+        throw ReservoirError.singularSystem("no ridge in 1e-9…1e3 gave a finite fit; check the data")
+      }
+      chosen = best.ridge
+      notes["ridge"] = "\(best.ridge) (chosen on \(selection.count) validation origins, scaled RMSE \(best.rmse))"
+    } else {
+      notes["ridge"] = "\(chosen!)"
+    }
+
+    // Final fit on every origin whose targets are known (training, plus validation when present).
+    let lastKnown = seen - 1 - horizon
+    let finalSystem = try Ridge.NormalEquations(features: features, targets: targets, rowOffset: firstTrain,
+                                                rows: lastKnown - firstTrain + 1, centered: true)
+    esn.readout = Ridge(ridge: chosen!)
+    try esn.readout.fit(finalSystem)
+    network = esn
+    ridge = chosen
+    notes["reservoir"] = "\(c.units) units, sr \(c.spectralRadius), lr \(c.leakRate), input scaling \(c.inputScaling), bias \(c.biasScaling), seed \(c.seed)"
+    notes["training origins"] = "\(lastKnown - firstTrain + 1)"
+    return notes
+  }
+
+  /// Targets `[rows, horizon · F]`: row t holds u[t+1…t+horizon] (minus u[t] when predicting
+  /// differences); rows whose horizon reaches past `rows` are zeros (never used).
+  private func targetMatrix(series: DoubleMatrix, rows: Int) -> DoubleMatrix {
+    let f = series.columns
+    var y = DoubleMatrix(rows: rows, columns: horizon * f)
+    for t in 0..<rows where t + horizon < rows {  // never reads beyond `rows` (no test data)
+      for h in 1...horizon {
+        for j in 0..<f {
+          y[t, (h - 1) * f + j] = series[t + h, j] - (configuration.predictDifferences ? series[t, j] : 0)
+        }
+      }
+    }
+    return y
+  }
+
+  // MARK: - Forecast
+
+  public func forecast(series: DoubleMatrix, origins: [Int]) throws -> ForecastBatch {
+    guard let network else {
+      throw ForecastError.invalidArgument("the ESN forecaster is not fitted; fit it or load a checkpoint first")
+    }
+    guard series.columns == network.reservoir.inputSize else {
+      throw ForecastError.invalidArgument("the model forecasts \(network.reservoir.inputSize ?? 0) columns, the series has \(series.columns)")
+    }
+    guard let last = origins.max() else { return ForecastBatch(origins: [], horizon: horizon, features: series.columns, values: []) }
+    guard origins.allSatisfy({ $0 >= 0 }), last < series.rows else {
+      throw ForecastError.invalidArgument("forecast origins must be rows of the series (0..<\(series.rows))")
+    }
+    let inputs = series.rows(0..<(last + 1))
+    let (states, _) = try network.reservoir.run(inputs)
+    let features = network.readoutFeatures(states: states, inputs: inputs)
+    let f = series.columns
+    var values = [Double]()
+    values.reserveCapacity(origins.count * horizon * f)
+    for t in origins {
+      let row = network.readout.predictUnchecked(features, rowOffset: t, rows: 1).storage
+      for h in 0..<horizon {
+        for j in 0..<f {
+          values.append(row[h * f + j] + (configuration.predictDifferences ? series[t, j] : 0))
+        }
+      }
+    }
+    return ForecastBatch(origins: origins, horizon: horizon, features: f, values: values)
+  }
+}
+
+// MARK: - Checkpoint
+
+extension ESNForecaster {
+  private struct Stored: Codable {
+    var configuration: Configuration
+    var lookback: Int
+    var horizon: Int
+    var ridge: Double
+    var inputSize: Int
+  }
+
+  /// Tensors (all F64 but the CSR index arrays): `esn.reservoir.W.indptr`, `.indices`, `.data`
+  /// (W in CSR form, as `scipy.sparse.csr_array((data, indices, indptr))` takes it),
+  /// `esn.reservoir.W_in` `[units, F]`, `esn.reservoir.bias` `[units]`, `esn.readout.Wout`
+  /// `[features, horizon·F]`, `esn.readout.bias`; metadata `esn.config` (JSON).
+  public func store(in file: inout SafeTensorsFile) throws {
+    guard let network, let ridge, let w = network.readout.weights, let inputSize = network.reservoir.inputSize else {
+      throw ForecastError.invalidArgument("the ESN forecaster is not fitted; fit it before saving a checkpoint")
+    }
+    let r = network.reservoir
+    file["esn.reservoir.W.indptr"] = SafeTensorsFile.Entry(integers: r.recurrent.rowStart.map(Int64.init), shape: [r.units + 1])
+    file["esn.reservoir.W.indices"] = SafeTensorsFile.Entry(integers: r.recurrent.columnIndex.map(Int64.init),
+                                                            shape: [r.recurrent.nonzeroCount])
+    file["esn.reservoir.W.data"] = float64Entry(r.recurrent.values, shape: [r.recurrent.nonzeroCount])
+    file["esn.reservoir.W_in"] = float64Entry(r.inputWeights, shape: [r.units, inputSize])
+    file["esn.reservoir.bias"] = float64Entry(r.bias, shape: [r.units])
+    file["esn.readout.Wout"] = float64Entry(w.storage, shape: [w.rows, w.columns])
+    file["esn.readout.bias"] = float64Entry(network.readout.bias, shape: [w.columns])
+    file.metadata["esn.config"] = try jsonText(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
+                                                      ridge: ridge, inputSize: inputSize))
+  }
+
+  public init(restoringFrom file: SafeTensorsFile) throws {
+    guard let text = file.metadata["esn.config"] else {
+      throw ForecastError.checkpoint("the checkpoint has no esn.config metadata; it was not written for an ESN model")
+    }
+    let stored: Stored = try decodeJSON(text, what: "esn.config")
+    let c = stored.configuration
+    let units = c.units, f = stored.inputSize
+    guard units >= 1, f >= 1, stored.lookback >= 1, stored.horizon >= 1 else {
+      throw ForecastError.checkpoint("the checkpoint's esn.config is damaged; re-create it")
+    }
+    let indptr = try integerValues(file, "esn.reservoir.W.indptr", count: units + 1)
+    let indices = try integerValues(file, "esn.reservoir.W.indices")
+    guard indptr.allSatisfy({ $0 >= 0 && $0 <= Int32.max }), indices.allSatisfy({ $0 >= 0 && $0 < units }) else {
+      throw ForecastError.checkpoint("the checkpoint's reservoir indices are out of range; re-create it")
+    }
+    let data = try float64Values(file, "esn.reservoir.W.data", shape: [indices.count])
+    let recurrent = try SparseMatrix(rows: units, columns: units, rowStart: indptr.map { Int32($0) },
+                                     columnIndex: indices.map { Int32($0) }, values: data)
+    let reservoir = try Reservoir(
+      units: units, leakRate: c.leakRate, spectralRadius: c.spectralRadius, inputScaling: c.inputScaling,
+      biasScaling: c.biasScaling, inputConnectivity: c.inputConnectivity, recurrentConnectivity: c.recurrentConnectivity,
+      seed: c.seed, recurrent: recurrent,
+      inputWeights: try float64Values(file, "esn.reservoir.W_in", shape: [units, f]),
+      bias: try float64Values(file, "esn.reservoir.bias", shape: [units]), inputSize: f)
+    let featureCount = units + (c.inputToReadout ? f : 0), outputs = stored.horizon * f
+    var readout = Ridge(ridge: stored.ridge)
+    readout.weights = DoubleMatrix(rows: featureCount, columns: outputs,
+                                   storage: try float64Values(file, "esn.readout.Wout", shape: [featureCount, outputs]))
+    readout.bias = try float64Values(file, "esn.readout.bias", shape: [outputs])
+    configuration = c
+    lookback = stored.lookback
+    horizon = stored.horizon
+    ridge = stored.ridge
+    network = EchoStateNetwork(reservoir: reservoir, readout: readout, inputToReadout: c.inputToReadout)
+  }
+}
+
+private func pow10(_ e: Double) -> Double {
+  var r = 1.0
+  if e >= 0 { for _ in 0..<Int(e) { r *= 10 } } else { for _ in 0..<Int(-e) { r /= 10 } }
+  return r
+}
