@@ -69,8 +69,22 @@ struct AdamCore {
       let g = grad.storage.pointer, m = s.expAvg.storage.pointer, v = s.expAvgSq.storage.pointer
       let vMax = s.maxExpAvgSq?.storage.pointer
       let l2 = !decoupled && weightDecay != 0, shrink = decoupled && weightDecay != 0
-      p.update { theta in
-        for j in 0..<theta.count {
+      p.update { buffer in
+        guard let theta = buffer.baseAddress else { return }
+        let n = buffer.count
+        if !shrink && !l2 && vMax == nil && Swift.abs(lerpWeight) < 0.5 {
+          // The common case without branches, so that the compiler can vectorise it.
+          for j in 0..<n {
+            let gj = g[j]
+            let mj = m[j] + lerpWeight * (gj - m[j])
+            let vj = v[j] * b2 + (oneMinusB2 * gj) * gj
+            m[j] = mj
+            v[j] = vj
+            theta[j] = theta[j] + (negStepSize * mj) / (vj.squareRoot() / bc2Sqrt + epsF)
+          }
+          return
+        }
+        for j in 0..<n {
           if shrink { theta[j] = theta[j] * decay }
           var gj = g[j]
           if l2 { gj = gj + wd * theta[j] }

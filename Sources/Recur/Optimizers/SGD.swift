@@ -58,15 +58,29 @@ public final class SGD: Optimizer {
       let first = momentumBuffers[i] == nil
       if momentum != 0 && first { momentumBuffers[i] = Tensor(uninitializedShape: p.shape) }
       let b = momentumBuffers[i]?.storage.pointer
-      p.update { theta in
-        for j in 0..<theta.count {
-          var d = g[j]
-          if weightDecay != 0 { d = d + wd * theta[j] }
-          if let b {
-            b[j] = first ? d : b[j] * m + oneMinusDampening * d
-            d = nesterov ? d + m * b[j] : b[j]
+      p.update { buffer in
+        guard let theta = buffer.baseAddress else { return }
+        let n = buffer.count
+        switch (b, first, nesterov, weightDecay != 0) {
+        case (nil, _, _, false):
+          for j in 0..<n { theta[j] = theta[j] + negLR * g[j] }
+        case let (b?, false, false, false):
+          // Heavy-ball momentum without weight decay: the common case, branch-free.
+          for j in 0..<n {
+            let bj = b[j] * m + oneMinusDampening * g[j]
+            b[j] = bj
+            theta[j] = theta[j] + negLR * bj
           }
-          theta[j] = theta[j] + negLR * d
+        default:
+          for j in 0..<n {
+            var d = g[j]
+            if weightDecay != 0 { d = d + wd * theta[j] }
+            if let b {
+              b[j] = first ? d : b[j] * m + oneMinusDampening * d
+              d = nesterov ? d + m * b[j] : b[j]
+            }
+            theta[j] = theta[j] + negLR * d
+          }
         }
       }
     }
