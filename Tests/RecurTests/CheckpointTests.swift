@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Recur
+import _RecurTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -156,7 +157,8 @@ struct CheckpointTests {
   /// checkpoint on disk must always load and be exactly the last completed save (or the one whose
   /// rename had just happened), never a torn or mixed file.
   @Test func killedWriterLeavesTheOldOrTheNewCheckpoint() throws {
-    let recur = try RecurExecutable.url()
+    let recur = URL(fileURLWithPath: recurExecutablePath())
+    try #require(FileManager.default.isExecutableFile(atPath: recur.path), "no built recur at \(recur.path); run swift build first")
     let dir = try ScratchDirectory()
     defer { dir.cleanUp() }
     let url = dir.file("ckpt.safetensors")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Recur
+import _RecurTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -44,36 +45,6 @@ struct ScratchDirectory {
   func file(_ name: String) -> URL { url.appendingPathComponent(name) }
   func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
   func cleanUp() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// The `recur` executable built next to the test bundle (works with any --scratch-path).
-enum RecurExecutable {
-  static func url() throws -> URL {
-    var candidates: [URL] = [Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("recur")]
-    for bundle in Bundle.allBundles {
-      candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("recur"))
-    }
-    if let argument0 = CommandLine.arguments.first {
-      candidates.append(URL(fileURLWithPath: argument0).deletingLastPathComponent().appendingPathComponent("recur"))
-    }
-    let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    return try #require(found, "no built `recur` next to the test bundle (looked in \(candidates.map(\.path))); run `swift build` first")
-  }
-
-  /// Runs `recur` with `arguments` to completion.
-  static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = try url()
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-  }
 }
 
 /// Expects `body` to throw an `IOError` of `kind` whose message contains every string in `mentions`.
@@ -475,7 +446,7 @@ struct SafeTensorsTests {
   }
 
   @Test func inspectCommandListsTensorsAndArchitecture() throws {
-    let lm = try RecurExecutable.run(["inspect", try InteropFixtures.url("lstm_lm.safetensors").path])
+    let lm = try runRecur(["inspect", try InteropFixtures.url("lstm_lm.safetensors").path])
     #expect(lm.status == 0, "\(lm.stderr)")
     #expect(lm.stdout.contains("safetensors, 23 tensors"))
     #expect(lm.stdout.contains("lstm.weight_hr_l1_reverse"))
@@ -484,15 +455,15 @@ struct SafeTensorsTests {
     #expect(lm.stdout.contains("lstm: lstm, input size 6, hidden size 8, 2 layers, bidirectional, proj_size 4, bias — nn.LSTM(6, 8, num_layers=2, bidirectional=True, proj_size=4)"))
     #expect(lm.stdout.contains("decoder: Linear — 8 → 11"))
 
-    let seq = try RecurExecutable.run(["inspect", "--stats", try InteropFixtures.url("seq2seq.safetensors").path])
+    let seq = try runRecur(["inspect", "--stats", try InteropFixtures.url("seq2seq.safetensors").path])
     #expect(seq.status == 0 && seq.stdout.contains("rnn (tanh or relu: not stored in weights)") && seq.stdout.contains(" / "))
 
-    let checkpoint = try RecurExecutable.run(["inspect", try InteropFixtures.url("written_by_recur.safetensors").path])
+    let checkpoint = try runRecur(["inspect", try InteropFixtures.url("written_by_recur.safetensors").path])
     #expect(checkpoint.status == 0 && checkpoint.stdout.contains("Recur checkpoint: format 1, step 42"))
     // Optimiser state is not mistaken for more layers.
     #expect(checkpoint.stdout.components(separatedBy: "nn.LSTM(").count == 2, "\(checkpoint.stdout)")
 
-    let npy = try RecurExecutable.run(["inspect", try InteropFixtures.url("f64_3.npy").path])
+    let npy = try runRecur(["inspect", try InteropFixtures.url("f64_3.npy").path])
     #expect(npy.status == 0 && npy.stdout.contains("npy, float64 array, shape [3], 3 elements, C order (read as float32)"))
 
     let dir = try ScratchDirectory()
@@ -500,7 +471,7 @@ struct SafeTensorsTests {
     let truncated = dir.file("cut.safetensors")
     try Data(try InteropFixtures.bytes("lstm_lm.safetensors").prefix(500)).write(to: truncated)
     for bad in [truncated.path, dir.file("missing.safetensors").path, try InteropFixtures.url("object.npy").path] {
-      let result = try RecurExecutable.run(["inspect", bad])
+      let result = try runRecur(["inspect", bad])
       #expect(result.status != 0)
       #expect(result.stdout.isEmpty)
       #expect(result.stderr.hasPrefix("recur inspect: \(bad): "), "\(result.stderr)")

@@ -139,7 +139,8 @@ public struct NumPyArray: Sendable, Equatable {
     }
     let keys = fields.map(\.key)
     guard Set(keys) == ["descr", "fortran_order", "shape"], keys.count == 3 else {
-      throw fail(.invalidHeader, "header keys are \(keys.sorted()), expected exactly ['descr', 'fortran_order', 'shape']")
+      let shown = keys.sorted().prefix(6).map { quotedForMessage($0, quote: "'") }.joined(separator: ", ") + (keys.count > 6 ? ", …" : "")
+      throw fail(.invalidHeader, "header keys are [\(shown)], expected exactly ['descr', 'fortran_order', 'shape']")
     }
     func field(_ key: String) -> PythonLiteral { fields.first { $0.key == key }!.value }
 

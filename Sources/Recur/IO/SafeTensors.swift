@@ -144,11 +144,12 @@ public struct SafeTensorsFile: Sendable, Equatable {
   public var count: Int { names.count }
 
   /// The entry named `name`; setting appends a new name at the end, replaces an existing entry in
-  /// place, or (with nil) removes it.
+  /// place, or (with nil) removes it. The name `__metadata__` is reserved by the format.
   public subscript(name: String) -> Entry? {
     get { entries[name] }
     set {
       if let newValue {
+        precondition(name != "__metadata__", "\"__metadata__\" is reserved by the safetensors format and cannot name a tensor")
         if entries.updateValue(newValue, forKey: name) == nil { names.append(name) }
       } else if entries.removeValue(forKey: name) != nil {
         names.removeAll { $0 == name }
