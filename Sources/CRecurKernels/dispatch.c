@@ -1,5 +1,5 @@
-// Runtime ISA dispatch (CPUID once, RECUR_ISA override, test-only forcing), the public vector
-// math entry points and the peak-FLOP measurement.
+// Runtime ISA dispatch (CPUID once, RECUR_ISA override, per-thread forcing for tests), the
+// public vector math entry points and the peak-FLOP measurement.
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +70,13 @@ static int startup_isa(void) {
   return best_isa();
 }
 
-static _Atomic(const recur_isa_ops *) g_ops;
+static _Atomic(const recur_isa_ops *) g_ops;          // the process-wide choice
+static _Thread_local const recur_isa_ops *tls_forced;  // recur_force_isa on this thread
 
 const recur_isa_ops *recur_active_ops(void) {
-  const recur_isa_ops *ops = atomic_load_explicit(&g_ops, memory_order_acquire);
+  const recur_isa_ops *ops = tls_forced;
+  if (ops != NULL) return ops;
+  ops = atomic_load_explicit(&g_ops, memory_order_acquire);
   if (ops == NULL) {
     const recur_isa_ops *expected = NULL;
     atomic_compare_exchange_strong(&g_ops, &expected, isa_table(startup_isa()));
@@ -90,14 +93,13 @@ int recur_isa_supported(const char *name) {
 }
 
 int recur_force_isa(const char *name) {
-  int isa;
   if (name == NULL || strcmp(name, "auto") == 0) {
-    isa = startup_isa();
-  } else {
-    isa = isa_from_name(name);
-    if (isa < 0 || isa_table(isa) == NULL || !cpu_supports(isa)) return 0;
+    tls_forced = NULL;
+    return 1;
   }
-  atomic_store_explicit(&g_ops, isa_table(isa), memory_order_release);
+  int isa = isa_from_name(name);
+  if (isa < 0 || isa_table(isa) == NULL || !cpu_supports(isa)) return 0;
+  tls_forced = isa_table(isa);
   return 1;
 }
 

@@ -60,18 +60,22 @@ extern const recur_isa_ops recur_ops_portable;
 extern const recur_isa_ops recur_ops_avx2;
 extern const recur_isa_ops recur_ops_avx512;
 
-/// The table of the active ISA (chosen once; recur_force_isa may change it).
+/// The table of the calling thread's ISA: the process-wide choice (CPUID once, RECUR_ISA), unless
+/// recur_force_isa changed it for this thread. Code with its own per-ISA variants (for example
+/// fused cell kernels using vecmath_avx2.h / vecmath_avx512.h) should switch on
+/// recur_active_ops()->isa, so that RECUR_ISA and recur_force_isa reach it too.
 const recur_isa_ops *recur_active_ops(void);
 
 // MARK: - Thread pool
 
-/// A pool task: called once per participating thread with tid in [0, nthreads).
-typedef void (*recur_task_fn)(void *ctx, int tid, int nthreads);
+/// A pool task: called once for each part of the job, part in [0, nparts).
+typedef void (*recur_task_fn)(void *ctx, int part, int nparts);
 
-/// Runs fn(ctx, t, nthreads) for t = 0..nthreads-1, the calling thread doing t = 0, and
-/// returns when all are done. Runs everything on the caller if nthreads <= 1, if the pool is
-/// busy (another thread's job, or a nested call from inside a task). nthreads is clipped to
-/// recur_get_num_threads().
+/// Runs fn(ctx, p, nthreads) for every part p = 0..nthreads-1, each exactly once, on the calling
+/// thread and up to nthreads-1 pool workers (whichever claims a part first runs it: a part is not
+/// tied to a thread), and returns when all are done. Runs everything on the caller as
+/// fn(ctx, 0, 1) if nthreads <= 1 or if the pool is busy (another thread's job, or a nested call
+/// from inside a task). nthreads is clipped to recur_get_num_threads().
 void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx);
 
 // MARK: - Scratch memory

@@ -3,9 +3,15 @@
 // Workers are created on first use and live for the process. Each has its own cache line with a
 // job sequence number: the dispatching thread writes the job, then bumps the sequence numbers of
 // the workers it wants (release); a worker spins on its number (pause) for RECUR_SPIN_NS after
-// its last job, then sleeps on a condition variable. The dispatcher runs part 0 itself and spins
-// until the workers' shared countdown reaches zero. A dispatch to spinning workers costs well
+// its last job, then sleeps on a condition variable. A dispatch to spinning workers costs well
 // under a microsecond plus the cache-line transfers.
+//
+// A job has nthreads parts. Parts are claimed, not assigned: the dispatcher and the woken
+// workers take the next unclaimed part from one atomic word (job number << 32 | next part) until
+// none is left, and the dispatcher then waits for the parts still running. So a worker that the
+// OS has not scheduled yet (a busy machine) does not hold the job up: the dispatcher runs its
+// part. A worker that wakes for a job already finished finds the job number changed and claims
+// nothing.
 //
 // One job at a time: a dispatch while another is running (from another thread, or nested inside
 // a task) runs on the calling thread alone.
@@ -123,7 +129,7 @@ int recur_get_num_threads(void) {
 // MARK: - Pool
 
 typedef struct {
-  _Alignas(64) atomic_ulong seq;  // job number this worker should run next
+  _Alignas(64) atomic_ulong seq;  // number of the last job this worker was asked to join
   atomic_int sleeping;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -135,13 +141,32 @@ static struct {
   recur_worker *workers[RECUR_MAX_WORKERS + 1];  // index = tid (1..)
   atomic_int nworkers;
   atomic_int busy;
-  unsigned long seq;  // last job number (written by the dispatcher holding `busy`)
-  // the current job (written before the workers' seq is bumped)
+  uint32_t seq;  // number of the current job (written by the dispatcher holding `busy`)
+  // the current job (written before `claim` announces it)
   recur_task_fn fn;
   void *ctx;
   int nthreads;
-  _Alignas(64) atomic_int remaining;
+  _Alignas(64) _Atomic uint64_t claim;  // (job number << 32) | next unclaimed part
+  _Alignas(64) atomic_int done;         // parts finished
 } pool = {.create_mu = PTHREAD_MUTEX_INITIALIZER};
+
+/// Claims and runs parts of job `seq` until none is left.
+static void run_parts(uint32_t seq) {
+  uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+  for (;;) {
+    if ((uint32_t)(c >> 32) != seq) return;  // that job is over
+    int part = (int)(uint32_t)c;
+    int n = pool.nthreads;  // the job's: it cannot end while one of its parts is unclaimed
+    if (part >= n) return;
+    if (!atomic_compare_exchange_weak_explicit(&pool.claim, &c, c + 1, memory_order_acq_rel,
+                                               memory_order_acquire)) {
+      continue;  // c was reloaded
+    }
+    pool.fn(pool.ctx, part, n);
+    atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+    c = atomic_load_explicit(&pool.claim, memory_order_acquire);
+  }
+}
 
 static long now_ns(void) {
   struct timespec ts;
@@ -169,8 +194,7 @@ static void *worker_main(void *arg) {
       }
     }
     seen = s;
-    pool.fn(pool.ctx, w->tid, pool.nthreads);
-    atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_acq_rel);
+    run_parts((uint32_t)s);
   }
   return NULL;
 }
@@ -220,8 +244,9 @@ void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx) {
   pool.fn = fn;
   pool.ctx = ctx;
   pool.nthreads = nthreads;
-  atomic_store_explicit(&pool.remaining, nthreads - 1, memory_order_relaxed);
-  unsigned long seq = ++pool.seq;
+  atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+  uint32_t seq = ++pool.seq;
+  atomic_store_explicit(&pool.claim, (uint64_t)seq << 32, memory_order_release);
   for (int t = 1; t < nthreads; t++) {
     recur_worker *w = pool.workers[t];
     atomic_store(&w->seq, seq);  // seq_cst: a worker going to sleep either sees it or is seen
@@ -231,10 +256,10 @@ void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx) {
       pthread_mutex_unlock(&w->mu);
     }
   }
-  fn(ctx, 0, nthreads);
-  for (unsigned spins = 1; atomic_load_explicit(&pool.remaining, memory_order_acquire) != 0; spins++) {
+  run_parts(seq);
+  for (unsigned spins = 1; atomic_load_explicit(&pool.done, memory_order_acquire) != nthreads; spins++) {
     RECUR_CPU_RELAX();
-    if ((spins & 4095) == 0) sched_yield();  // a descheduled worker needs our core
+    if ((spins & 4095) == 0) sched_yield();  // a descheduled worker is running a part
   }
   atomic_store_explicit(&pool.busy, 0, memory_order_release);
 }

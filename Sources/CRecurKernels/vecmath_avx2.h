@@ -82,8 +82,8 @@ RECUR_VM_AVX2 __m256 recur_sigmoid_avx2(__m256 x) {
   return _mm256_blendv_ps(r, _mm256_mul_ps(t, r), x);  // picks t*r where x's sign bit is set
 }
 
-/// tanh(x) for 8 floats: x + x^3 P(x^2) for |x| < 0.625 (Cephes tanhf), else
-/// sign(x) (1 - t) / (1 + t) with t = exp(-2|x|).
+/// tanh(x) for 8 floats: |x| + |x|^3 P(x^2) for |x| < 0.625 (Cephes tanhf), else
+/// (1 - t) / (1 + t) with t = exp(-2|x|); then the sign of x (so tanh(-0) = -0).
 RECUR_VM_AVX2 __m256 recur_tanh_avx2(__m256 x) {
   __m256 ax = recur_abs_avx2(x);
   __m256 z = _mm256_mul_ps(x, x);
@@ -92,12 +92,12 @@ RECUR_VM_AVX2 __m256 recur_tanh_avx2(__m256 x) {
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(RECUR_TANH_P2));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(RECUR_TANH_P3));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(RECUR_TANH_P4));
-  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), ax, ax);
   __m256 t = recur_exp_avx2(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
   __m256 one = _mm256_set1_ps(1.0f);
   __m256 large = _mm256_div_ps(_mm256_sub_ps(one, t), _mm256_add_ps(one, t));
-  large = _mm256_or_ps(large, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)));  // copysign
-  return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(RECUR_TANH_SMALL), _CMP_LT_OQ));
+  __m256 y = _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(RECUR_TANH_SMALL), _CMP_LT_OQ));
+  return _mm256_or_ps(y, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)));  // copysign
 }
 
 #endif

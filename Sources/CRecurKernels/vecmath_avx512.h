@@ -81,14 +81,14 @@ RECUR_VM_AVX512 __m512 recur_tanh_avx512(__m512 x) {
   p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P2));
   p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P3));
   p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P4));
-  __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+  __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), ax, ax);
   __m512 t = recur_exp_avx512(_mm512_mul_ps(ax, _mm512_set1_ps(-2.0f)));
   __m512 one = _mm512_set1_ps(1.0f);
   __m512 large = _mm512_div_ps(_mm512_sub_ps(one, t), _mm512_add_ps(one, t));
+  __m512 y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(RECUR_TANH_SMALL), _CMP_LT_OQ),
+                                  large, small);
   __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u));
-  large = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(large), sign));  // copysign
-  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(RECUR_TANH_SMALL), _CMP_LT_OQ),
-                              large, small);
+  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign));  // copysign
 }
 
 #endif

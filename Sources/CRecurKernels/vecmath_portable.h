@@ -58,6 +58,7 @@ static inline float recur_sigmoid_scalar(float x) {
 
 static inline float recur_tanh_scalar(float x) {
   float ax = x < 0 ? -x : x;
+  float y;
   if (ax < RECUR_TANH_SMALL) {
     float z = x * x;
     float p = RECUR_TANH_P0;
@@ -65,10 +66,12 @@ static inline float recur_tanh_scalar(float x) {
     p = p * z + RECUR_TANH_P2;
     p = p * z + RECUR_TANH_P3;
     p = p * z + RECUR_TANH_P4;
-    return (p * z) * x + x;
+    y = (p * z) * ax + ax;
+  } else {
+    float t = recur_exp_scalar(-2.0f * ax);
+    y = (1.0f - t) / (1.0f + t);
   }
-  float t = recur_exp_scalar(-2.0f * ax);
-  float y = (1.0f - t) / (1.0f + t);
+  // the sign of x, also for -0
   return recur_bits_to_float(recur_float_to_bits(y) | (recur_float_to_bits(x) & 0x80000000u));
 }
 

@@ -18,11 +18,12 @@ const char *recur_isa_name(void);
 /// 1 if this build and this CPU can run the path `name` ("avx512", "avx2" or "portable"), else 0.
 int recur_isa_supported(const char *name);
 
-/// Switches the active path to `name` ("avx512", "avx2", "portable"; NULL or "auto" restores the
-/// start-up choice). Returns 1 on success, 0 (and changes nothing) if the name is unknown or the
-/// CPU lacks that ISA. For tests and benchmarks: call it while no kernel is running, and note
-/// that a B packed by recur_pack_b is only valid for the path that packed it
-/// (recur_sgemm_packed stops with a message if they differ).
+/// Makes the calling thread use the path `name` ("avx512", "avx2", "portable") for every kernel it
+/// calls from now on (including the work those kernels hand to the pool); NULL or "auto" returns
+/// it to the process-wide choice. Returns 1 on success, 0 (and changes nothing) if the name is
+/// unknown or the CPU lacks that ISA. Per thread, so tests of each path can run while other
+/// threads compute. For tests and benchmarks: a B packed by recur_pack_b is only valid for the
+/// path that packed it (recur_sgemm_packed stops with a message if they differ).
 int recur_force_isa(const char *name);
 
 // MARK: - Thread pool

@@ -1,6 +1,11 @@
 import CRecurKernels
 
-/// Process-wide settings of the compute kernels.
+/// Process-wide settings of the compute kernels, and thin wrappers over the C GEMM for code that
+/// works on raw buffers (benchmarks, custom layers).
+///
+/// The kernels live in the `CRecurKernels` C target: SGEMM with BLIS-style packing and
+/// register-blocked micro-kernels, vector exp/sigmoid/tanh and a persistent thread pool, each
+/// with an AVX-512, an AVX2+FMA and a portable path chosen once from CPUID.
 public enum Kernels {
   /// The instruction-set path in use ("avx512", "avx2" or "portable"); `RECUR_ISA` forces one.
   public static var isa: String { String(cString: recur_isa_name()) }
@@ -9,5 +14,64 @@ public enum Kernels {
   public static var numThreads: Int {
     get { Int(recur_get_num_threads()) }
     set { recur_set_num_threads(Int32(max(1, newValue))) }
+  }
+
+  /// The paths this build and CPU can run, best first (a subset of avx512, avx2, portable).
+  public static var supportedISAs: [String] {
+    ["avx512", "avx2", "portable"].filter { recur_isa_supported($0) != 0 }
+  }
+
+  /// Runs `body` with the calling thread's kernels on the path `isa`, then restores the
+  /// process-wide choice. Returns nil (without running `body`) if the CPU cannot run `isa`.
+  /// Per thread: other threads keep their path. A B packed inside is only valid inside.
+  @discardableResult
+  static func withISA<T>(_ isa: String, _ body: () throws -> T) rethrows -> T? {
+    guard recur_force_isa(isa) != 0 else { return nil }
+    defer { recur_force_isa(nil) }
+    return try body()
+  }
+
+  /// Single-core peak of the active path in GFLOP/s: an FMA loop with enough independent
+  /// accumulators to fill every FMA pipe, best ~2 ms burst over about `seconds`.
+  public static func measurePeakGFLOPS(seconds: Double = 0.5) -> Double {
+    recur_measure_peak_gflops(seconds)
+  }
+
+  // MARK: - GEMM on raw buffers (row-major float32)
+
+  /// C[m,n] = alpha · op(A) · op(B) + beta · C, with op(A) = A[m,k] (lda ≥ k) or, if `transA`,
+  /// A stored [k,m] (lda ≥ m); op(B) = B[k,n] (ldb ≥ n) or, if `transB`, B stored [n,k]
+  /// (ldb ≥ k). beta == 0 overwrites C (NaNs in C are ignored).
+  public static func sgemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    recur_sgemm(
+      transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b,
+      Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// Floats a packed copy of op(B) [k,n] needs on the active path.
+  public static func packedBCount(k: Int, n: Int) -> Int {
+    recur_packed_b_size(Int32(k), Int32(n))
+  }
+
+  /// Packs op(B) [k,n] (B[k,n] or, if `transB`, B stored [n,k]) into `packed`
+  /// (`packedBCount(k:n:)` floats, 64-byte aligned) for repeated `sgemmPacked` calls.
+  public static func packB(
+    transB: Bool = false, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int,
+    into packed: UnsafeMutablePointer<Float>
+  ) {
+    recur_pack_b(transB ? 1 : 0, Int32(k), Int32(n), b, Int32(ldb), packed)
+  }
+
+  /// C[m,n] = alpha · A[m,k] · B + beta · C with B packed by `packB`.
+  public static func sgemmPacked(
+    m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+    packedB: UnsafePointer<Float>, beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    recur_sgemm_packed(
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), packedB, beta, c, Int32(ldc))
   }
 }

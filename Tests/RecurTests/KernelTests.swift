@@ -1,0 +1,450 @@
+import CRecurKernels
+import Foundation
+import Testing
+import _RecurTestSupport
+
+@testable import Recur
+
+// Tests of the C kernels (CRecurKernels): every ISA path this CPU can run (forced per thread with
+// recur_force_isa), against double-precision references.
+
+// MARK: - Helpers
+
+/// Deterministic inputs (SplitMix64).
+private struct SplitMix {
+  var state: UInt64
+
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// Uniform in [-1, 1).
+  mutating func float() -> Float { Float(Int64(next() >> 40) - (1 << 23)) / Float(1 << 23) }
+}
+
+/// A 64-byte aligned float buffer (what recur_pack_b requires).
+private final class AlignedFloats {
+  let count: Int
+  let pointer: UnsafeMutablePointer<Float>
+
+  init(_ count: Int, fill: Float = 0) {
+    self.count = count
+    pointer = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+      .bindMemory(to: Float.self, capacity: max(1, count))
+    pointer.initialize(repeating: fill, count: max(1, count))
+  }
+
+  convenience init(_ values: [Float]) {
+    self.init(values.count)
+    for i in 0..<values.count { pointer[i] = values[i] }
+  }
+
+  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+
+  var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
+
+/// One C = alpha·op(A)·op(B) + beta·C problem. pad* make the leading dimensions larger than needed.
+private struct GemmCase: CustomStringConvertible {
+  var transA = false, transB = false
+  var m: Int, n: Int, k: Int
+  var alpha: Float = 1, beta: Float = 0
+  var padA = 0, padB = 0, padC = 0
+  /// Put NaN into A (used with alpha == 0: A must not be read).
+  var nanA = false
+
+  var lda: Int { (transA ? m : k) + padA }
+  var ldb: Int { (transB ? k : n) + padB }
+  var ldc: Int { n + padC }
+  var rowsA: Int { transA ? k : m }
+  var rowsB: Int { transB ? n : k }
+
+  var description: String {
+    "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k) alpha=\(alpha) beta=\(beta) "
+      + "lda=\(lda) ldb=\(ldb) ldc=\(ldc)"
+  }
+}
+
+/// Inputs, the double-precision reference and a rigorous error bound for each element of C.
+private struct GemmProblem {
+  let c: GemmCase
+  let a: [Float], b: [Float], c0: [Float]
+  let reference: [Double]  // m x n
+  let bound: [Double]  // m x n
+
+  static let sentinel: Float = 12345.5
+
+  init(_ c: GemmCase, seed: UInt64) {
+    self.c = c
+    var rng = SplitMix(state: seed)
+    var a = (0..<max(1, c.rowsA * c.lda)).map { _ in rng.float() }
+    if c.nanA { for i in stride(from: 0, to: a.count, by: 3) { a[i] = .nan } }
+    let b = (0..<max(1, c.rowsB * c.ldb)).map { _ in rng.float() }
+    var c0 = [Float](repeating: Self.sentinel, count: max(1, c.m * c.ldc))
+    for i in 0..<c.m {
+      for j in 0..<c.n {
+        // beta == 0 must ignore whatever C holds, NaN included
+        c0[i * c.ldc + j] = c.beta == 0 && (i + j) % 3 == 0 ? .nan : rng.float()
+      }
+    }
+    self.a = a
+    self.b = b
+    self.c0 = c0
+    // Each element is a k-term dot product accumulated in float with fused multiply-adds, then
+    // scaled by alpha and merged with beta·C, plus one merge per K block (<= 8 here): the
+    // classic bound |error| <= gamma_(k+8) * (|alpha| sum |a b| + |beta c|), gamma_j = j u / (1 - j u).
+    var reference = [Double](repeating: 0, count: c.m * c.n)
+    var bound = [Double](repeating: 0, count: c.m * c.n)
+    let u = Double(Float.ulpOfOne) / 2
+    let gamma = Double(c.k + 8) * u / (1 - Double(c.k + 8) * u)
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        for i in 0..<c.m {
+          for j in 0..<c.n {
+            var s = 0.0, sa = 0.0
+            if c.alpha != 0 {
+              for p in 0..<c.k {
+                let x = Double(c.transA ? pa[p * c.lda + i] : pa[i * c.lda + p])
+                let y = Double(c.transB ? pb[j * c.ldb + p] : pb[p * c.ldb + j])
+                s += x * y
+                sa += abs(x * y)
+              }
+            }
+            let cb = c.beta == 0 ? 0 : Double(c.beta) * Double(c0[i * c.ldc + j])
+            reference[i * c.n + j] = Double(c.alpha) * s + cb
+            bound[i * c.n + j] = gamma * (abs(Double(c.alpha)) * sa + abs(cb)) + 1e-30
+          }
+        }
+      }
+    }
+    self.reference = reference
+    self.bound = bound
+  }
+
+  /// Runs the active path (recur_sgemm, or recur_pack_b + recur_sgemm_packed) and describes
+  /// any element outside its bound or any write outside the m x n block of C.
+  func check(packed: Bool) -> [String] {
+    let a = AlignedFloats(self.a), b = AlignedFloats(self.b), cc = AlignedFloats(c0)
+    if packed {
+      let p = AlignedFloats(recur_packed_b_size(Int32(c.k), Int32(c.n)))
+      recur_pack_b(c.transB ? 1 : 0, Int32(c.k), Int32(c.n), b.pointer, Int32(c.ldb), p.pointer)
+      recur_sgemm_packed(Int32(c.m), Int32(c.n), Int32(c.k), c.alpha, a.pointer, Int32(c.lda),
+                         p.pointer, c.beta, cc.pointer, Int32(c.ldc))
+    } else {
+      recur_sgemm(c.transA ? 1 : 0, c.transB ? 1 : 0, Int32(c.m), Int32(c.n), Int32(c.k), c.alpha,
+                  a.pointer, Int32(c.lda), b.pointer, Int32(c.ldb), c.beta, cc.pointer, Int32(c.ldc))
+    }
+    var problems: [String] = []
+    for i in 0..<c.m {
+      for j in 0..<c.ldc {
+        let got = cc.pointer[i * c.ldc + j]
+        if j >= c.n {
+          if got != Self.sentinel { problems.append("C[\(i), \(j)] past column n was written: \(got)") }
+          continue
+        }
+        let want = reference[i * c.n + j]
+        if !(abs(Double(got) - want) <= bound[i * c.n + j]) {
+          problems.append("C[\(i), \(j)] = \(got), reference \(want) ± \(bound[i * c.n + j])")
+        }
+      }
+      if problems.count > 4 { break }
+    }
+    return problems
+  }
+}
+
+/// Runs `body` for every ISA path this CPU has, with 1 and 2 threads, restoring the settings.
+private func forEachPath(_ body: (_ isa: String, _ threads: Int) -> Void) {
+  let saved = Kernels.numThreads
+  defer { Kernels.numThreads = saved }
+  for isa in Kernels.supportedISAs {
+    Kernels.withISA(isa) {
+      #expect(Kernels.isa == isa)
+      for threads in [1, 2] {
+        Kernels.numThreads = threads
+        body(isa, threads)
+      }
+    }
+  }
+}
+
+private func runGemmCases(_ cases: [GemmCase], seed: UInt64) {
+  for (index, gc) in cases.enumerated() {
+    let problem = GemmProblem(gc, seed: seed &+ UInt64(index))
+    forEachPath { isa, threads in
+      for packed in gc.transA ? [false] : [false, true] {
+        let problems = problem.check(packed: packed)
+        #expect(problems.isEmpty, "\(isa), \(threads) thread(s), \(packed ? "packed" : "unpacked") B, \(gc): \(problems.prefix(4).joined(separator: "; "))")
+      }
+    }
+  }
+}
+
+// MARK: - Tests
+
+@Suite(.serialized) struct KernelTests {
+  @Test func dispatchReportsAndForcesPaths() {
+    let supported = Kernels.supportedISAs
+    #expect(supported.contains("portable"))
+    #expect(supported.contains(Kernels.isa))
+    #expect(recur_force_isa("sse9") == 0)
+    #expect(recur_isa_supported("sse9") == 0)
+    for isa in ["avx512", "avx2", "portable"] where !supported.contains(isa) {
+      #expect(recur_force_isa(isa) == 0, "forcing \(isa) must fail on a CPU without it")
+    }
+    let before = Kernels.isa
+    Kernels.withISA("portable") { #expect(Kernels.isa == "portable") }
+    #expect(Kernels.isa == before)
+    // a forced path is per thread
+    Kernels.withISA("portable") {
+      nonisolated(unsafe) var other = ""
+      let done = DispatchSemaphore(value: 0)
+      Thread {
+        other = Kernels.isa
+        done.signal()
+      }.start()
+      done.wait()
+      #expect(other == before)
+    }
+  }
+
+  @Test func threadCountSetting() {
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    #expect(saved >= 1)
+    recur_set_num_threads(0)
+    #expect(recur_get_num_threads() == 1)
+    Kernels.numThreads = 3
+    #expect(Kernels.numThreads == 3)
+  }
+
+  @Test func gemmTinyAndDegenerateShapes() {
+    var cases: [GemmCase] = []
+    for ta in [false, true] {
+      for tb in [false, true] {
+        cases.append(GemmCase(transA: ta, transB: tb, m: 1, n: 1, k: 1))
+        cases.append(GemmCase(transA: ta, transB: tb, m: 1, n: 1, k: 1, alpha: -2, beta: 0.5))
+        cases.append(GemmCase(transA: ta, transB: tb, m: 1, n: 37, k: 29, beta: 1))  // M = 1
+        cases.append(GemmCase(transA: ta, transB: tb, m: 1, n: 70, k: 300))  // M = 1, two K blocks
+        cases.append(GemmCase(transA: ta, transB: tb, m: 9, n: 23, k: 1, alpha: 0.5, beta: -1))  // K = 1
+        cases.append(GemmCase(transA: ta, transB: tb, m: 17, n: 1, k: 40, beta: 0.25))  // N = 1
+        cases.append(GemmCase(transA: ta, transB: tb, m: 5, n: 7, k: 0, beta: 0.5))  // K = 0: beta C
+        cases.append(GemmCase(transA: ta, transB: tb, m: 5, n: 7, k: 0, beta: 0))  // K = 0, beta = 0: zeros
+        cases.append(GemmCase(transA: ta, transB: tb, m: 6, n: 9, k: 4, alpha: 0, beta: 2, nanA: true))
+      }
+    }
+    runGemmCases(cases, seed: 1)
+  }
+
+  @Test func gemmEdgeTilesTransposesAlphaBetaAndStrides() {
+    // sizes that are not multiples of any micro-tile (6x16, 8x48, 4x8), K over a K block,
+    // M over an M block
+    let sizes = [(7, 33, 19), (13, 50, 70), (37, 100, 300), (250, 40, 20), (64, 96, 257)]
+    let scalars: [(Float, Float)] = [(1, 0), (1, 1), (-0.5, 0.3), (2.5, -1)]
+    var cases: [GemmCase] = []
+    var v = 0
+    for (m, n, k) in sizes {
+      for ta in [false, true] {
+        for tb in [false, true] {
+          let (alpha, beta) = scalars[v % scalars.count]
+          v += 1
+          cases.append(GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta))
+          cases.append(GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta,
+                                padA: 5, padB: 3, padC: 7))
+        }
+      }
+    }
+    runGemmCases(cases, seed: 100)
+  }
+
+  @Test func gemmLargeMultiThreaded() {
+    // 160x400x300 splits columns over threads; 420x48x64 (many rows, few column panels) splits
+    // rows, which packs B before the split
+    runGemmCases([
+      GemmCase(transB: true, m: 160, n: 400, k: 300, beta: 1, padA: 3),
+      GemmCase(m: 420, n: 48, k: 64, alpha: 0.75, beta: 0.5),
+      GemmCase(transA: true, transB: true, m: 420, n: 48, k: 64),
+    ], seed: 1000)
+  }
+
+  @Test func packedBufferSizeAndHeader() {
+    forEachPath { isa, _ in
+      let size = recur_packed_b_size(300, 50)
+      #expect(size >= 300 * 50 + 16, "\(isa): packed size \(size) too small")
+      #expect(recur_packed_b_size(0, 50) >= 16)
+    }
+  }
+
+  @Test func parallelForCoversEveryIndexOnce() {
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    let visit: @convention(c) (UnsafeMutableRawPointer?, Int32, Int32) -> Void = { ctx, begin, end in
+      let counts = ctx!.assumingMemoryBound(to: Int32.self)
+      for i in Int(begin)..<Int(end) { counts[i] += 1 }
+    }
+    for threads in [1, 2, 3] {
+      Kernels.numThreads = threads
+      for n in [0, 1, 2, 3, 7, 100, 1000] {
+        var counts = [Int32](repeating: 0, count: n + 1)
+        counts.withUnsafeMutableBufferPointer { recur_parallel_for(Int32(n), visit, $0.baseAddress) }
+        #expect(counts.prefix(n).allSatisfy { $0 == 1 } && counts[n] == 0, "threads \(threads), n \(n)")
+        counts = [Int32](repeating: 0, count: n + 1)
+        counts.withUnsafeMutableBufferPointer { recur_parallel_for_grain(Int32(n), 64, visit, $0.baseAddress) }
+        #expect(counts.prefix(n).allSatisfy { $0 == 1 } && counts[n] == 0, "grain 64, threads \(threads), n \(n)")
+      }
+    }
+    // a parallel-for inside a parallel-for runs on the calling thread, still covering everything
+    Kernels.numThreads = 2
+    let nested: @convention(c) (UnsafeMutableRawPointer?, Int32, Int32) -> Void = { ctx, begin, end in
+      let counts = ctx!.assumingMemoryBound(to: Int32.self)
+      let inner: @convention(c) (UnsafeMutableRawPointer?, Int32, Int32) -> Void = { ctx, b, e in
+        let row = ctx!.assumingMemoryBound(to: Int32.self)
+        for j in Int(b)..<Int(e) { row[j] += 1 }
+      }
+      for i in Int(begin)..<Int(end) { recur_parallel_for(10, inner, counts + 10 * i) }
+    }
+    var grid = [Int32](repeating: 0, count: 100)
+    grid.withUnsafeMutableBufferPointer { recur_parallel_for(10, nested, $0.baseAddress) }
+    #expect(grid.allSatisfy { $0 == 1 })
+  }
+
+  @Test func peakMeasurementIsPositive() {
+    forEachPath { isa, threads in
+      guard threads == 1 else { return }
+      let peak = recur_measure_peak_gflops(0.02)
+      #expect(peak > 0.1 && peak < 1e5, "\(isa): peak \(peak) GFLOP/s")
+    }
+  }
+
+  // MARK: Vector math
+
+  /// Every 4099th float bit pattern (all exponents, both signs, subnormals, infinities, NaNs) plus
+  /// the edges of each function's branches.
+  private static let sweep: [Float] = {
+    var xs: [Float] = []
+    var u: UInt64 = 0
+    while u < 1 << 32 {
+      xs.append(Float(bitPattern: UInt32(u)))
+      u += 4099
+    }
+    xs += [0, Float(-0.0), .infinity, -.infinity, .nan, 88.72, 88.7228394, 88.7229, 89, -87.33,
+           -87.34, -103.97, -104, -150, 1e-30, -1e-30, .leastNonzeroMagnitude, 0.625, -0.625,
+           Float(0.625).nextDown, 9, -9, 44, -44]
+    for i in -2000...2000 { xs.append(Float(i) / 100) }  // dense where the gates live
+    return xs
+  }()
+
+  enum VecFunction: String, CaseIterable, Sendable {
+    case exp, sigmoid, tanh
+
+    func reference(_ x: Double) -> Double {
+      switch self {
+      case .exp: return Foundation.exp(x)
+      case .sigmoid: return 1 / (1 + Foundation.exp(-x))
+      case .tanh: return Foundation.tanh(x)
+      }
+    }
+
+    func run(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+      switch self {
+      case .exp: recur_vexp(x, y, n)
+      case .sigmoid: recur_vsigmoid(x, y, n)
+      case .tanh: recur_vtanh(x, y, n)
+      }
+    }
+  }
+
+  @Test(arguments: VecFunction.allCases)
+  func vectorMathMatchesDouble(_ f: VecFunction) {
+    let xs = Self.sweep
+    let reference = xs.map { f.reference(Double($0)) }
+    let subnormalStep = Double(Float.leastNonzeroMagnitude)
+    for isa in Kernels.supportedISAs {
+      Kernels.withISA(isa) {
+        var ys = [Float](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { x in
+          ys.withUnsafeMutableBufferPointer { y in f.run(x.baseAddress!, y.baseAddress!, xs.count) }
+        }
+        var maxRel = 0.0, worst: Float = 0
+        var bad: [String] = []
+        for i in 0..<xs.count {
+          let r = reference[i], y = Double(ys[i])
+          if r.isNaN {
+            if !y.isNaN { bad.append("\(f)(\(xs[i])) = \(y), want NaN") }
+          } else if Float(r).isInfinite {
+            // beyond the float range: the correctly rounded result overflows
+            if Float(y) != Float(r) { bad.append("\(f)(\(xs[i])) = \(y), want \(Float(r))") }
+          } else if abs(r) < Double(Float.leastNormalMagnitude) {
+            // subnormal results carry few bits: allow two steps of the subnormal grid
+            if !(abs(y - r) <= 2 * subnormalStep) { bad.append("\(f)(\(xs[i])) = \(y), want \(r)") }
+          } else {
+            let rel = abs(y - r) / abs(r)
+            if !(rel <= maxRel) { maxRel = rel; worst = xs[i] }
+          }
+          if bad.count > 4 { break }
+        }
+        #expect(bad.isEmpty, "\(isa): \(bad.joined(separator: "; "))")
+        #expect(maxRel <= 1e-6, "\(isa): \(f) max relative error \(maxRel) at x = \(worst)")
+        // the sign of tanh(-0) and exact zero/one points
+        if f == .tanh {
+          var z = Float(-0.0), out: Float = 1
+          recur_vtanh(&z, &out, 1)
+          #expect(out == 0 && out.sign == .minus, "\(isa): tanh(-0) = \(out)")
+        }
+      }
+    }
+  }
+
+  @Test(arguments: VecFunction.allCases)
+  func vectorMathTailsAndInPlace(_ f: VecFunction) {
+    for isa in Kernels.supportedISAs {
+      Kernels.withISA(isa) {
+        // every length up to a few vectors, at an odd offset, must touch exactly n elements
+        for n in 0..<70 {
+          var buf = [Float](repeating: -7, count: 80)
+          let xs = (0..<80).map { Float($0) * 0.37 - 12 }
+          xs.withUnsafeBufferPointer { x in
+            buf.withUnsafeMutableBufferPointer { y in f.run(x.baseAddress! + 1, y.baseAddress! + 1, n) }
+          }
+          for i in 0..<80 {
+            let want = i >= 1 && i <= n ? Float(f.reference(Double(xs[i]))) : -7
+            #expect(abs(buf[i] - want) <= 1e-6 * abs(want), "\(isa) \(f) n=\(n) i=\(i): \(buf[i]) vs \(want)")
+          }
+        }
+        // in place (x == y), across the parallel split of long arrays
+        let n = 300_001
+        var data = (0..<n).map { Float($0 % 1000) * 0.01 - 5 }
+        let expected = data.map { Float(f.reference(Double($0))) }
+        data.withUnsafeMutableBufferPointer { p in f.run(p.baseAddress!, p.baseAddress!, n) }
+        var worst: Float = 0
+        for i in 0..<n { worst = max(worst, abs(data[i] - expected[i]) / max(abs(expected[i]), 1e-30)) }
+        #expect(worst <= 1e-6, "\(isa) \(f) in place: relative error \(worst)")
+      }
+    }
+  }
+
+  // MARK: CLI
+
+  @Test func benchGemmPrintsJSON() throws {
+    let run = try runRecur(["bench", "gemm", "--json", "--threads", "1,2", "--seconds", "0.01",
+                            "--shapes", "32x64x16,7x50x33"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+    let rows = object?["rows"] as? [[String: Any]] ?? []
+    #expect(rows.count == 4)
+    #expect((object?["peak_gflops_per_core"] as? Double ?? 0) > 0)
+    for row in rows {
+      #expect((row["packed_gflops"] as? Double ?? 0) > 0)
+      #expect((row["unpacked_gflops"] as? Double ?? 0) > 0)
+    }
+    // RECUR_ISA picks the path at start-up
+    let portable = try runRecur(["bench", "gemm", "--json", "--threads", "1", "--seconds", "0.01",
+                                 "--shapes", "8x16x8"], environment: ["RECUR_ISA": "portable"])
+    let isa = (try JSONSerialization.jsonObject(with: Data(portable.stdout.utf8)) as? [String: Any])?["isa"] as? String
+    #expect(isa == "portable")
+  }
+}
