@@ -125,8 +125,14 @@ struct RNNBenchmark {
   }
 }
 
-/// Peak resident set size of this process so far, in MB.
+/// Peak resident set size of this process so far, in MB (VmHWM from /proc/self/status, which —
+/// unlike getrusage's ru_maxrss — is not inherited from the parent across exec).
 func peakResidentMegabytes() -> Double {
+  if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+     let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+     let kb = Double(line.split(separator: " ").dropFirst().first ?? "") {
+    return kb / 1024
+  }
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
   return Double(usage.ru_maxrss) / 1024
