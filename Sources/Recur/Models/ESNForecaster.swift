@@ -7,9 +7,11 @@
 /// the zero-weight solution the ridge penalty pulls towards: on short, noisy series the model falls
 /// back to "tomorrow as today" instead of extrapolating badly.
 ///
-/// The ridge is fixed, or (`ridge == nil`) chosen from a grid 1e-9 … 1e3 by the RMSE on the
-/// validation origins (the last 20 % of the training origins when the split has no validation
-/// part), after which the read-out is refitted on training and validation rows together.
+/// The reservoir reads the levels u[t], their changes u[t] - u[t-1] (for trending series, whose
+/// levels leave the training range), or both. The ridge and the input mode are fixed, or (nil)
+/// chosen by the RMSE on the validation origins (the last 20 % of the training origins when the
+/// split has no validation part) from the ridge grid 1e-9 … 1e5 and the three modes, after which
+/// the read-out is refitted on training and validation rows together.
 /// `lookback` is the warm-up: states before row lookback - 1 are not used.
 public struct ESNForecaster: Forecaster {
   public static let kind = "esn"
@@ -17,7 +19,7 @@ public struct ESNForecaster: Forecaster {
   /// Hyper-parameters (names as in ``Reservoir`` and ``Ridge``).
   public struct Configuration: Codable, Sendable, Equatable {
     public var units = 300
-    public var leakRate = 0.5
+    public var leakRate = 0.3
     public var spectralRadius = 0.9
     public var inputScaling = 1.0
     public var biasScaling = 0.5
@@ -28,6 +30,8 @@ public struct ESNForecaster: Forecaster {
     public var ridge: Double? = nil
     public var inputToReadout = true
     public var predictDifferences = true
+    /// What the reservoir reads; nil: chosen on validation data.
+    public var inputMode: InputMode? = nil
 
     public init() {}
   }
@@ -39,8 +43,20 @@ public struct ESNForecaster: Forecaster {
   public private(set) var network: EchoStateNetwork?
   /// The ridge in use after fitting.
   public private(set) var ridge: Double?
+  /// The input mode in use after fitting.
+  public private(set) var inputMode: InputMode?
 
-  public static let ridgeGrid: [Double] = (-9...3).map { pow10(Double($0)) }
+  /// What the reservoir reads at each step.
+  public enum InputMode: String, Codable, Sendable, CaseIterable {
+    /// The (scaled) values u[t]: for stationary series, where the level matters.
+    case levels
+    /// The changes u[t] - u[t-1]: for trending series, whose levels leave the training range.
+    case differences
+    /// Both, side by side.
+    case both
+  }
+
+  public static let ridgeGrid: [Double] = (-9...5).map { pow10(Double($0)) }
 
   public init(configuration: Configuration = Configuration(), lookback: Int, horizon: Int) throws {
     guard lookback >= 1, horizon >= 1 else {
@@ -69,76 +85,117 @@ public struct ESNForecaster: Forecaster {
       preconditionFailure("ESNForecaster.fit: split for \(split.count) rows / horizon \(split.horizon), series has \(series.rows) rows, horizon \(horizon)")
     }
     let c = configuration
-    var reservoir = try Reservoir(units: c.units, leakRate: c.leakRate, spectralRadius: c.spectralRadius,
-                                  inputScaling: c.inputScaling, biasScaling: c.biasScaling,
-                                  inputConnectivity: c.inputConnectivity,
-                                  recurrentConnectivity: c.recurrentConnectivity, seed: c.seed)
-    try reservoir.initialize(inputSize: series.columns)
-    var esn = EchoStateNetwork(reservoir: reservoir, readout: Ridge(ridge: c.ridge ?? 0), inputToReadout: c.inputToReadout)
-
-    // Teacher-forced states over training and validation rows (never the test rows).
+    // Only training and validation rows are ever read (never the test rows).
     let seen = split.validation.upperBound
-    let (states, _) = try esn.reservoir.run(series.rows(0..<seen))
-    let features = esn.readoutFeatures(states: states, inputs: series.rows(0..<seen))
+    let known = series.rows(0..<seen)
     let targets = targetMatrix(series: series, rows: seen)
 
     let trainOrigins = split.trainOrigins
     guard let firstTrain = trainOrigins.first, let lastTrain = trainOrigins.last else {
       throw TimeSeriesError.tooShort("no training windows: \(split.train.count) training rows for lookback \(lookback) + horizon \(horizon)")
     }
+    let modes = c.inputMode.map { [$0] } ?? InputMode.allCases
+    let lambdas = c.ridge.map { [$0] } ?? ESNForecaster.ridgeGrid
+
+    // Teacher-forced reservoir features for one input mode.
+    func features(_ mode: InputMode) throws -> (EchoStateNetwork, DoubleMatrix) {
+      let inputs = ESNForecaster.reservoirInputs(known, mode: mode)
+      var reservoir = try makeReservoir()
+      try reservoir.initialize(inputSize: inputs.columns)
+      let esn = EchoStateNetwork(reservoir: reservoir, readout: Ridge(), inputToReadout: c.inputToReadout)
+      let (states, _) = try esn.reservoir.run(inputs)
+      return (esn, esn.readoutFeatures(states: states, inputs: inputs))
+    }
+
     var notes: [String: String] = [:]
-    var chosen = c.ridge
-    if chosen == nil {
-      // Selection origins: the validation part, or the tail of the training origins.
+    var chosen = (mode: modes[0], ridge: lambdas[0])
+    if modes.count > 1 || lambdas.count > 1 {
+      // Selection origins: the validation part, or the tail of the training origins (whose
+      // targets lie after every target the selection fits use).
       var fitRange = firstTrain...lastTrain
       var selection = split.validationOrigins
       if selection.isEmpty {
         let held = max(1, trainOrigins.count / 5)
         guard trainOrigins.count - held >= 2 else {
-          throw TimeSeriesError.tooShort("too few training windows (\(trainOrigins.count)) to choose the ridge; pass a ridge or use a longer series")
+          throw TimeSeriesError.tooShort("too few training windows (\(trainOrigins.count)) to choose hyper-parameters; pass --ridge and an input mode, or use a longer series")
         }
-        // Targets of the held-out origins must not overlap the fitting rows' targets.
         fitRange = firstTrain...(lastTrain - held)
-        selection = Array((lastTrain - held + 1 + horizon)...lastTrain)
-        if selection.isEmpty { selection = [lastTrain] }
+        selection = Array(min(lastTrain - held + horizon, lastTrain)...lastTrain)
       }
-      let system = try Ridge.NormalEquations(features: features, targets: targets, rowOffset: fitRange.lowerBound,
-                                             rows: fitRange.count, centered: true)
-      var best = (ridge: Double.nan, rmse: Double.infinity)
-      for lambda in ESNForecaster.ridgeGrid {
-        var readout = Ridge(ridge: lambda)
-        do { try readout.fit(system) } catch { continue }
-        var s = 0.0
-        for t in selection {
-          let prediction = readout.predictUnchecked(features, rowOffset: t, rows: 1).storage
-          for k in 0..<prediction.count {
-            let d = prediction[k] - targets[t, k]
-            s += d * d
+      var best = (mode: modes[0], ridge: Double.nan, rmse: Double.infinity)
+      for mode in modes {
+        let (_, x) = try features(mode)
+        let system = try Ridge.NormalEquations(features: x, targets: targets, rowOffset: fitRange.lowerBound,
+                                               rows: fitRange.count, centered: true)
+        for lambda in lambdas {
+          var readout = Ridge(ridge: lambda)
+          do { try readout.fit(system) } catch { continue }
+          var s = 0.0
+          for t in selection {
+            let prediction = readout.predictUnchecked(x, rowOffset: t, rows: 1).storage
+            for k in 0..<prediction.count {
+              let d = prediction[k] - targets[t, k]
+              s += d * d
+            }
           }
+          let rmse = (s / Double(selection.count * targets.columns)).squareRoot()
+          if rmse < best.rmse { best = (mode, lambda, rmse) }
         }
-        let rmse = (s / Double(selection.count * targets.columns)).squareRoot()
-        if rmse < best.rmse { best = (lambda, rmse) }
       }
       guard best.rmse.isFinite else {
-        throw ReservoirError.singularSystem("no ridge in 1e-9…1e3 gave a finite fit; check the data")
+        throw ReservoirError.singularSystem("no ridge in \(lambdas.first!)…\(lambdas.last!) gave a finite fit; check the data")
       }
-      chosen = best.ridge
-      notes["ridge"] = "\(best.ridge) (chosen on \(selection.count) validation origins, scaled RMSE \(best.rmse))"
+      chosen = (best.mode, best.ridge)
+      notes["selection"] = "input \(best.mode.rawValue), ridge \(best.ridge): scaled RMSE \(String(format: "%.4g", best.rmse)) on \(selection.count) validation origins"
+        + (split.validation.isEmpty ? " (the end of the training part)" : "")
     } else {
-      notes["ridge"] = "\(chosen!)"
+      notes["selection"] = "input \(chosen.mode.rawValue), ridge \(chosen.ridge) (given)"
     }
 
     // Final fit on every origin whose targets are known (training, plus validation when present).
+    var (esn, x) = try features(chosen.mode)
     let lastKnown = seen - 1 - horizon
-    let finalSystem = try Ridge.NormalEquations(features: features, targets: targets, rowOffset: firstTrain,
+    let finalSystem = try Ridge.NormalEquations(features: x, targets: targets, rowOffset: firstTrain,
                                                 rows: lastKnown - firstTrain + 1, centered: true)
-    esn.readout = Ridge(ridge: chosen!)
+    esn.readout = Ridge(ridge: chosen.ridge)
     try esn.readout.fit(finalSystem)
     network = esn
-    ridge = chosen
+    ridge = chosen.ridge
+    inputMode = chosen.mode
     notes["reservoir"] = "\(c.units) units, sr \(c.spectralRadius), lr \(c.leakRate), input scaling \(c.inputScaling), bias \(c.biasScaling), seed \(c.seed)"
     notes["training origins"] = "\(lastKnown - firstTrain + 1)"
     return notes
+  }
+
+  private func makeReservoir() throws -> Reservoir {
+    let c = configuration
+    return try Reservoir(units: c.units, leakRate: c.leakRate, spectralRadius: c.spectralRadius,
+                         inputScaling: c.inputScaling, biasScaling: c.biasScaling,
+                         inputConnectivity: c.inputConnectivity,
+                         recurrentConnectivity: c.recurrentConnectivity, seed: c.seed)
+  }
+
+  /// What the reservoir reads at step t: u[t], u[t] - u[t-1] (0 at t = 0), or both side by side.
+  static func reservoirInputs(_ series: DoubleMatrix, mode: InputMode) -> DoubleMatrix {
+    let f = series.columns
+    switch mode {
+    case .levels:
+      return series
+    case .differences, .both:
+      var out = DoubleMatrix(rows: series.rows, columns: mode == .both ? 2 * f : f)
+      for t in 0..<series.rows {
+        for j in 0..<f {
+          let d = t == 0 ? 0 : series[t, j] - series[t - 1, j]
+          if mode == .both {
+            out[t, j] = series[t, j]
+            out[t, f + j] = d
+          } else {
+            out[t, j] = d
+          }
+        }
+      }
+      return out
+    }
   }
 
   /// Targets `[rows, horizon · F]`: row t holds u[t+1…t+horizon] (minus u[t] when predicting
@@ -162,14 +219,14 @@ public struct ESNForecaster: Forecaster {
     guard let network else {
       throw ForecastError.invalidArgument("the ESN forecaster is not fitted; fit it or load a checkpoint first")
     }
-    guard series.columns == network.reservoir.inputSize else {
-      throw ForecastError.invalidArgument("the model forecasts \(network.reservoir.inputSize ?? 0) columns, the series has \(series.columns)")
+    guard series.columns * ((inputMode ?? .levels) == .both ? 2 : 1) == network.reservoir.inputSize else {
+      throw ForecastError.invalidArgument("the model forecasts \((network.reservoir.inputSize ?? 0) / ((inputMode ?? .levels) == .both ? 2 : 1)) columns, the series has \(series.columns)")
     }
     guard let last = origins.max() else { return ForecastBatch(origins: [], horizon: horizon, features: series.columns, values: []) }
     guard origins.allSatisfy({ $0 >= 0 }), last < series.rows else {
       throw ForecastError.invalidArgument("forecast origins must be rows of the series (0..<\(series.rows))")
     }
-    let inputs = series.rows(0..<(last + 1))
+    let inputs = ESNForecaster.reservoirInputs(series.rows(0..<(last + 1)), mode: inputMode ?? .levels)
     let (states, _) = try network.reservoir.run(inputs)
     let features = network.readoutFeatures(states: states, inputs: inputs)
     let f = series.columns
@@ -196,6 +253,7 @@ extension ESNForecaster {
     var horizon: Int
     var ridge: Double
     var inputSize: Int
+    var inputMode: InputMode
   }
 
   /// Tensors (all F64 but the CSR index arrays): `esn.reservoir.W.indptr`, `.indices`, `.data`
@@ -216,7 +274,7 @@ extension ESNForecaster {
     file["esn.readout.Wout"] = float64Entry(w.storage, shape: [w.rows, w.columns])
     file["esn.readout.bias"] = float64Entry(network.readout.bias, shape: [w.columns])
     file.metadata["esn.config"] = try jsonText(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
-                                                      ridge: ridge, inputSize: inputSize))
+                                                      ridge: ridge, inputSize: inputSize, inputMode: inputMode ?? .levels))
   }
 
   public init(restoringFrom file: SafeTensorsFile) throws {
@@ -226,7 +284,7 @@ extension ESNForecaster {
     let stored: Stored = try decodeJSON(text, what: "esn.config")
     let c = stored.configuration
     let units = c.units, f = stored.inputSize
-    guard units >= 1, f >= 1, stored.lookback >= 1, stored.horizon >= 1 else {
+    guard units >= 1, f >= 1, stored.lookback >= 1, stored.horizon >= 1, stored.inputMode != .both || f % 2 == 0 else {
       throw ForecastError.checkpoint("the checkpoint's esn.config is damaged; re-create it")
     }
     let indptr = try integerValues(file, "esn.reservoir.W.indptr", count: units + 1)
@@ -243,7 +301,8 @@ extension ESNForecaster {
       seed: c.seed, recurrent: recurrent,
       inputWeights: try float64Values(file, "esn.reservoir.W_in", shape: [units, f]),
       bias: try float64Values(file, "esn.reservoir.bias", shape: [units]), inputSize: f)
-    let featureCount = units + (c.inputToReadout ? f : 0), outputs = stored.horizon * f
+    let columns = stored.inputMode == .both ? f / 2 : f
+    let featureCount = units + (c.inputToReadout ? f : 0), outputs = stored.horizon * columns
     var readout = Ridge(ridge: stored.ridge)
     readout.weights = DoubleMatrix(rows: featureCount, columns: outputs,
                                    storage: try float64Values(file, "esn.readout.Wout", shape: [featureCount, outputs]))
@@ -252,6 +311,7 @@ extension ESNForecaster {
     lookback = stored.lookback
     horizon = stored.horizon
     ridge = stored.ridge
+    inputMode = stored.inputMode
     network = EchoStateNetwork(reservoir: reservoir, readout: readout, inputToReadout: c.inputToReadout)
   }
 }

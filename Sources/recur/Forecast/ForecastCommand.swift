@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur forecast`: fits a forecasting model on the first part of a CSV time series and reports
+/// how well it forecasts the rest, next to the naive and seasonal-naive baselines; or, with
+/// `--predict`, forecasts beyond the end of a series from a saved checkpoint.
+struct ForecastCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "forecast",
+    abstract: "Forecast a CSV time series (echo-state network; LSTM/GRU to come) and compare with naive baselines.",
+    discussion: """
+      Reads --csv, takes the column(s) named by --column (the first is the one forecast and scored; \
+      several columns make a multivariate input), scales them on the training part, splits the rows \
+      chronologically into train / validation / test, fits the model and forecasts --horizon steps \
+      from every test origin, teacher-forced (each forecast sees the actual values up to its origin). \
+      Reports RMSE, MAE, NRMSE (RMSE / std) and MASE on the test part for the model, the naive \
+      forecast (last value) and the seasonal naive one (value --season steps earlier). \
+      Writes forecasts.csv, forecast.svg, metrics.json and the checkpoint model.safetensors to --out.
+
+      With --predict, loads --checkpoint and forecasts --steps values after the last row of --csv \
+      (forecasts are fed back when --steps exceeds the model's horizon).
+
+      Examples:
+        recur forecast --csv sunspots_yearly.csv --column sunactivity --model esn --season 11
+        recur forecast --csv airline.csv --column passengers --horizon 12 --season 12 --json
+        recur forecast --predict --checkpoint forecast-out/model.safetensors --csv airline.csv --steps 24
+      """
+  )
+
+  // MARK: Data
+  @Option(help: ArgumentHelp("CSV file with a header line.", valueName: "file"))
+  var csv: String?
+  @Option(name: .customLong("column"), help: ArgumentHelp(
+    "Column to forecast; repeat it (or separate names with commas) for multivariate input, the first is scored.",
+    valueName: "name"))
+  var columns: [String] = []
+  @Option(help: ArgumentHelp("Empty cells: error (default), interpolate (linear) or drop (the row).", valueName: "error|interpolate|drop"))
+  var fill: String?
+  @Option(help: ArgumentHelp("Scaling fitted on the training part: zscore (default) or minmax (to [-1, 1]).", valueName: "zscore|minmax"))
+  var scaling: String?
+
+  // MARK: Task
+  @Option(help: ArgumentHelp("Model kind: esn (lstm and gru are not available yet).", valueName: "esn|lstm|gru"))
+  var model: String = "esn"
+  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up (default 24).")
+  var lookback: Int = 24
+  @Option(parsing: .unconditional, help: "Steps forecast from each origin (default 1).")
+  var horizon: Int = 1
+  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1) (default 0.2).")
+  var testFraction: Double = 0.2
+  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (default 0: the tail of the training part is used).")
+  var validationFraction: Double = 0
+  @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).")
+  var season: Int?
+
+  // MARK: Echo-state network
+  @Option(parsing: .unconditional, help: "ESN: reservoir units (default 300).")
+  var units: Int?
+  @Option(name: .customLong("spectral-radius"), parsing: .unconditional, help: "ESN: spectral radius of the recurrent weights, > 0 (ReservoirPy sr; default 0.9).")
+  var spectralRadius: Double?
+  @Option(name: .customLong("leak-rate"), parsing: .unconditional, help: "ESN: leak rate in (0, 1] (ReservoirPy lr; default 0.3).")
+  var leakRate: Double?
+  @Option(name: .customLong("input-scaling"), parsing: .unconditional, help: "ESN: input weight scale (default 1).")
+  var inputScaling: Double?
+  @Option(name: .customLong("bias-scaling"), parsing: .unconditional, help: "ESN: bias scale, 0 for none (default 0.5).")
+  var biasScaling: Double?
+  @Option(name: .customLong("input-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero input weights, in (0, 1] (default 1).")
+  var inputConnectivity: Double?
+  @Option(name: .customLong("recurrent-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero recurrent weights, in (0, 1] (default 0.1).")
+  var recurrentConnectivity: Double?
+  @Option(parsing: .unconditional, help: ArgumentHelp("ESN: ridge of the read-out, or auto (default: chosen on validation data, with the input mode).", valueName: "value|auto"))
+  var ridge: String?
+  @Option(parsing: .unconditional, help: "Random seed of the model weights (default 0).")
+  var seed: UInt64 = 0
+
+  // MARK: Output
+  @Option(help: ArgumentHelp("Directory for forecasts.csv, forecast.svg, metrics.json and model.safetensors (default forecast-out; with --predict, nothing is written unless given).", valueName: "dir"))
+  var out: String?
+  @Flag(help: "Print the metrics (or, with --predict, the forecasts) as JSON instead of a table.")
+  var json = false
+
+  // MARK: Predict mode
+  @Flag(help: "Forecast beyond the end of --csv with the model in --checkpoint instead of training.")
+  var predict = false
+  @Option(help: ArgumentHelp("Checkpoint written by a previous run (model.safetensors).", valueName: "file"))
+  var checkpoint: String?
+  @Option(parsing: .unconditional, help: "With --predict: steps to forecast (default: the model's horizon).")
+  var steps: Int?
+
+  func run() throws {
+    do {
+      if predict {
+        try ForecastPrediction(command: self).run()
+      } else {
+        try ForecastTraining(command: self).run()
+      }
+    } catch let error as ForecastCommandError {
+      throw error
+    } catch let error as TimeSeriesError {
+      throw ForecastCommandError(error.description)
+    } catch let error as ReservoirError {
+      throw ForecastCommandError(error.description)
+    } catch let error as ForecastError {
+      throw ForecastCommandError(error.description)
+    }
+  }
+
+  /// The selected column names (repeated options and comma-separated lists).
+  var columnNames: [String] {
+    columns.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+  }
+
+  func fillPolicy(default fallback: MissingValuePolicy = .error) throws -> MissingValuePolicy {
+    guard let fill else { return fallback }
+    guard let policy = MissingValuePolicy(rawValue: fill) else {
+      throw ForecastCommandError("--fill must be error, interpolate or drop, got '\(fill)'")
+    }
+    return policy
+  }
+}
+
+/// A one-line error for the user (printed as `Error: <message>`, exit status 1).
+struct ForecastCommandError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}

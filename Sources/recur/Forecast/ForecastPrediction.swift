@@ -1,0 +1,87 @@
+import Foundation
+import Recur
+
+/// `recur forecast --predict`: forecasts beyond the end of a series with a saved model.
+struct ForecastPrediction {
+  let command: ForecastCommand
+
+  struct Output: Codable {
+    var source: String
+    var model: String
+    var columns: [String]
+    var lastRow: Int
+    var lastTime: String
+    var steps: Int
+    /// One entry per step: the step number and one value per column.
+    var forecasts: [[String: Double]]
+  }
+
+  func run() throws {
+    let c = command
+    guard let checkpointPath = c.checkpoint else {
+      throw ForecastCommandError("--predict needs --checkpoint (the model.safetensors written by recur forecast)")
+    }
+    guard let csvPath = c.csv else {
+      throw ForecastCommandError("--predict needs --csv (the series whose continuation to forecast)")
+    }
+    let checkpoint = try ForecastCheckpoint.load(from: URL(fileURLWithPath: checkpointPath))
+    let model = try ForecastModels.restore(checkpoint)
+    if !c.columnNames.isEmpty && c.columnNames != checkpoint.columns {
+      throw ForecastCommandError("the model forecasts column(s) \(checkpoint.columns.joined(separator: ", ")), not \(c.columnNames.joined(separator: ", ")); drop --column or pass the same names")
+    }
+    let steps = c.steps ?? checkpoint.horizon
+    guard steps >= 1 else { throw ForecastCommandError("--steps must be >= 1, got \(steps)") }
+    let storedFill = checkpoint.settings["fill"].flatMap(MissingValuePolicy.init(rawValue:)) ?? .error
+    let fill = try c.fillPolicy(default: storedFill)
+
+    let url = URL(fileURLWithPath: csvPath)
+    let table = try TimeSeriesCSV.read(contentsOf: url, columns: checkpoint.columns, missing: fill)
+    guard table.rowCount >= checkpoint.lookback else {
+      throw ForecastCommandError("\(url.lastPathComponent) has \(table.rowCount) rows but the model needs at least lookback = \(checkpoint.lookback)")
+    }
+    let scaled = checkpoint.scaler.transform(table.values)
+    func go<M: Forecaster>(_ m: M) throws -> DoubleMatrix { try m.forecastBeyondEnd(series: scaled, steps: steps) }
+    let forecast = checkpoint.scaler.inverseTransform(try go(model))
+    let time = TimeAxis(table: table)
+
+    let output = Output(
+      source: url.lastPathComponent, model: checkpoint.kind, columns: checkpoint.columns,
+      lastRow: table.rowCount - 1, lastTime: time.labels[table.rowCount - 1], steps: steps,
+      forecasts: (0..<steps).map { k in
+        var row = ["step": Double(k + 1)]
+        for (j, name) in checkpoint.columns.enumerated() { row[name] = forecast[k, j] }
+        return row
+      })
+
+    // Outputs are written only when --out is given (prediction is read-only by default).
+    if let out = c.out {
+      let dir = URL(fileURLWithPath: out, isDirectory: true)
+      do {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+      } catch {
+        throw ForecastCommandError("cannot create output directory \(dir.path): \(error.localizedDescription)")
+      }
+      var lines = [(["step", "time"] + checkpoint.columns).map(csvField).joined(separator: ",")]
+      for k in 0..<steps {
+        lines.append(([String(k + 1), String(format: "%.4f", time.extrapolated(k + 1))]
+                      + (0..<forecast.columns).map { number(forecast[k, $0]) }).joined(separator: ","))
+      }
+      try AtomicFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir.appendingPathComponent("predictions.csv"))
+    }
+
+    if c.json {
+      print(try ForecastReport.encodeJSON(output), terminator: "")
+    } else {
+      print("\(checkpoint.kind) forecast of \(checkpoint.columns.joined(separator: ", ")) after row \(table.rowCount - 1) (\(time.labels[table.rowCount - 1])) of \(url.lastPathComponent):")
+      print("  step  " + checkpoint.columns.map { $0.padding(toLength: max(12, $0.count), withPad: " ", startingAt: 0) }.joined(separator: "  "))
+      for k in 0..<steps {
+        let values = (0..<forecast.columns).map { j -> String in
+          let text = String(format: "%.4f", forecast[k, j])
+          return text.padding(toLength: max(12, checkpoint.columns[j].count), withPad: " ", startingAt: 0)
+        }
+        print(String(format: "  %4d  ", k + 1) + values.joined(separator: "  "))
+      }
+      if let out = c.out { print("  wrote \(out)/predictions.csv") }
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Recur
+
+/// The outputs of `recur forecast`: the metrics table, metrics.json, forecasts.csv and forecast.svg.
+struct ForecastReport {
+  let source: String
+  let kind: String
+  let columns: [String]
+  let table: TimeSeriesTable
+  let time: TimeAxis
+  let evaluation: ForecastEvaluation
+  let seconds: Double
+
+  var target: String { columns[0] }
+
+  // MARK: - Table
+
+  func table(outputDirectory: String) -> String {
+    let e = evaluation, s = e.split
+    var lines: [String] = []
+    let validation = s.validation.isEmpty ? "" : ", validation \(s.validation.count)"
+    lines.append("\(kind) forecast of '\(target)'\(columns.count > 1 ? " (inputs: \(columns.joined(separator: ", ")))" : "") from \(source)")
+    lines.append("  \(s.count) rows: train \(s.train.count)\(validation), test \(s.test.count) (\(e.origins.count) origins × \(s.horizon) step\(s.horizon == 1 ? "" : "s")); lookback \(s.lookback), horizon \(s.horizon), season \(e.season.map(String.init) ?? "none")")
+    if table.droppedRows > 0 { lines.append("  dropped \(table.droppedRows) rows with missing values") }
+    if table.filledValues > 0 { lines.append("  interpolated \(table.filledValues) missing values") }
+    for key in e.notes.keys.sorted() { lines.append("  \(key): \(e.notes[key]!)") }
+    lines.append("")
+    lines.append("  test part            RMSE         MAE       NRMSE        MASE")
+    func row(_ name: String, _ m: ForecastScores) -> String {
+      let mase = m.mase.map { num($0) } ?? "—".padding(toLength: 10, withPad: " ", startingAt: 0)
+      return "  " + name.padding(toLength: 16, withPad: " ", startingAt: 0) + "  " + num(m.rmse) + "  " + num(m.mae) + "  " + num(m.nrmse) + "  " + mase
+    }
+    lines.append(row(kind, e.modelScores))
+    lines.append(row("naive", e.naiveScores))
+    if let seasonal = e.seasonalNaiveScores, let season = e.season {
+      lines.append(row("seasonal naive", seasonal) + "   (season \(season))")
+    } else {
+      lines.append("  seasonal naive    (pass --season S)")
+    }
+    if s.horizon > 1 {
+      lines.append("  RMSE by step: " + e.rmseByStep.map { String(format: "%.4g", $0) }.joined(separator: " "))
+    }
+    lines.append("")
+    lines.append(String(format: "  fit + forecast %.2f s; MASE scaled by the in-sample %@ naive forecast", seconds,
+                        e.season.map { "seasonal (\($0))" } ?? "one-step"))
+    lines.append("  wrote \(outputDirectory)/forecasts.csv, forecast.svg, metrics.json, model.safetensors")
+    return lines.joined(separator: "\n")
+  }
+
+  private func num(_ v: Double) -> String {
+    let text: String
+    if !v.isFinite { text = "\(v)" } else if v != 0 && (abs(v) >= 1e6 || abs(v) < 1e-3) { text = String(format: "%.3e", v) } else { text = String(format: "%.4f", v) }
+    return String(repeating: " ", count: max(0, 10 - text.count)) + text
+  }
+
+  // MARK: - JSON
+
+  struct Metrics: Codable {
+    var source: String
+    var model: String
+    var target: String
+    var columns: [String]
+    var rows: Int
+    var trainRows: Int
+    var validationRows: Int
+    var testRows: Int
+    var lookback: Int
+    var horizon: Int
+    var season: Int?
+    var testOrigins: Int
+    var forecasts: Int
+    var scores: [String: ForecastScores]
+    var rmseByStep: [Double]
+    var notes: [String: String]
+    var seconds: Double
+  }
+
+  func metricsJSON() throws -> String {
+    let e = evaluation, s = e.split
+    var scores = [kind: e.modelScores, "naive": e.naiveScores]
+    if let seasonal = e.seasonalNaiveScores { scores["seasonal_naive"] = seasonal }
+    let metrics = Metrics(source: source, model: kind, target: target, columns: columns, rows: s.count,
+                          trainRows: s.train.count, validationRows: s.validation.count, testRows: s.test.count,
+                          lookback: s.lookback, horizon: s.horizon, season: e.season, testOrigins: e.origins.count,
+                          forecasts: e.origins.count * s.horizon, scores: scores, rmseByStep: e.rmseByStep,
+                          notes: e.notes, seconds: seconds)
+    return try ForecastReport.encodeJSON(metrics)
+  }
+
+  static func encodeJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+  }
+
+  // MARK: - CSV
+
+  func forecastsCSV() -> String {
+    let e = evaluation
+    let target = table.values.column(0)
+    var header = ["origin_row", "origin_time", "step", "row", "time", "actual", kind, "naive"]
+    if e.seasonalNaive != nil { header.append("seasonal_naive") }
+    var lines = [header.map(csvField).joined(separator: ",")]
+    for (i, t) in e.origins.enumerated() {
+      for h in 0..<e.split.horizon {
+        let r = t + 1 + h
+        var fields = [String(t), csvField(time.labels[t]), String(h + 1), String(r), csvField(time.labels[r]),
+                      number(target[r]), number(e.forecasts[i, h, 0]), number(e.naive[i, h, 0])]
+        if let seasonal = e.seasonalNaive { fields.append(number(seasonal[i, h, 0])) }
+        lines.append(fields.joined(separator: ","))
+      }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  // MARK: - Plot
+
+  func plot() -> LinePlotSVG {
+    let e = evaluation, s = e.split
+    let target = table.values.column(0)
+    var plot = LinePlotSVG(title: "\(target.isEmpty ? "" : self.target) — \(kind) forecast on the test part (\(source))",
+                           xLabel: time.title, yLabel: self.target)
+    // Long series: show the test part with three times its length of history before it.
+    let firstShown = s.count <= 600 ? 0 : max(0, s.test.lowerBound - 3 * s.test.count)
+    let historyRows = Array(firstShown..<s.test.lowerBound)
+    plot.add(.init(label: "history", x: historyRows.map { time.values[$0] }, y: historyRows.map { target[$0] },
+                   color: "#7a8ca3", lineWidth: 1.3))
+    let testRows = Array(max(s.test.lowerBound - 1, 0)..<s.count)
+    plot.add(.init(label: "actual (test)", x: testRows.map { time.values[$0] }, y: testRows.map { target[$0] },
+                   color: "#111111", lineWidth: 1.6))
+    let steps = s.horizon > 1 ? [1, s.horizon] : [1]
+    let colors = ["#D55E00", "#009E73"]
+    for (k, step) in steps.enumerated() {
+      let rows = e.origins.map { $0 + step }
+      plot.add(.init(label: "\(kind) forecast, \(step) step\(step == 1 ? "" : "s") ahead",
+                     x: rows.map { time.values[$0] }, y: e.origins.indices.map { e.forecasts[$0, step - 1, 0] },
+                     color: colors[k], lineWidth: 1.6, dash: k == 1 ? "6 3" : nil))
+    }
+    if let seasonal = e.seasonalNaive, let season = e.season {
+      let rows = e.origins.map { $0 + 1 }
+      plot.add(.init(label: "seasonal naive (\(season)), 1 step", x: rows.map { time.values[$0] },
+                     y: e.origins.indices.map { seasonal[$0, 0, 0] }, color: "#56B4E9", lineWidth: 1.0, dash: "2 3"))
+    }
+    if !s.validation.isEmpty {
+      plot.bands.append(.init(from: time.values[s.validation.lowerBound], to: time.values[s.validation.upperBound - 1],
+                              label: "validation", color: "#E69F00", opacity: 0.07))
+    }
+    plot.bands.append(.init(from: time.values[s.test.lowerBound], to: time.values[s.count - 1], label: "test"))
+    return plot
+  }
+}
+
+func csvField(_ s: String) -> String {
+  if s.contains(",") || s.contains("\"") || s.contains("\n") {
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+  return s
+}
+
+/// Shortest text that reads back as the same Double.
+func number(_ v: Double) -> String { "\(v)" }
