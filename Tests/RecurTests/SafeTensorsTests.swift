@@ -300,6 +300,7 @@ struct SafeTensorsTests {
       ("{\"a\":{}} x", .invalidHeader, "after the end"),
       ("{\"a\":\"\u{1}\"}", .invalidHeader, "control character"),
       ("{\"\\ud800\":{}}", .invalidHeader, "surrogate"),
+      ("{\"a\\\n\":{}}", .invalidHeader, "backslash followed by byte 0xa"),
       ("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],}}", .invalidHeader, "expected a string key"),
       ("{\"a\":[1,2]}", .invalidHeader, "entry \"a\" is an array"),
       ("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", .invalidHeader, "has no \"dtype\""),

@@ -75,7 +75,11 @@ struct JSONParser {
 
   private func describeCurrent() -> String {
     guard index < bytes.count else { return "end of input" }
-    let b = bytes[index]
+    return Self.describe(bytes[index])
+  }
+
+  /// A byte for a one-line message: printable ASCII as a character, anything else in hex.
+  private static func describe(_ b: UInt8) -> String {
     if b >= 0x20 && b < 0x7F { return "character '\(Character(Unicode.Scalar(b)))'" }
     return "byte 0x\(String(b, radix: 16))"
   }
@@ -225,7 +229,7 @@ struct JSONParser {
         // Valid by construction: not a surrogate and at most 0x10FFFF.
         utf8.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
       default:
-        throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+        throw error("invalid escape: backslash followed by \(Self.describe(e))")
       }
     }
     guard let string = String(validating: utf8, as: UTF8.self) else { throw error("string is not valid UTF-8") }

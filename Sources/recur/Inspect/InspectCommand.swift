@@ -60,20 +60,21 @@ struct InspectCommand: ParsableCommand {
 
     if !header.metadata.isEmpty {
       print("\nmetadata (\(header.metadata.count)):")
-      for key in header.metadata.keys.sorted() { print("  \(key) = \(abbreviated(header.metadata[key]!))") }
+      for key in header.metadata.keys.sorted() { print("  \(abbreviated(key)) = \(abbreviated(header.metadata[key]!))") }
     }
 
     var values: SafeTensorsFile?
     if stats { values = try SafeTensorsFile.read(from: url) }
 
     if !header.tensors.isEmpty {
-      let width = min(60, max(4, header.tensors.map(\.name.count).max()!))
+      let names = header.tensors.map { printable($0.name) }
+      let width = min(60, max(4, names.map(\.count).max()!))
       let dtypeWidth = max(5, header.tensors.map(\.dtype.rawValue.count).max()!)
       let shapes = header.tensors.map { "[" + $0.shape.map(String.init).joined(separator: ", ") + "]" }
       let shapeWidth = max(5, shapes.map(\.count).max()!)
       print("\n" + padded("name", width) + "  " + padded("dtype", dtypeWidth) + "  " + (stats ? padded("shape", shapeWidth) + "  min / mean / max" : "shape"))
-      for (info, shape) in zip(header.tensors, shapes) {
-        var line = padded(info.name, width) + "  " + padded(info.dtype.rawValue, dtypeWidth) + "  " + (stats ? padded(shape, shapeWidth) : shape)
+      for ((info, name), shape) in zip(zip(header.tensors, names), shapes) {
+        var line = padded(name, width) + "  " + padded(info.dtype.rawValue, dtypeWidth) + "  " + (stats ? padded(shape, shapeWidth) : shape)
         if let entry = values?[info.name] { line += "  " + summary(entry.tensor) }
         print(line)
       }
@@ -82,7 +83,7 @@ struct InspectCommand: ParsableCommand {
     let modelTensors = header.tensors.filter { !(isCheckpoint && $0.name.hasPrefix(Checkpoint.optimizerPrefix)) }
     if let architecture = RNNStateDictArchitecture(modelTensors.map { ($0.name, $0.shape) }) {
       print("\narchitecture (from names and shapes):")
-      for line in architecture.description.split(separator: "\n") { print("  " + line) }
+      for line in architecture.description.split(separator: "\n") { print("  " + printable(String(line))) }
     }
   }
 
@@ -119,8 +120,23 @@ struct InspectCommand: ParsableCommand {
     }
   }
 
+  /// `text` with control characters escaped, so names and metadata from a hostile file cannot
+  /// break lines or send terminal escape sequences.
+  private func printable(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x0A: out += "\\n"
+      case 0x09: out += "\\t"
+      case 0..<0x20, 0x7F..<0xA0: out += "\\u{\(String(scalar.value, radix: 16))}"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
   private func abbreviated(_ value: String) -> String {
-    let oneLine = value.replacingOccurrences(of: "\n", with: "\\n")
+    let oneLine = printable(value)
     guard oneLine.count > 100 else { return oneLine }
     return String(oneLine.prefix(100)) + "… (\(grouped(value.count)) characters)"
   }
