@@ -198,6 +198,10 @@ struct TimeSeriesDataTests {
     let origins = [150, 250, 299]
     #expect(try restored.forecast(series: scaled, origins: origins) == (try model.forecast(series: scaled, origins: origins)))
     #expect(restored.network?.readout == model.network?.readout)
+    // From the end of the fitted rows on, the fitted model continues from its last state instead
+    // of re-reading the series: the forecasts are the same to the bit.
+    let late = [239, 260, 299]
+    #expect(try restored.forecast(series: scaled, origins: late) == (try model.forecast(series: scaled, origins: late)))
 
     // Beyond the end: 12 steps = 5 + 5 + 2, feeding forecasts back.
     let beyond = try restored.forecastBeyondEnd(series: scaled, steps: 12)

@@ -26,6 +26,22 @@ public struct TimeSeriesTable: Sendable {
 
   /// Number of rows (time steps).
   public var rowCount: Int { values.rows }
+
+  init(header: [String], columnNames: [String], values: DoubleMatrix, otherColumns: [String: [String]],
+       droppedRows: Int, filledValues: Int) {
+    self.header = header
+    self.columnNames = columnNames
+    self.values = values
+    self.otherColumns = otherColumns
+    self.droppedRows = droppedRows
+    self.filledValues = filledValues
+  }
+
+  /// A table of generated or in-memory data: `values` `[rows, columnNames.count]`.
+  public init(columnNames: [String], values: DoubleMatrix) {
+    precondition(columnNames.count == values.columns, "\(columnNames.count) names for \(values.columns) columns")
+    self.init(header: columnNames, columnNames: columnNames, values: values, otherColumns: [:], droppedRows: 0, filledValues: 0)
+  }
 }
 
 /// Reads time series from CSV text: a header line, then one row per time step.

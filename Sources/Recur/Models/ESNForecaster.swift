@@ -45,6 +45,10 @@ public struct ESNForecaster: Forecaster {
   public private(set) var ridge: Double?
   /// The input mode in use after fitting.
   public private(set) var inputMode: InputMode?
+  /// The reservoir inputs of the final fit and the state after them: forecasting a series that
+  /// starts with the same rows continues from there instead of re-reading them. Not stored in
+  /// checkpoints.
+  private var warmStart: (inputs: DoubleMatrix, state: [Double])?
 
   /// What the reservoir reads at each step.
   public enum InputMode: String, Codable, Sendable, CaseIterable {
@@ -153,6 +157,7 @@ public struct ESNForecaster: Forecaster {
     }
 
     // Final fit on every origin whose targets are known (training, plus validation when present).
+    let finalInputs = ESNForecaster.reservoirInputs(known, mode: chosen.mode)
     var (esn, x) = try features(chosen.mode)
     let lastKnown = seen - 1 - horizon
     let finalSystem = try Ridge.NormalEquations(features: x, targets: targets, rowOffset: firstTrain,
@@ -162,6 +167,7 @@ public struct ESNForecaster: Forecaster {
     network = esn
     ridge = chosen.ridge
     inputMode = chosen.mode
+    warmStart = (finalInputs, x.row(seen - 1).prefix(c.units).map { $0 })
     notes["reservoir"] = "\(c.units) units, sr \(c.spectralRadius), lr \(c.leakRate), input scaling \(c.inputScaling), bias \(c.biasScaling), seed \(c.seed)"
     notes["training origins"] = "\(lastKnown - firstTrain + 1)"
     return notes
@@ -227,13 +233,27 @@ public struct ESNForecaster: Forecaster {
       throw ForecastError.invalidArgument("forecast origins must be rows of the series (0..<\(series.rows))")
     }
     let inputs = ESNForecaster.reservoirInputs(series.rows(0..<(last + 1)), mode: inputMode ?? .levels)
-    let (states, _) = try network.reservoir.run(inputs)
-    let features = network.readoutFeatures(states: states, inputs: inputs)
+    let features: DoubleMatrix
+    var rowOffset = 0
+    if let warm = warmStart, let first = origins.min(), first >= warm.inputs.rows - 1, warm.inputs.rows <= inputs.rows,
+       inputs.storage.starts(with: warm.inputs.storage) {
+      // Continue from the state after the fitted rows; row 0 of `states` is the last fitted row.
+      let seen = warm.inputs.rows
+      let rest = inputs.rows(seen..<inputs.rows)
+      let (tail, _) = try network.reservoir.run(rest, from: warm.state)
+      var states = DoubleMatrix(rows: 1, columns: warm.state.count, storage: warm.state)
+      states.append(rowsOf: tail)
+      features = network.readoutFeatures(states: states, inputs: inputs.rows((seen - 1)..<inputs.rows))
+      rowOffset = seen - 1
+    } else {
+      let (states, _) = try network.reservoir.run(inputs)
+      features = network.readoutFeatures(states: states, inputs: inputs)
+    }
     let f = series.columns
     var values = [Double]()
     values.reserveCapacity(origins.count * horizon * f)
     for t in origins {
-      let row = network.readout.predictUnchecked(features, rowOffset: t, rows: 1).storage
+      let row = network.readout.predictUnchecked(features, rowOffset: t - rowOffset, rows: 1).storage
       for h in 0..<horizon {
         for j in 0..<f {
           values.append(row[h * f + j] + (configuration.predictDifferences ? series[t, j] : 0))

@@ -19,6 +19,8 @@ public struct ForecastEvaluation: Sendable {
   public let seasonalNaiveScores: ForecastScores?
   /// RMSE of the model for each step ahead (1 … horizon).
   public let rmseByStep: [Double]
+  /// NRMSE (RMSE / std of the actual values at that step) of the model for each step ahead.
+  public let nrmseByStep: [Double]
   /// What the model reported while fitting (chosen hyper-parameters, …).
   public let notes: [String: String]
 
@@ -53,6 +55,7 @@ public struct ForecastEvaluation: Sendable {
     let h = model.horizon
     var actual: [Double] = [], predicted: [Double] = [], naiveValues: [Double] = [], seasonalValues: [Double] = []
     var squaredByStep = [Double](repeating: 0, count: h)
+    var actualByStep = [[Double]](repeating: [], count: h)
     for (i, t) in origins.enumerated() {
       let naive = ForecastMetrics.naive(series: target, origin: t, horizon: h)
       let seasonal = season.map { ForecastMetrics.seasonalNaive(series: target, origin: t, horizon: h, season: $0) }
@@ -63,6 +66,7 @@ public struct ForecastEvaluation: Sendable {
         naiveValues.append(naive[step])
         if let seasonal { seasonalValues.append(seasonal[step]) }
         squaredByStep[step] += (y - p) * (y - p)
+        actualByStep[step].append(y)
       }
     }
     let training = Array(target[split.train])
@@ -77,6 +81,9 @@ public struct ForecastEvaluation: Sendable {
       seasonalNaiveScores: season == nil ? nil
         : ForecastMetrics.scores(actual: actual, predicted: seasonalValues, training: training, season: m),
       rmseByStep: squaredByStep.map { ($0 / Double(origins.count)).squareRoot() },
+      nrmseByStep: (0..<h).map {
+        (squaredByStep[$0] / Double(origins.count)).squareRoot() / ForecastMetrics.standardDeviation(actualByStep[$0])
+      },
       notes: notes)
   }
 }

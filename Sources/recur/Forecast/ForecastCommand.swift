@@ -31,6 +31,12 @@ struct ForecastCommand: ParsableCommand {
   // MARK: Data
   @Option(help: ArgumentHelp("CSV file with a header line.", valueName: "file"))
   var csv: String?
+  @Option(name: .customLong("mackey-glass"), parsing: .unconditional, help: ArgumentHelp(
+    "Instead of --csv: a generated Mackey-Glass series of this many steps (ReservoirPy's generator and default seed; column x).",
+    valueName: "steps"))
+  var mackeyGlass: Int?
+  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau (default 17).")
+  var tau: Int = 17
   @Option(name: .customLong("column"), help: ArgumentHelp(
     "Column to forecast; repeat it (or separate names with commas) for multivariate input, the first is scored.",
     valueName: "name"))
@@ -71,6 +77,16 @@ struct ForecastCommand: ParsableCommand {
   var recurrentConnectivity: Double?
   @Option(parsing: .unconditional, help: ArgumentHelp("ESN: ridge of the read-out, or auto (default: chosen on validation data, with the input mode).", valueName: "value|auto"))
   var ridge: String?
+  @Option(name: .customLong("input-mode"), help: ArgumentHelp(
+    "ESN: what the reservoir reads: levels, differences (u[t] - u[t-1]), both, or auto (default: chosen on validation data).",
+    valueName: "levels|differences|both|auto"))
+  var inputMode: String?
+  @Option(name: .customLong("readout-target"), help: ArgumentHelp(
+    "ESN: the read-out learns differences from the last value (u[t+h] - u[t], default) or levels.", valueName: "differences|levels"))
+  var readoutTarget: String?
+  @Flag(name: .customLong("input-to-readout"), inversion: .prefixedNo,
+        help: "ESN: the read-out sees the reservoir input next to the state (default on).")
+  var inputToReadout = true
   @Option(parsing: .unconditional, help: "Random seed of the model weights (default 0).")
   var seed: UInt64 = 0
 

@@ -71,6 +71,7 @@ struct ForecastReport {
     var forecasts: Int
     var scores: [String: ForecastScores]
     var rmseByStep: [Double]
+    var nrmseByStep: [Double]
     var notes: [String: String]
     var seconds: Double
   }
@@ -82,7 +83,7 @@ struct ForecastReport {
     let metrics = Metrics(source: source, model: kind, target: target, columns: columns, rows: s.count,
                           trainRows: s.train.count, validationRows: s.validation.count, testRows: s.test.count,
                           lookback: s.lookback, horizon: s.horizon, season: e.season, testOrigins: e.origins.count,
-                          forecasts: e.origins.count * s.horizon, scores: scores, rmseByStep: e.rmseByStep,
+                          forecasts: e.origins.count * s.horizon, scores: scores, rmseByStep: e.rmseByStep, nrmseByStep: e.nrmseByStep,
                           notes: e.notes, seconds: seconds)
     return try ForecastReport.encodeJSON(metrics)
   }

@@ -20,6 +20,19 @@ enum ForecastModels {
       if let v = command.inputConnectivity { c.inputConnectivity = v }
       if let v = command.recurrentConnectivity { c.recurrentConnectivity = v }
       c.seed = command.seed
+      c.inputToReadout = command.inputToReadout
+      if let m = command.inputMode, m != "auto" {
+        guard let mode = ESNForecaster.InputMode(rawValue: m) else {
+          throw ForecastCommandError("--input-mode must be levels, differences, both or auto, got '\(m)'")
+        }
+        c.inputMode = mode
+      }
+      if let t = command.readoutTarget {
+        guard t == "differences" || t == "levels" else {
+          throw ForecastCommandError("--readout-target must be differences or levels, got '\(t)'")
+        }
+        c.predictDifferences = t == "differences"
+      }
       if let r = command.ridge, r != "auto" {
         guard let v = Double(r), v >= 0, v.isFinite else {
           throw ForecastCommandError("--ridge must be a number >= 0 or auto, got '\(r)'")
@@ -44,11 +57,6 @@ enum ForecastModels {
     }
   }
 
-  /// Flags that only make sense for one kind, to reject them for the others.
-  static func esnFlagsGiven(_ c: ForecastCommand) -> Bool {
-    c.units != nil || c.spectralRadius != nil || c.leakRate != nil || c.inputScaling != nil || c.biasScaling != nil
-      || c.inputConnectivity != nil || c.recurrentConnectivity != nil || c.ridge != nil
-  }
 }
 
 /// `recur forecast` without `--predict`: evaluate on the test part and write the outputs.
@@ -59,9 +67,15 @@ struct ForecastTraining {
     let c = command
     // Everything is checked and computed before the output directory is touched: on any error
     // nothing is written.
-    guard let csvPath = c.csv else { throw ForecastCommandError("--csv is required (the CSV file to forecast)") }
-    let columnNames = c.columnNames
+    guard (c.csv == nil) != (c.mackeyGlass == nil) else {
+      throw ForecastCommandError(c.csv == nil ? "--csv is required (the CSV file to forecast), or --mackey-glass STEPS"
+                                              : "pass either --csv or --mackey-glass, not both")
+    }
+    let columnNames = c.mackeyGlass == nil ? c.columnNames : (c.columnNames.isEmpty ? ["x"] : c.columnNames)
     guard !columnNames.isEmpty else { throw ForecastCommandError("--column is required (the name of the column to forecast)") }
+    if c.mackeyGlass != nil && columnNames != ["x"] {
+      throw ForecastCommandError("the Mackey-Glass series has one column, x; drop --column or pass --column x")
+    }
     guard ForecastModels.kinds.contains(c.model) else {
       throw ForecastCommandError("--model must be one of \(ForecastModels.kinds.joined(separator: ", ")), got '\(c.model)'")
     }
@@ -73,8 +87,17 @@ struct ForecastTraining {
     if let s = c.season, s < 1 { throw ForecastCommandError("--season must be >= 1, got \(s)") }
     var model = try ForecastModels.make(kind: c.model, command: c)
 
-    let url = URL(fileURLWithPath: csvPath)
-    let table = try TimeSeriesCSV.read(contentsOf: url, columns: columnNames, missing: fill)
+    let table: TimeSeriesTable
+    let source: String
+    if let steps = c.mackeyGlass {
+      guard steps >= 1 else { throw ForecastCommandError("--mackey-glass needs a number of steps >= 1, got \(steps)") }
+      table = TimeSeriesTable(columnNames: ["x"], values: DoubleMatrix(column: try Recur.mackeyGlass(count: steps, tau: c.tau)))
+      source = "Mackey-Glass, tau \(c.tau)"
+    } else {
+      let url = URL(fileURLWithPath: c.csv!)
+      table = try TimeSeriesCSV.read(contentsOf: url, columns: columnNames, missing: fill)
+      source = url.lastPathComponent
+    }
     let split = try ForecastSplit(count: table.rowCount, lookback: c.lookback, horizon: c.horizon,
                                   testFraction: c.testFraction, validationFraction: c.validationFraction)
     let time = TimeAxis(table: table)
@@ -88,12 +111,12 @@ struct ForecastTraining {
 
     let outDir = URL(fileURLWithPath: c.out ?? "forecast-out", isDirectory: true)
     let settings: [String: String] = [
-      "csv": url.lastPathComponent, "fill": fill.rawValue, "scaling": scaling.rawValue,
+      "source": source, "fill": fill.rawValue, "scaling": scaling.rawValue,
       "test_fraction": "\(c.testFraction)", "validation_fraction": "\(c.validationFraction)",
       "season": season.map(String.init) ?? "none",
     ]
     let checkpoint = try makeCheckpoint(model, columns: columnNames, scaler: evaluation.scaler, settings: settings)
-    let report = ForecastReport(source: url.lastPathComponent, kind: c.model, columns: columnNames, table: table,
+    let report = ForecastReport(source: source, kind: c.model, columns: columnNames, table: table,
                                 time: time, evaluation: evaluation, seconds: seconds)
     // Render everything in memory first, then write.
     let csvText = report.forecastsCSV()
