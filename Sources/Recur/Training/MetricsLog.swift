@@ -1,0 +1,100 @@
+import Foundation
+
+/// One evaluation of a training run: where it was, how well the model did.
+public struct MetricsRecord: Sendable, Equatable, Codable {
+  /// Optimiser steps done.
+  public var step: Int
+  /// Training target tokens processed so far.
+  public var tokens: Int
+  /// Mean training loss (nats/token) over the steps since the previous record.
+  public var trainLoss: Double
+  /// Mean validation loss (nats/token), nil when there is no validation text.
+  public var validationLoss: Double?
+  /// Learning rate of the last step.
+  public var learningRate: Double
+  /// Training wall time so far, seconds.
+  public var elapsed: Double
+  /// Training throughput since the previous record.
+  public var tokensPerSecond: Double
+
+  public init(step: Int, tokens: Int, trainLoss: Double, validationLoss: Double?, learningRate: Double,
+              elapsed: Double, tokensPerSecond: Double) {
+    self.step = step
+    self.tokens = tokens
+    self.trainLoss = trainLoss
+    self.validationLoss = validationLoss
+    self.learningRate = learningRate
+    self.elapsed = elapsed
+    self.tokensPerSecond = tokensPerSecond
+  }
+
+  /// Validation loss in bits per token (nats / ln 2).
+  public var validationBitsPerToken: Double? { validationLoss.map { $0 / M_LN2 } }
+
+  enum CodingKeys: String, CodingKey {
+    case step, tokens
+    case trainLoss = "train_loss"
+    case validationLoss = "val_loss"
+    case learningRate = "lr"
+    case elapsed = "elapsed_s"
+    case tokensPerSecond = "tokens_per_s"
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(step, forKey: .step)
+    try c.encode(tokens, forKey: .tokens)
+    try c.encode(trainLoss, forKey: .trainLoss)
+    try c.encode(validationLoss, forKey: .validationLoss)  // null when absent, so every line has every key
+    try c.encode(learningRate, forKey: .learningRate)
+    try c.encode(elapsed, forKey: .elapsed)
+    try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
+  }
+}
+
+/// The evaluations of a run, kept in memory and written as `metrics.jsonl`: one JSON object per
+/// line, one line per evaluation, in step order.
+///
+/// The file is rewritten atomically after every evaluation (it is small), so a reader never
+/// sees half a line and an interrupted run leaves a complete file. A resumed run reads the old
+/// file back and drops the records after the checkpoint's step, so the log continues as if the
+/// run had never stopped.
+public struct MetricsLog: Sendable {
+  public private(set) var records: [MetricsRecord] = []
+
+  public init(records: [MetricsRecord] = []) { self.records = records }
+
+  /// Reads `url`; a missing file is an empty log. Lines that do not parse are skipped.
+  public static func read(from url: URL) -> MetricsLog {
+    guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else { return MetricsLog() }
+    let decoder = JSONDecoder()
+    let records = text.split(separator: "\n").compactMap { try? decoder.decode(MetricsRecord.self, from: Data($0.utf8)) }
+    return MetricsLog(records: records)
+  }
+
+  /// Adds a record (records at or after its step are replaced: a resumed run supersedes them).
+  public mutating func append(_ record: MetricsRecord) {
+    records.removeAll { $0.step >= record.step }
+    records.append(record)
+  }
+
+  /// Keeps only the records up to `step`.
+  public mutating func truncate(after step: Int) { records.removeAll { $0.step > step } }
+
+  /// The log as JSON lines.
+  public func jsonLines() -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return records.map { String(decoding: (try? encoder.encode($0)) ?? Data(), as: UTF8.self) + "\n" }.joined()
+  }
+
+  /// Writes the log atomically.
+  public func write(to url: URL) throws {
+    try AtomicFile.write(Array(jsonLines().utf8), to: url)
+  }
+
+  /// The best (lowest) validation loss so far and its step.
+  public var best: (step: Int, loss: Double)? {
+    records.compactMap { r in r.validationLoss.map { (r.step, $0) } }.min { $0.1 < $1.1 }
+  }
+}

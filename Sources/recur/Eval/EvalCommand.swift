@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur eval`: the loss of a character-level model on a text, in nats and bits per character.
+struct EvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval",
+    abstract: "Print the loss of a character-level language model on a text (nats/char and bits/char).",
+    discussion: """
+      Reads the whole text as --batch-size parallel streams in windows of --seq-length characters, \
+      carrying the state between windows, and averages the cross-entropy of every prediction.
+      """
+  )
+
+  @Option(help: ArgumentHelp("Checkpoint to evaluate, e.g. runs/char-lm/best.safetensors.", valueName: "file"))
+  var checkpoint: String
+  @Option(help: ArgumentHelp("UTF-8 text file to evaluate on.", valueName: "file"))
+  var corpus: String
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's, fewer for short texts).")
+  var batchSize: Int?
+  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Window length (default: the checkpoint's).")
+  var seqLength: Int?
+  @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
+  var threads: Int?
+
+  func run() throws {
+    try reportingErrors { try evaluate() }
+  }
+
+  func evaluate() throws {
+    if let batchSize, batchSize < 1 { throw CLIError("--batch-size must be a positive integer, got \(batchSize)") }
+    if let seqLength, seqLength < 1 { throw CLIError("--seq-length must be a positive integer, got \(seqLength)") }
+    if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
+    if let threads { Kernels.numThreads = threads }
+    let (model, vocabulary, configuration) = try CharLMTrainer.loadModel(from: loadCheckpoint(checkpoint))
+    let text = try TextCorpus.load(path: corpus)
+    let missing = vocabulary.missingScalars(in: text.text)
+    if !missing.isEmpty {
+      let shown = missing.prefix(8).map(CharVocabulary.describe).joined(separator: ", ") + (missing.count > 8 ? ", …" : "")
+      throw CLIError("corpus \(corpus) contains \(missing.count) character\(missing.count == 1 ? "" : "s") the model's vocabulary lacks (\(shown)); "
+        + "evaluate on text in the model's alphabet or remove them")
+    }
+    let ids = try vocabulary.encode(text.text)
+    guard ids.count >= 2 else { throw CLIError("corpus \(corpus) has \(ids.count) character; it needs at least 2 (one input and its next character)") }
+    // Fit the layout to the text: at most the requested streams, each at least one window + 1.
+    let T = Swift.min(seqLength ?? configuration.seqLength, ids.count - 1)
+    let B = Swift.max(1, Swift.min(batchSize ?? configuration.batchSize, ids.count / (T + 1)))
+    let batches = try TextBatches(ids: ids, batchSize: B, seqLength: T)
+    let start = ProgressLine.now()
+    let loss = try CharLMTrainer.evaluate(model: model, batches: batches)
+    let seconds = ProgressLine.now() - start
+    print(String(format: "loss %.4f nats/char, %.4f bits/char (perplexity %.3f) over %d characters of %@ (%d streams × %d; %.1fs)",
+                 loss, loss / M_LN2, Foundation.exp(loss), batches.tokenCount, corpus, B, T, seconds))
+  }
+}

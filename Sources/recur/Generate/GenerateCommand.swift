@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur generate`: streams text sampled from a trained character-level model.
+struct GenerateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "generate",
+    abstract: "Generate text from a character-level language model checkpoint (written by `recur train`).",
+    discussion: "Prints the prompt, then each sampled character as soon as it is drawn. The same --seed gives the same text."
+  )
+
+  @Option(help: ArgumentHelp("Checkpoint to sample from, e.g. runs/char-lm/best.safetensors.", valueName: "file"))
+  var checkpoint: String
+  @Option(help: "Text to continue (default: start of a new paragraph).")
+  var prompt: String?
+  @Option(parsing: .unconditional, help: "Characters to generate.")
+  var length: Int = 500
+  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character.")
+  var temperature: Float = 0.8
+  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample only among the k most likely characters (0: all).")
+  var topK: Int = 0
+  @Option(parsing: .unconditional, help: "Seed of the sampler (default: a random one, printed on standard error).")
+  var seed: UInt64?
+  @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
+  var threads: Int?
+
+  func run() throws {
+    try reportingErrors { try generate() }
+  }
+
+  func generate() throws {
+    guard length >= 1 else { throw CLIError("--length must be a positive integer, got \(length)") }
+    guard temperature >= 0 && temperature.isFinite else { throw CLIError("--temperature must be a number ≥ 0, got \(temperature)") }
+    guard topK >= 0 else { throw CLIError("--top-k must be ≥ 0 (0 keeps all characters), got \(topK)") }
+    if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
+    if let threads { Kernels.numThreads = threads }
+    let (model, vocabulary, _) = try CharLMTrainer.loadModel(from: loadCheckpoint(checkpoint))
+
+    var promptText = prompt ?? ""
+    if let prompt {
+      let missing = vocabulary.missingScalars(in: prompt)
+      if !missing.isEmpty {
+        throw CLIError("the prompt contains \(missing.count == 1 ? "a character" : "characters") the model's vocabulary lacks: "
+          + missing.map(CharVocabulary.describe).joined(separator: ", ")
+          + "; remove or replace \(missing.count == 1 ? "it" : "them") (the model knows \(vocabulary.count) characters)")
+      }
+    }
+    // Without a prompt, start as a new paragraph would (a newline, not printed).
+    var printedPrompt = promptText
+    if promptText.isEmpty {
+      promptText = vocabulary.covers("\n") ? "\n" : vocabulary.symbol(0)
+      printedPrompt = promptText == "\n" ? "" : promptText
+    }
+    let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+    if self.seed == nil { fputs("(seed \(seed))\n", stderr) }
+    var sampler = Sampler(temperature: temperature, topK: topK, seed: seed)
+    fputs(printedPrompt, stdout)
+    fflush(stdout)
+    try model.generate(prompt: try vocabulary.encode(promptText), length: length, sampler: &sampler) { id in
+      fputs(vocabulary.symbol(id), stdout)
+      fflush(stdout)
+      return true
+    }
+    fputs("\n", stdout)
+  }
+}

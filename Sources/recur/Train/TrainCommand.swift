@@ -1,0 +1,368 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `recur train`: trains a character-level language model on a text, char-rnn style.
+///
+/// With no arguments it trains the default model on the bundled corpus for a few minutes and
+/// prints samples, the final validation loss and the commands to generate and to resume.
+/// Everything goes to `--out`: `best.safetensors`, `last.safetensors` (weights, optimiser state,
+/// vocabulary, configuration: resumable), `metrics.jsonl` and `loss.svg`.
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a character-level language model (default: an LSTM on the bundled Pride and Prejudice, ~5 minutes).",
+    discussion: """
+      Reads the corpus as --batch-size parallel streams and trains on windows of --seq-length \
+      characters, carrying the hidden state from one window to the next (truncated BPTT). \
+      Ctrl-C stops after the current step and saves a checkpoint you can --resume from.
+      """
+  )
+
+  // MARK: Data
+  @Option(help: ArgumentHelp("UTF-8 text file to train on (default: the bundled Pride and Prejudice).", valueName: "file"))
+  var corpus: String?
+  @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction at the end of the corpus held out for validation, in [0, 1) (default 0.1).")
+  var valFraction: Double?
+
+  // MARK: Model
+  @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn"))
+  var model: String?
+  @Option(name: .customLong("hidden-size"), parsing: .unconditional, help: "Units per recurrent layer (default \(Defaults.hiddenSize)).")
+  var hiddenSize: Int?
+  @Option(name: .customLong("num-layers"), parsing: .unconditional, help: "Recurrent layers (default \(Defaults.numLayers)).")
+  var numLayers: Int?
+  @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.embeddingSize)).")
+  var embeddingSize: Int?
+  @Option(parsing: .unconditional, help: "Dropout on embeddings, between layers and before the decoder, in [0, 1) (default \(Defaults.dropout)).")
+  var dropout: Float?
+
+  // MARK: Optimisation
+  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Characters per window of truncated BPTT (default \(Defaults.seqLength)).")
+  var seqLength: Int?
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams per step (default \(Defaults.batchSize)).")
+  var batchSize: Int?
+  @Option(help: ArgumentHelp("adam, adamw, sgd or rmsprop (default adam).", valueName: "adam|adamw|sgd|rmsprop"))
+  var optimizer: String?
+  @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak learning rate (default \(Defaults.learningRate)).")
+  var learningRate: Float?
+  @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("constant, cosine (to --min-lr-factor × the rate at the end of the budget) or step (× --lr-decay every --lr-decay-every steps) (default cosine).", valueName: "constant|cosine|step"))
+  var lrSchedule: String?
+  @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Steps of linear learning-rate warm-up (default \(Defaults.warmupSteps)).")
+  var warmupSteps: Int?
+  @Option(name: .customLong("min-lr-factor"), parsing: .unconditional, help: "Cosine schedule: final rate as a fraction of the peak (default \(Defaults.minLearningRateFactor)).")
+  var minLRFactor: Float?
+  @Option(name: .customLong("lr-decay"), parsing: .unconditional, help: "Step schedule: factor per decay (default 0.5).")
+  var lrDecay: Float?
+  @Option(name: .customLong("lr-decay-every"), parsing: .unconditional, help: "Step schedule: steps between decays (default 1000).")
+  var lrDecayEvery: Int?
+  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2; decoupled for adamw) (default 0).")
+  var weightDecay: Float?
+  @Option(parsing: .unconditional, help: "Momentum for sgd and rmsprop (default 0).")
+  var momentum: Float?
+  @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Clip the global gradient norm to this; 0 disables (default \(Defaults.gradClip)).")
+  var gradClip: Float?
+
+  // MARK: Budget
+  @Option(parsing: .unconditional, help: "Stop after this many steps.")
+  var steps: Int?
+  @Option(parsing: .unconditional, help: "Stop after this many passes over the training text (may be fractional).")
+  var epochs: Double?
+  @Option(name: .customLong("time-limit"), help: ArgumentHelp("Stop after this much training time: 300, 90s, 5m, 1h30m (default \(Defaults.timeLimitText) when no --steps or --epochs).", valueName: "duration"))
+  var timeLimit: String?
+
+  // MARK: Reporting and files
+  @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations, checkpoints and metrics lines (default \(Defaults.evalEvery)).")
+  var evalEvery: Int?
+  @Option(name: .customLong("sample-every"), parsing: .unconditional, help: "Steps between printed samples; 0 for none until the end (default \(Defaults.sampleEvery)).")
+  var sampleEvery: Int?
+  @Option(name: .customLong("sample-length"), parsing: .unconditional, help: "Characters per printed sample (default 300).")
+  var sampleLength: Int = 300
+  @Option(parsing: .unconditional, help: "Seed of the weights, dropout and samples (default 42).")
+  var seed: UInt64?
+  @Option(help: ArgumentHelp("Directory for checkpoints, metrics.jsonl and loss.svg (default \(Defaults.out); with --resume, the checkpoint's directory).", valueName: "dir"))
+  var out: String?
+  @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (model and data settings come from it).", valueName: "checkpoint"))
+  var resume: String?
+  @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
+  var threads: Int?
+
+  /// The defaults of a run with no arguments: sized to finish in about five minutes on two cores.
+  enum Defaults {
+    static let hiddenSize = 512
+    static let numLayers = 2
+    static let embeddingSize = 64
+    static let dropout: Float = 0.25
+    static let seqLength = 100
+    static let batchSize = 32
+    static let learningRate: Float = 2e-3
+    static let warmupSteps = 0
+    static let minLearningRateFactor: Float = 0.05
+    static let gradClip: Float = 5
+    static let timeLimit: Double = 270
+    static let timeLimitText = "4m30s"
+    static let evalEvery = 100
+    static let sampleEvery = 500
+    static let out = "runs/char-lm"
+  }
+
+  func run() throws {
+    try reportingErrors { try train() }
+  }
+
+  // MARK: - Setting up
+
+  /// The configuration of a fresh run from the flags (defaults where absent), validated.
+  func freshConfiguration() throws -> CharLMTrainingConfiguration {
+    var model = CharLM.Configuration(vocabularySize: 1)
+    if let name = self.model {
+      guard let cell = CharLM.Cell(rawValue: name.lowercased()) else {
+        throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn")
+      }
+      model.cell = cell
+    }
+    model.hiddenSize = hiddenSize ?? Defaults.hiddenSize
+    model.numLayers = numLayers ?? Defaults.numLayers
+    model.embeddingSize = embeddingSize ?? Defaults.embeddingSize
+    model.dropout = dropout ?? Defaults.dropout
+    var c = CharLMTrainingConfiguration(model: model)
+    c.seqLength = seqLength ?? Defaults.seqLength
+    c.batchSize = batchSize ?? Defaults.batchSize
+    if let name = optimizer {
+      guard let kind = CharLMTrainingConfiguration.OptimizerKind(rawValue: name.lowercased()) else {
+        throw CLIError("unknown --optimizer \"\(name)\"; use adam, adamw, sgd or rmsprop")
+      }
+      c.optimizer = kind
+    }
+    c.learningRate = learningRate ?? Defaults.learningRate
+    if let name = lrSchedule {
+      guard let kind = CharLMTrainingConfiguration.ScheduleKind(rawValue: name.lowercased()) else {
+        throw CLIError("unknown --lr-schedule \"\(name)\"; use constant, cosine or step")
+      }
+      c.schedule = kind
+    }
+    c.warmupSteps = warmupSteps ?? Defaults.warmupSteps
+    c.minLearningRateFactor = minLRFactor ?? Defaults.minLearningRateFactor
+    if let lrDecay { c.decayFactor = lrDecay }
+    if let lrDecayEvery { c.decayEvery = lrDecayEvery }
+    c.weightDecay = weightDecay ?? (c.optimizer == .adamw ? 0.01 : 0)
+    c.momentum = momentum ?? 0
+    c.gradClip = gradClip ?? Defaults.gradClip
+    c.validationFraction = valFraction ?? 0.1
+    try applyBudget(to: &c, defaultTimeLimit: Defaults.timeLimit)
+    c.evalEvery = evalEvery ?? Defaults.evalEvery
+    c.seed = seed ?? 42
+    if let problem = c.problem { throw CLIError(problem) }
+    return c
+  }
+
+  /// Sets the budget from --steps / --epochs / --time-limit; with none of them, a time limit of
+  /// `defaultTimeLimit` (nil keeps the configuration's budget).
+  func applyBudget(to c: inout CharLMTrainingConfiguration, defaultTimeLimit: Double?) throws {
+    let limit = try timeLimit.map(parseDuration)
+    if steps != nil || epochs != nil || limit != nil {
+      c.steps = steps
+      c.epochs = epochs
+      c.timeLimit = limit
+    } else if let defaultTimeLimit {
+      c.steps = nil
+      c.epochs = nil
+      c.timeLimit = defaultTimeLimit
+    }
+  }
+
+  /// Flags that fix the model or the data layout, which a resumed run takes from its checkpoint.
+  var modelAndDataFlagsGiven: [String] {
+    var given: [String] = []
+    if model != nil { given.append("--model") }
+    if hiddenSize != nil { given.append("--hidden-size") }
+    if numLayers != nil { given.append("--num-layers") }
+    if embeddingSize != nil { given.append("--embedding-size") }
+    if dropout != nil { given.append("--dropout") }
+    if seqLength != nil { given.append("--seq-length") }
+    if batchSize != nil { given.append("--batch-size") }
+    if optimizer != nil { given.append("--optimizer") }
+    if learningRate != nil { given.append("--learning-rate") }
+    if lrSchedule != nil { given.append("--lr-schedule") }
+    if warmupSteps != nil { given.append("--warmup-steps") }
+    if minLRFactor != nil { given.append("--min-lr-factor") }
+    if lrDecay != nil { given.append("--lr-decay") }
+    if lrDecayEvery != nil { given.append("--lr-decay-every") }
+    if weightDecay != nil { given.append("--weight-decay") }
+    if momentum != nil { given.append("--momentum") }
+    if gradClip != nil { given.append("--grad-clip") }
+    if valFraction != nil { given.append("--val-fraction") }
+    if seed != nil { given.append("--seed") }
+    return given
+  }
+
+  func train() throws {
+    // 1. Everything is checked before anything is written.
+    if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
+    if let sampleEvery, sampleEvery < 0 { throw CLIError("--sample-every must be ≥ 0, got \(sampleEvery)") }
+    if sampleLength < 1 { throw CLIError("--sample-length must be a positive integer, got \(sampleLength)") }
+    let trainer: CharLMTrainer
+    let outDirectory: URL
+    var log = MetricsLog()
+    if let resume {
+      let checkpoint = try loadCheckpoint(resume)
+      let (_, _, saved) = try CharLMTrainer.loadModel(from: checkpoint)
+      let corpusSource = corpus ?? saved.corpus
+      let text = try loadCorpus(corpusSource)
+      if let evalEvery, evalEvery < 1 { throw CLIError("--eval-every must be a positive integer, got \(evalEvery)") }
+      let limit = try timeLimit.map(parseDuration)
+      if let steps, steps < 1 { throw CLIError("--steps must be a positive integer, got \(steps)") }
+      if let epochs, !(epochs > 0 && epochs.isFinite) { throw CLIError("--epochs must be a positive number, got \(epochs)") }
+      if let limit, !(limit > 0) { throw CLIError("--time-limit must be a positive duration") }
+      trainer = try CharLMTrainer(resumingFrom: checkpoint, corpus: text) { c in
+        try? applyBudget(to: &c, defaultTimeLimit: nil)
+        if let evalEvery { c.evalEvery = evalEvery }
+      }
+      if trainer.isFinished {
+        throw CLIError("the run in \(resume) already used its budget (step \(trainer.step)); give a larger --steps, --epochs or --time-limit to train on")
+      }
+      outDirectory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: resume).deletingLastPathComponent().path)
+      try checkWritableDirectory(outDirectory)
+      log = MetricsLog.read(from: outDirectory.appendingPathComponent("metrics.jsonl"))
+      log.truncate(after: trainer.step)
+      let ignored = modelAndDataFlagsGiven
+      if !ignored.isEmpty {
+        warn("\(ignored.joined(separator: ", ")) ignored: a resumed run keeps the settings saved in its checkpoint")
+      }
+    } else {
+      let config = try freshConfiguration()
+      let text = try loadCorpus(corpus)
+      outDirectory = URL(fileURLWithPath: out ?? Defaults.out)
+      try checkWritableDirectory(outDirectory)
+      trainer = try CharLMTrainer(configuration: config, corpus: text)
+    }
+    if let threads { Kernels.numThreads = threads }
+
+    // 2. Train.
+    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    var session = TrainingSession(trainer: trainer, out: outDirectory, log: log, progress: ProgressLine(),
+                                  sampleEvery: sampleEvery ?? Defaults.sampleEvery, sampleLength: sampleLength,
+                                  corpusArgument: corpus)
+    try session.run()
+  }
+}
+
+// MARK: - Checks shared by the commands
+
+/// A user error: printed as one line on standard error, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`, turning every error into one line `error: …` on standard error and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let exit as ExitCode {
+    throw exit
+  } catch {
+    let message = "\(error)".replacingOccurrences(of: "\n", with: " ")
+    fputs("error: \(message)\n", stderr)
+    throw ExitCode.failure
+  }
+}
+
+/// Prints `warning: …` on standard error.
+func warn(_ message: String) { fputs("warning: \(message)\n", stderr) }
+
+/// The corpus at `path`, or the bundled one when nil or "bundled:…".
+func loadCorpus(_ path: String?) throws -> TextCorpus {
+  guard let path, !path.hasPrefix("bundled:") else { return try TextCorpus.bundled() }
+  return try TextCorpus.load(path: path)
+}
+
+/// Reads a checkpoint, with messages for a missing path and a directory.
+func loadCheckpoint(_ path: String) throws -> Checkpoint {
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+    throw CLIError("checkpoint \(path) does not exist; pass the path of a .safetensors file written by `recur train` (e.g. runs/char-lm/best.safetensors)")
+  }
+  if isDirectory.boolValue {
+    throw CLIError("checkpoint \(path) is a directory; pass a .safetensors file inside it (e.g. \(path)/best.safetensors)")
+  }
+  return try Checkpoint.load(from: URL(fileURLWithPath: path))
+}
+
+/// Checks that `url` is, or can be created as, a writable directory — without leaving anything
+/// behind (a probe file is created and removed, which also catches read-only file systems and
+/// runs as root, where permission bits say nothing).
+func checkWritableDirectory(_ url: URL) throws {
+  let fm = FileManager.default
+  var probeDirectory = url.standardizedFileURL
+  var isDirectory: ObjCBool = false
+  // The directory itself, or its nearest existing ancestor (where it would be created).
+  while !fm.fileExists(atPath: probeDirectory.path, isDirectory: &isDirectory) {
+    let parent = probeDirectory.deletingLastPathComponent()
+    if parent.path == probeDirectory.path { break }
+    probeDirectory = parent
+  }
+  guard isDirectory.boolValue else {
+    let what = probeDirectory.path == url.standardizedFileURL.path ? "exists and is not a directory" : "cannot be created: \(probeDirectory.path) is a file"
+    throw CLIError("output directory \(url.path) \(what); choose another --out")
+  }
+  let probe = probeDirectory.appendingPathComponent(".recur-write-test-\(getpid())").path
+  let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+  guard fd >= 0 else {
+    let reason = String(cString: strerror(errno))
+    throw CLIError("output directory \(url.path) cannot be written (\(probeDirectory.path): \(reason)); choose another --out or fix its permissions")
+  }
+  close(fd)
+  unlink(probe)
+}
+
+/// Seconds from `300`, `90s`, `5m`, `4m30s`, `1h30m`, `2.5m`.
+func parseDuration(_ text: String) throws -> Double {
+  let bad = CLIError("--time-limit \"\(text)\" is not a duration; write e.g. 300, 90s, 5m, 4m30s or 1h")
+  if let plain = Double(text) {
+    guard plain > 0 && plain.isFinite else { throw CLIError("--time-limit must be positive, got \(text)") }
+    return plain
+  }
+  var total = 0.0
+  var number = ""
+  var sawUnit = false
+  for ch in text.lowercased() {
+    if ch.isNumber || ch == "." {
+      number.append(ch)
+    } else {
+      guard let value = Double(number) else { throw bad }
+      switch ch {
+      case "h": total += value * 3600
+      case "m": total += value * 60
+      case "s": total += value
+      default: throw bad
+      }
+      number = ""
+      sawUnit = true
+    }
+  }
+  guard sawUnit, number.isEmpty, total > 0, total.isFinite else { throw bad }
+  return total
+}
+
+/// How to invoke this executable in printed commands: `swift run -c release recur` when it was
+/// started from a SwiftPM build directory, else its path.
+var invocation: String {
+  let path = CommandLine.arguments.first ?? "recur"
+  if path.contains("/.build") { return "swift run -c release recur" }
+  return path.contains("/") ? path : "recur"
+}
+
+/// Quotes a path for a shell command when needed.
+func shellQuoted(_ s: String) -> String {
+  let safe = s.allSatisfy { $0.isLetter || $0.isNumber || "/._-+:=,@".contains($0) }
+  return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
