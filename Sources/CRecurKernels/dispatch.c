@@ -28,7 +28,7 @@ static int cpu_supports(int isa) {
       __builtin_cpu_init();
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case RECUR_ISA_AVX512:
-#ifdef RECUR_AVX512_EMULATED  // the AVX-512 code compiled against a software model: runs anywhere
+#ifdef RECUR_AVX512_MODEL  // compiled against avx512_model/immintrin.h: runs anywhere
       return 1;
 #else
       __builtin_cpu_init();

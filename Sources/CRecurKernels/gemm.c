@@ -180,23 +180,31 @@ static void gemm_part(const recur_gemm_job *job, int i_begin, int i_end, int jp0
   int mblocks = ceil_div(rows, ops->mc);
   int mc = ceil_div(ceil_div(rows, mblocks), mr) * mr;
   float *Ap = recur_scratch(RECUR_SCRATCH_PACK_A, (size_t)mc * job->kc);
-  float *Bdata = (float *)job->Bdata;
+  float *Bdata = (float *)job->Bdata;  // NULL: an unpacked call with one M block (see below)
   for (int k0 = 0; k0 < K; k0 += job->kc) {
     int kcb = min_int(job->kc, K - k0);
     float beta = k0 == 0 ? job->beta : 1.0f;
-    float *Bk = Bdata + (size_t)k0 * npad + (size_t)jp0 * kcb * nr;
-    if (job->pack_self) {
-      for (int jp = jp0; jp < jp1; jp++) {
-        int j0 = jp * nr;
-        ops->pack_b_panel(job->transB, job->B, job->ldb, k0, kcb, j0, min_int(nr, job->N - j0),
-                          Bk + (size_t)(jp - jp0) * kcb * nr);
-      }
-    }
+    float *Bk = Bdata != NULL ? Bdata + (size_t)k0 * npad + (size_t)jp0 * kcb * nr : NULL;
     for (int ic = i_begin; ic < i_end; ic += mc) {
       int mcb = min_int(mc, i_end - ic);
+      float *Cb = job->C + (size_t)ic * job->ldc;
       ops->pack_a(job->transA, job->A, job->lda, ic, mcb, k0, kcb, Ap);
-      ops->macro_kernel(mcb, kcb, Ap, Bk, jp0, jp1, job->N, job->C + (size_t)ic * job->ldc,
-                        job->ldc, job->alpha, beta);
+      if (job->pack_self && ic == i_begin) {
+        // first M block: pack each B panel just before its tiles use it (still in L1); later
+        // M blocks reuse the packed panels, so with only one M block a single panel buffer
+        // that stays in cache replaces the whole packed B
+        float *one = mblocks == 1 ? recur_scratch(RECUR_SCRATCH_PANEL, (size_t)job->kc * nr) : NULL;
+        for (int jp = jp0; jp < jp1; jp++) {
+          int j0 = jp * nr;
+          float *panel = one != NULL ? one : Bk + (size_t)(jp - jp0) * kcb * nr;
+          ops->pack_b_panel(job->transB, job->B, job->ldb, k0, kcb, j0, min_int(nr, job->N - j0),
+                            panel);
+          ops->macro_kernel(mcb, kcb, Ap, panel, jp, jp + 1, job->N, Cb, job->ldc, job->alpha,
+                            beta);
+        }
+      } else {
+        ops->macro_kernel(mcb, kcb, Ap, Bk, jp0, jp1, job->N, Cb, job->ldc, job->alpha, beta);
+      }
     }
   }
 }
@@ -257,9 +265,11 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha, const
   const recur_isa_ops *ops = recur_active_ops();
   int kc = kc_for(ops, K);
   size_t npad = (size_t)ceil_div(N, ops->nr) * ops->nr;
-  float *Bdata = recur_scratch(RECUR_SCRATCH_PACK_B, (size_t)K * npad);
   int nthreads = threads_for(ops, M, N, K);
   recur_grid g = choose_grid(ops, M, N, nthreads, 1);
+  // Packed B is kept whole only when panels are reused: by several M blocks, or (rows split)
+  // by several threads; with one M block each thread packs a panel at a time into L1.
+  float *Bdata = g.tm > 1 || M > ops->mc ? recur_scratch(RECUR_SCRATCH_PACK_B, (size_t)K * npad) : NULL;
   recur_gemm_job job = {ops, transA != 0, M, N, K, alpha, beta, A, lda, C, ldc,
                         Bdata, kc, 1, transB != 0, B, ldb};
   if (g.tm > 1) {

@@ -282,6 +282,14 @@ static GT_ATTR void GT_FN(pack_b_panel)(int transB, const float *B, long ldb, in
     int kb = 0;
 #if defined(GT_TRANSPOSE8) && GT_NR % 8 == 0
     if (nr == GT_NR) {
+      // 16 k's (a whole cache line of each source row) at a time: rows often lie a multiple of
+      // 4 KiB apart and share an L1 set, so a line must be used up before the next rows evict it
+      for (; kb + 16 <= kc; kb += 16) {
+        GT_UNROLL for (int jb = 0; jb < GT_NR; jb += 8) {
+          GT_TRANSPOSE8(src + (size_t)jb * ldb + kb, ldb, Bp + (size_t)kb * GT_NR + jb, GT_NR);
+          GT_TRANSPOSE8(src + (size_t)jb * ldb + kb + 8, ldb, Bp + (size_t)(kb + 8) * GT_NR + jb, GT_NR);
+        }
+      }
       for (; kb + 8 <= kc; kb += 8) {
         GT_UNROLL for (int jb = 0; jb < GT_NR; jb += 8)
           GT_TRANSPOSE8(src + (size_t)jb * ldb + kb, ldb, Bp + (size_t)kb * GT_NR + jb, GT_NR);

@@ -83,7 +83,8 @@ void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx);
 enum {
   RECUR_SCRATCH_PACK_A = 0,  // a thread's packed A block
   RECUR_SCRATCH_PACK_B = 1,  // the caller's packed B of an unpacked recur_sgemm
-  RECUR_SCRATCH_SLOTS = 2,
+  RECUR_SCRATCH_PANEL = 2,   // a thread's single packed B panel (unpacked calls, one M block)
+  RECUR_SCRATCH_SLOTS = 3,
 };
 
 /// A 64-byte aligned buffer of at least `nfloats` floats owned by the calling thread

@@ -4,16 +4,20 @@
 // run time only on CPUs with avx512f (and dq/vl/bw, which every AVX-512 CPU since Skylake-X
 // has: the dispatcher checks them all).
 //
-// The GEMM code is gemm_template.h, shared with the AVX2 path (which CI runs everywhere); the
-// only AVX-512-specific code is the instruction macros below, the masked tails of the array
-// loops and vecmath_avx512.h.
+// The GEMM code is gemm_template.h, shared with the AVX2 path (which runs on every x86 CI
+// machine); the only AVX-512-specific code is the instruction macros below, the masked tails of
+// the array loops and vecmath_avx512.h. On CPUs without AVX-512 the tests still check this file:
+// they compile it against a software model of the intrinsics (avx512_model/immintrin.h, with
+// RECUR_AVX512_MODEL defined and RECUR_TARGET_AVX512 empty) and compare the forced "avx512" path
+// with double precision. Under the model the transposing pack uses the template's scalar loop
+// (the 8x8 AVX transpose it uses on hardware is shared with, and tested by, the AVX2 path).
 #if defined(__x86_64__) || defined(__i386__)
 
 #include <immintrin.h>
 
 #include "internal.h"
 #include "vecmath_avx512.h"
-#ifndef RECUR_AVX512_EMULATED
+#ifndef RECUR_AVX512_MODEL
 #include "transpose_avx2.h"  // AVX-512 implies AVX2: the 8x8 ymm transpose serves both
 #endif
 
@@ -46,7 +50,7 @@
 #define GT_SET1(x) _mm512_set1_ps(x)
 #define GT_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define GT_MUL(a, b) _mm512_mul_ps((a), (b))
-#ifndef RECUR_AVX512_EMULATED
+#ifndef RECUR_AVX512_MODEL
 #define GT_TRANSPOSE8(src, lds, dst, ldd) recur_transpose8x8_avx2((src), (lds), (dst), (ldd))
 #endif
 #include "gemm_template.h"
@@ -79,7 +83,7 @@ static RECUR_TARGET_AVX512 double fma_loop_avx512(long iters) {
   __m512 x[16];
   for (int j = 0; j < 16; j++) x[j] = _mm512_set1_ps(1.0f);
   for (long i = 0; i < iters; i++) {
-#ifndef RECUR_AVX512_EMULATED
+#ifndef RECUR_AVX512_MODEL
     __asm__("" : "+v"(x[0]), "+v"(x[1]), "+v"(x[2]), "+v"(x[3]), "+v"(x[4]), "+v"(x[5]),
                  "+v"(x[6]), "+v"(x[7]));
     __asm__("" : "+v"(x[8]), "+v"(x[9]), "+v"(x[10]), "+v"(x[11]), "+v"(x[12]), "+v"(x[13]),

@@ -26,7 +26,7 @@
 #include "vecmath_constants.h"
 
 // Overridable so the AVX-512 code can be compiled, for checking its logic, against a software
-// model of the intrinsics on a machine without AVX-512 (see avx512_emulation.md).
+// model of the intrinsics on a machine without AVX-512 (see avx512_model/immintrin.h).
 #ifndef RECUR_TARGET_AVX512
 #define RECUR_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #endif

@@ -427,6 +427,206 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64) {
     }
   }
 
+  // MARK: AVX-512 path on CPUs without AVX-512
+
+  /// The toolchain's clang, if on PATH.
+  static let clang: String? = {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+    for dir in path.split(separator: ":") {
+      let candidate = "\(dir)/clang"
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+  }()
+
+  /// Where the CPU has AVX-512 every other test here runs that path for real. Elsewhere this
+  /// compiles the AVX-512 sources against Sources/CRecurKernels/avx512_model/immintrin.h (a
+  /// software model of the intrinsics) and checks the forced "avx512" path against double
+  /// precision: GEMM edge tiles, transposes, packing, both thread counts, vector math and tails.
+  @Test(.enabled(if: recur_isa_supported("avx512") == 0 && KernelTests.clang != nil))
+  func avx512PathAgainstSoftwareModel() throws {
+    #if arch(x86_64)
+    let clang = Self.clang!
+    let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Sources/CRecurKernels")
+    let work = try makeTemporaryDirectory("recur-avx512-model")
+    defer { try? FileManager.default.removeItem(at: work) }
+    try Self.avx512ModelDriver.write(to: work.appendingPathComponent("model_check.c"), atomically: true, encoding: .utf8)
+    let common = ["-O0", "-fno-math-errno", "-I", sources.appendingPathComponent("include").path, "-I", sources.path]
+    var compiles: [(name: String, flags: [String])] = [
+      ("dispatch", ["-DRECUR_AVX512_MODEL"]), ("gemm", []), ("threadpool", []), ("kernels_portable", []),
+      ("kernels_avx2", []),
+      ("kernels_avx512", ["-I", sources.appendingPathComponent("avx512_model").path, "-DRECUR_AVX512_MODEL",
+                          "-DRECUR_TARGET_AVX512="]),
+    ]
+    var objects: [String] = []
+    var running: [(Process, String)] = []
+    func finish(_ p: Process, _ what: String) {
+      p.waitUntilExit()
+      #expect(p.terminationStatus == 0, "clang failed on \(what)")
+    }
+    while !compiles.isEmpty || !running.isEmpty {
+      if let next = compiles.first, running.count < 2 {
+        compiles.removeFirst()
+        let object = work.appendingPathComponent(next.name + ".o").path
+        objects.append(object)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: clang)
+        p.arguments = common + next.flags + ["-c", sources.appendingPathComponent(next.name + ".c").path, "-o", object]
+        try p.run()
+        running.append((p, next.name))
+      } else {
+        let (p, name) = running.removeFirst()
+        finish(p, name)
+      }
+    }
+    let link = Process()
+    link.executableURL = URL(fileURLWithPath: clang)
+    let binary = work.appendingPathComponent("model_check").path
+    link.arguments = common + [work.appendingPathComponent("model_check.c").path] + objects + ["-o", binary, "-lpthread", "-lm"]
+    try link.run()
+    finish(link, "model_check.c")
+    let run = Process()
+    run.executableURL = URL(fileURLWithPath: binary)
+    let out = Pipe()
+    run.standardOutput = out
+    try run.run()
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    run.waitUntilExit()
+    #expect(run.terminationStatus == 0 && output.contains("cases right") && !output.contains("FAIL"), "\(output)")
+    #endif
+  }
+
+  static let avx512ModelDriver = #"""
+// Checks the forced "avx512" path (built against avx512_model/immintrin.h) against double references.
+#include "recur_kernels.h"
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned long long state = 0x9E3779B97F4A7C15ULL;
+static float rnd(void) {
+  state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+  return (float)((double)(state >> 11) / 9007199254740992.0) * 2 - 1;
+}
+static float *alloc(size_t n) {
+  void *p = NULL;
+  if (posix_memalign(&p, 64, (n + 16) * sizeof(float)) != 0) abort();
+  return p;
+}
+
+static int gemm_case(int ta, int tb, int M, int N, int K, float alpha, float beta, int pad, int packed) {
+  int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+  size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb, nc = (size_t)M * ldc;
+  float *A = alloc(na), *B = alloc(nb), *C = alloc(nc), *C0 = alloc(nc);
+  for (size_t i = 0; i < na; i++) A[i] = rnd();
+  for (size_t i = 0; i < nb; i++) B[i] = rnd();
+  for (size_t i = 0; i < nc; i++) C0[i] = C[i] = (beta == 0 && i % 3 == 0) ? NAN : rnd();
+  if (packed) {
+    float *P = alloc(recur_packed_b_size(K, N));
+    recur_pack_b(tb, K, N, B, ldb, P);
+    recur_sgemm_packed(M, N, K, alpha, A, lda, P, beta, C, ldc);
+    free(P);
+  } else {
+    recur_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  int bad = 0;
+  double u = FLT_EPSILON / 2, gamma = (K + 8) * u / (1 - (K + 8) * u);
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < ldc; j++) {
+      size_t at = (size_t)i * ldc + j;
+      if (j >= N) {
+        if (memcmp(&C[at], &C0[at], sizeof(float)) != 0) bad++;
+        continue;
+      }
+      double s = 0, sa = 0;
+      for (int k = 0; k < K; k++) {
+        double x = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+        double y = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+        s += x * y;
+        sa += fabs(x * y);
+      }
+      double cb = beta == 0 ? 0 : (double)beta * C0[at];
+      double want = (double)alpha * s + cb;
+      if (!(fabs(C[at] - want) <= gamma * (fabs(alpha) * sa + fabs(cb)) + 1e-30)) bad++;
+    }
+  }
+  if (bad) printf("FAIL gemm ta=%d tb=%d %dx%dx%d alpha=%g beta=%g pad=%d packed=%d threads=%d: %d wrong\n",
+                  ta, tb, M, N, K, alpha, beta, pad, packed, recur_get_num_threads(), bad);
+  free(A); free(B); free(C); free(C0);
+  return bad == 0;
+}
+
+static int vecmath(void) {
+  int ok = 1;
+  size_t n = 0, cap = 70000;
+  float *x = alloc(cap), *y = alloc(cap);
+  for (unsigned long long u = 0; u < 0x100000000ULL; u += 65537) { unsigned v = (unsigned)u; memcpy(&x[n++], &v, 4); }
+  const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.72f, 88.7228394f, 88.7229f, -87.33f,
+                           -103.97f, -104.0f, 1e-30f, -1e-30f, 1e-45f, 0.625f, -0.625f, 9.0f, -9.0f, 0.5f, -3.0f};
+  for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[n++] = special[i];
+  for (int f = 0; f < 3; f++) {
+    if (f == 0) recur_vexp(x, y, n); else if (f == 1) recur_vsigmoid(x, y, n); else recur_vtanh(x, y, n);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+      double xd = x[i], r = f == 0 ? exp(xd) : f == 1 ? 1 / (1 + exp(-xd)) : tanh(xd), yd = y[i];
+      int bad;
+      if (isnan(r)) bad = !isnan(yd);
+      else if (isinf((float)r)) bad = yd != (float)r;
+      else if (fabs(r) < FLT_MIN) bad = !(fabs(yd - r) <= 2 * 1.401298464324817e-45);
+      else { double rel = fabs(yd - r) / fabs(r); if (rel > worst) worst = rel; bad = !(rel <= 1e-6) || signbit(yd) != signbit(r); }
+      if (bad && ok) printf("FAIL %s(%.9g) = %.9g, want %.9g\n", f == 0 ? "exp" : f == 1 ? "sigmoid" : "tanh", x[i], yd, r);
+      if (bad) ok = 0;
+    }
+    if (worst > 1e-6) { printf("FAIL vector math %d: relative error %g\n", f, worst); ok = 0; }
+  }
+  // every tail length at an odd offset touches exactly n elements
+  for (size_t len = 0; len < 70; len++) {
+    float a[80], b[80];
+    for (int i = 0; i < 80; i++) { a[i] = (float)i * 0.37f - 12; b[i] = -7; }
+    recur_vtanh(a + 1, b + 1, len);
+    for (size_t i = 0; i < 80; i++) {
+      float want = i >= 1 && i < len + 1 ? (float)tanh(a[i]) : -7;
+      if (!(fabsf(b[i] - want) <= 1e-6f * fabsf(want))) { if (ok) printf("FAIL tail %zu at %zu\n", len, i); ok = 0; }
+    }
+  }
+  free(x); free(y);
+  return ok;
+}
+
+int main(void) {
+  if (!recur_force_isa("avx512")) { printf("FAIL: the avx512 path is not available in this build\n"); return 1; }
+  if (strcmp(recur_isa_name(), "avx512") != 0) { printf("FAIL: forced path reports %s\n", recur_isa_name()); return 1; }
+  const int sizes[][3] = {{1, 1, 1}, {1, 37, 29}, {9, 23, 1}, {17, 1, 40}, {13, 50, 70}, {8, 48, 16},
+                          {37, 100, 300}, {250, 40, 20}, {64, 96, 257}, {20, 130, 16}};
+  const float scalars[][2] = {{1, 0}, {1, 1}, {-0.5f, 0.3f}, {2.5f, -1}};
+  int total = 0, passed = 0, v = 0;
+  for (int threads = 1; threads <= 2; threads++) {
+    recur_set_num_threads(threads);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+      for (int ta = 0; ta < 2; ta++) {
+        for (int tb = 0; tb < 2; tb++) {
+          for (int packed = 0; packed <= !ta; packed++) {
+            const float *ab = scalars[v++ % 4];
+            total++;
+            passed += gemm_case(ta, tb, sizes[s][0], sizes[s][1], sizes[s][2], ab[0], ab[1], (int)(s % 2) * 5, packed);
+          }
+        }
+      }
+    }
+    total += 2;
+    passed += gemm_case(0, 0, 5, 7, 0, 1, 0.5f, 0, 0);
+    passed += gemm_case(0, 1, 420, 48, 64, 0.75f, 0.5f, 0, 0);  // rows split over threads
+  }
+  total++;
+  passed += vecmath();
+  printf("avx512 model check: %d of %d cases right\n", passed, total);
+  return passed != total;
+}
+"""#
+
   // MARK: CLI
 
   @Test func benchGemmPrintsJSON() throws {
