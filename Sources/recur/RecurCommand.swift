@@ -6,6 +6,6 @@ struct RecurCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recur",
     abstract: "Recurrent neural networks: train, generate, forecast, inspect and benchmark.",
-    subcommands: [TrainCommand.self, GenerateCommand.self, EvalCommand.self, ForecastCommand.self, BenchCommand.self, InspectCommand.self, FuzzIOCommand.self, CheckpointStressCommand.self]
+    subcommands: [TrainCommand.self, GenerateCommand.self, EvalCommand.self, ForecastCommand.self, InferCommand.self, InspectCommand.self, BenchCommand.self, FuzzIOCommand.self, CheckpointStressCommand.self]
   )
 }

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur infer`: runs a PyTorch-exported `nn.RNN` / `nn.LSTM` / `nn.GRU` (its state_dict saved as
+/// safetensors) on a NumPy array, the architecture inferred from the tensor names and shapes.
+struct InferCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "infer",
+    abstract: "Run an RNN/LSTM/GRU from a PyTorch state_dict (.safetensors) on an input array (.npy).",
+    discussion: """
+      Export from PyTorch with safetensors.torch.save_file(module.state_dict(), "w.safetensors"). The \
+      cell, sizes, layers, directions and projection are read from the names and shapes; an Elman RNN's \
+      nonlinearity is not stored in the weights, so pass --nonlinearity relu for nn.RNN(nonlinearity='relu'). \
+      Input: [T, B, input] ([B, T, input] with --batch-first, or unbatched [T, input]), float32/float64.
+      """
+  )
+
+  @Option(help: "The state_dict as .safetensors.")
+  var weights: String
+  @Option(help: "Input array (.npy).")
+  var input: String
+  @Option(help: "Where to write the output array (.npy).")
+  var output: String
+  @Flag(help: "Input and output are [batch, time, features] (PyTorch's batch_first=True).")
+  var batchFirst = false
+  @Option(help: "Integer array (.npy) of the true length of each sequence in the batch.")
+  var lengths: String?
+  @Option(help: "Initial hidden state h0 (.npy), [layers·directions, B, H_out].")
+  var initialState: String?
+  @Option(help: "Initial cell state c0 (.npy, LSTM), [layers·directions, B, H].")
+  var initialCell: String?
+  @Option(help: "Where to write the final hidden state h_n (.npy).")
+  var finalState: String?
+  @Option(help: "Where to write the final cell state c_n (.npy, LSTM).")
+  var finalCell: String?
+  @Option(help: "Which recurrent module to run when the file holds several (its prefix, e.g. 'encoder.rnn').")
+  var module: String?
+  @Option(help: "Nonlinearity of an Elman RNN: tanh or relu.")
+  var nonlinearity: String = "tanh"
+
+  func run() throws {
+    do {
+      try infer()
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      FileHandle.standardError.write(Data("recur infer: \(error)\n".utf8))
+      throw ExitCode.failure
+    }
+  }
+
+  private func infer() throws {
+    guard let nl = Nonlinearity(rawValue: nonlinearity) else {
+      throw CLIError("--nonlinearity must be tanh or relu, got '\(nonlinearity)'")
+    }
+    let file = try SafeTensorsFile.read(from: URL(fileURLWithPath: weights))
+    guard let architecture = RNNStateDictArchitecture(file.orderedEntries.map { ($0.name, $0.entry.shape) }),
+          !architecture.recurrent.isEmpty else {
+      throw CLIError("\(weights) holds no RNN/LSTM/GRU state_dict (expected tensors like weight_ih_l0, weight_hh_l0); run `recur inspect \(weights)` to see what it holds")
+    }
+    let candidates = architecture.recurrent.filter { module == nil || $0.module == module }
+    guard candidates.count == 1, let arch = candidates.first else {
+      let names = architecture.recurrent.map { $0.module.isEmpty ? "(top level)" : $0.module }.joined(separator: ", ")
+      throw CLIError(module == nil
+        ? "\(weights) holds \(architecture.recurrent.count) recurrent modules (\(names)); choose one with --module"
+        : "no recurrent module '\(module!)' in \(weights); it has: \(names)")
+    }
+    let layer: RecurrentLayer = switch arch.cell {
+    case .lstm: LSTM(inputSize: arch.inputSize, hiddenSize: arch.hiddenSize, numLayers: arch.numLayers, bias: arch.bias,
+                     batchFirst: batchFirst, bidirectional: arch.bidirectional, projSize: arch.projSize)
+    case .gru: GRU(inputSize: arch.inputSize, hiddenSize: arch.hiddenSize, numLayers: arch.numLayers, bias: arch.bias,
+                   batchFirst: batchFirst, bidirectional: arch.bidirectional)
+    case .rnn: RNN(inputSize: arch.inputSize, hiddenSize: arch.hiddenSize, numLayers: arch.numLayers, nonlinearity: nl,
+                   bias: arch.bias, batchFirst: batchFirst, bidirectional: arch.bidirectional)
+    }
+    layer.eval()
+    let prefix = arch.module.isEmpty ? "" : arch.module + "."
+    var tensors: [String: Tensor] = [:]
+    for (name, _) in layer.namedParameters() { tensors[name] = file[prefix + name]?.tensor }
+    try layer.loadStateDict(tensors)
+
+    let x = try NumPyArray.read(from: URL(fileURLWithPath: input)).tensor
+    let lengthValues = try lengths.map { path -> [Int] in
+      guard let values = try NumPyArray.read(from: URL(fileURLWithPath: path)).integers else {
+        throw CLIError("\(path) must hold integers (int32 or int64), one length per sequence")
+      }
+      return values
+    }
+    let h0 = try initialState.map { try NumPyArray.read(from: URL(fileURLWithPath: $0)).tensor }
+    let c0 = try initialCell.map { try NumPyArray.read(from: URL(fileURLWithPath: $0)).tensor }
+    if c0 != nil && arch.cell != .lstm { throw CLIError("--initial-cell applies to an LSTM only; this is a \(arch.cell.rawValue)") }
+    if finalCell != nil && arch.cell != .lstm { throw CLIError("--final-cell applies to an LSTM only; this is a \(arch.cell.rawValue)") }
+
+    let (y, h, c): (Tensor, Tensor, Tensor?) = try withoutGradients {
+      switch layer {
+      case let lstm as LSTM:
+        var state: LSTMState? = nil
+        if h0 != nil || c0 != nil {
+          guard let h0, let c0 else { throw CLIError("an LSTM needs both --initial-state and --initial-cell, or neither") }
+          state = LSTMState(h: h0, c: c0)
+        }
+        let r = try lstm(x, state, lengths: lengthValues)
+        return (r.output, r.state.h, r.state.c)
+      case let gru as GRU:
+        let r = try gru(x, h0, lengths: lengthValues)
+        return (r.output, r.state, nil)
+      case let rnn as RNN:
+        let r = try rnn(x, h0, lengths: lengthValues)
+        return (r.output, r.state, nil)
+      default: fatalError("unreachable")
+      }
+    }
+    try NumPyArray(y).write(to: URL(fileURLWithPath: output))
+    if let finalState { try NumPyArray(h).write(to: URL(fileURLWithPath: finalState)) }
+    if let finalCell, let c { try NumPyArray(c).write(to: URL(fileURLWithPath: finalCell)) }
+    let kind = arch.cell == .rnn ? "RNN(\(nl.rawValue))" : arch.cell.rawValue.uppercased()
+    FileHandle.standardError.write(Data("recur infer: \(kind) \(arch.inputSize)→\(arch.hiddenSize), \(arch.numLayers) layer(s)\(arch.bidirectional ? ", bidirectional" : "")\(arch.projSize > 0 ? ", proj \(arch.projSize)" : ""): input \(x.shape) → output \(y.shape) written to \(output)\n".utf8))
+  }
+}
