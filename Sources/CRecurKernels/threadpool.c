@@ -7,8 +7,8 @@
 // under a microsecond plus the cache-line transfers.
 //
 // A job has nthreads parts. Parts are claimed, not assigned: the dispatcher and the woken
-// workers take the next unclaimed part from one atomic word (job number << 32 | next part) until
-// none is left, and the dispatcher then waits for the parts still running. So a worker that the
+// workers take the next unclaimed part from one atomic word (job number, number of parts, next
+// part) until none is left, and the dispatcher then waits for the parts still running. So a worker that the
 // OS has not scheduled yet (a busy machine) does not hold the job up: the dispatcher runs its
 // part. A worker that wakes for a job already finished finds the job number changed and claims
 // nothing.
@@ -142,11 +142,14 @@ static struct {
   atomic_int nworkers;
   atomic_int busy;
   uint32_t seq;  // number of the current job (written by the dispatcher holding `busy`)
-  // the current job (written before `claim` announces it)
-  recur_task_fn fn;
-  void *ctx;
-  int nthreads;
-  _Alignas(64) _Atomic uint64_t claim;  // (job number << 32) | next unclaimed part
+  // The current job, written (relaxed) before the release store of `claim` that announces it
+  // and read (relaxed) only after a part of it was claimed, which keeps the job alive. Atomic
+  // because a late worker's read may overlap the next job's write.
+  _Atomic(recur_task_fn) fn;
+  _Atomic(void *) ctx;
+  // job number << 32 | number of parts << 16 | next unclaimed part: one word, so a claim checks
+  // job and bounds in one compare-and-swap
+  _Alignas(64) _Atomic uint64_t claim;
   _Alignas(64) atomic_int done;         // parts finished
 } pool = {.create_mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -155,14 +158,14 @@ static void run_parts(uint32_t seq) {
   uint64_t c = atomic_load_explicit(&pool.claim, memory_order_acquire);
   for (;;) {
     if ((uint32_t)(c >> 32) != seq) return;  // that job is over
-    int part = (int)(uint32_t)c;
-    int n = pool.nthreads;  // the job's: it cannot end while one of its parts is unclaimed
+    int n = (int)((c >> 16) & 0xFFFF), part = (int)(c & 0xFFFF);
     if (part >= n) return;
     if (!atomic_compare_exchange_weak_explicit(&pool.claim, &c, c + 1, memory_order_acq_rel,
                                                memory_order_acquire)) {
       continue;  // c was reloaded
     }
-    pool.fn(pool.ctx, part, n);
+    recur_task_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+    fn(atomic_load_explicit(&pool.ctx, memory_order_relaxed), part, n);
     atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
     c = atomic_load_explicit(&pool.claim, memory_order_acquire);
   }
@@ -241,12 +244,12 @@ void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx) {
     fn(ctx, 0, 1);
     return;
   }
-  pool.fn = fn;
-  pool.ctx = ctx;
-  pool.nthreads = nthreads;
+  atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&pool.ctx, ctx, memory_order_relaxed);
   atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
   uint32_t seq = ++pool.seq;
-  atomic_store_explicit(&pool.claim, (uint64_t)seq << 32, memory_order_release);
+  atomic_store_explicit(&pool.claim, (uint64_t)seq << 32 | (uint64_t)nthreads << 16,
+                        memory_order_release);
   for (int t = 1; t < nthreads; t++) {
     recur_worker *w = pool.workers[t];
     atomic_store(&w->seq, seq);  // seq_cst: a worker going to sleep either sees it or is seen
