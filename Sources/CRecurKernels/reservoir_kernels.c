@@ -5,8 +5,11 @@
 // environment variable RECUR_ISA=portable forces the portable one (for testing it).
 
 #include "recur_reservoir.h"
+#include "recur_kernels.h"
 
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +41,11 @@ static int res_path(void) {
 const char *recur_reservoir_isa_name(void) { return res_path() == 1 ? "avx2" : "portable"; }
 
 // MARK: - Portable kernels
+
+static double dot_portable(int n, const double *a, const double *b);
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma"))) static double dot_avx2(int n, const double *a, const double *b);
+#endif
 
 static void vtanh_portable(const double *x, double *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = tanh(x[i]);
@@ -179,42 +187,68 @@ void recur_csr_matvec_f64(int rows, const int32_t *row_start, const int32_t *col
 
 // MARK: - Reservoir run
 
+// One step for rows [begin, end) of the state. (Splitting a step's rows over threads halves it on
+// an idle machine but costs more than it saves when the cores are shared, because every step
+// then waits for the slowest thread; the parallelism is in recur_esn_run_gram_f64 instead.)
+typedef struct {
+  int inputs, avx;
+  const int32_t *rs, *ci;
+  const double *v, *w_in, *bias, *prev, *ut;
+  double leak, keep;
+  double *cur, *work;
+} esn_step_job;
+
+static void esn_step_rows(const esn_step_job *j, int begin, int end) {
+  const int n = end - begin;
+  double *work = j->work + begin;
+#if RECUR_RES_X86
+  if (j->avx) csr_matvec_avx2(n, j->rs + begin, j->ci, j->v, j->prev, work);
+  else
+#endif
+    csr_matvec_portable(n, j->rs + begin, j->ci, j->v, j->prev, work);
+  if (j->inputs == 1) {
+    const double u0 = j->ut[0];
+    for (int i = begin; i < end; i++) j->work[i] += j->w_in[i] * u0;
+  } else {
+    for (int i = begin; i < end; i++) {
+      const double *wr = j->w_in + (size_t)i * j->inputs;
+      double s = 0;
+      for (int f = 0; f < j->inputs; f++) s += wr[f] * j->ut[f];
+      j->work[i] += s;
+    }
+  }
+  if (j->bias) for (int i = begin; i < end; i++) j->work[i] += j->bias[i];
+#if RECUR_RES_X86
+  if (j->avx) vtanh_avx2(work, work, (size_t)n);
+  else
+#endif
+    vtanh_portable(work, work, (size_t)n);
+  for (int i = begin; i < end; i++) j->cur[i] = j->keep * j->prev[i] + j->leak * j->work[i];
+}
+
+static void esn_run_steps(int units, int inputs, int steps, const int32_t *row_start, const int32_t *col_index,
+                          const double *values, const double *w_in, const double *bias, double leak,
+                          const double *u, int ldu, const double *x0, double *states, int lds, double *work,
+                          _Atomic int *produced) {
+  esn_step_job job = {inputs, res_path() == 1, row_start, col_index, values, w_in, bias, NULL, NULL,
+                      leak, 1.0 - leak, NULL, work};
+  for (int t = 0; t < steps; t++) {
+    job.prev = t == 0 ? x0 : states + (size_t)(t - 1) * lds;
+    job.cur = states + (size_t)t * lds;
+    job.ut = u + (size_t)t * ldu;
+    esn_step_rows(&job, 0, units);
+    if (produced && ((t + 1) % 32 == 0 || t + 1 == steps)) {
+      atomic_store_explicit(produced, t + 1, memory_order_release);
+    }
+  }
+}
+
 void recur_esn_run_f64(int units, int inputs, int steps,
                        const int32_t *row_start, const int32_t *col_index, const double *values,
                        const double *w_in, const double *bias, double leak,
                        const double *u, int ldu, const double *x0, double *states, double *work) {
-  const int avx = res_path() == 1;
-  const double keep = 1.0 - leak;
-  for (int t = 0; t < steps; t++) {
-    const double *prev = t == 0 ? x0 : states + (size_t)(t - 1) * units;
-    double *cur = states + (size_t)t * units;
-    const double *ut = u + (size_t)t * ldu;
-    // work = W prev
-#if RECUR_RES_X86
-    if (avx) csr_matvec_avx2(units, row_start, col_index, values, prev, work);
-    else
-#endif
-      csr_matvec_portable(units, row_start, col_index, values, prev, work);
-    // work += W_in u_t + bias
-    if (inputs == 1) {
-      const double u0 = ut[0];
-      for (int i = 0; i < units; i++) work[i] += w_in[i] * u0;
-    } else {
-      for (int i = 0; i < units; i++) {
-        const double *wr = w_in + (size_t)i * inputs;
-        double s = 0;
-        for (int f = 0; f < inputs; f++) s += wr[f] * ut[f];
-        work[i] += s;
-      }
-    }
-    if (bias) for (int i = 0; i < units; i++) work[i] += bias[i];
-#if RECUR_RES_X86
-    if (avx) vtanh_avx2(work, work, (size_t)units);
-    else
-#endif
-      vtanh_portable(work, work, (size_t)units);
-    for (int i = 0; i < units; i++) cur[i] = keep * prev[i] + leak * work[i];
-  }
+  esn_run_steps(units, inputs, steps, row_start, col_index, values, w_in, bias, leak, u, ldu, x0, states,
+                units, work, NULL);
 }
 
 // MARK: - Gram matrix
@@ -284,6 +318,32 @@ AVX2 static void gram_kernel_avx2(int tb, const double *A, const double *B, doub
 }
 #endif
 
+typedef struct {
+  int avx, tb, panels;
+  const double *P;
+  double *acc;
+} gram_job;
+
+// Pair kernels for the triangle rows of panels that map to [begin, end) of a balanced order:
+// index k takes panel rows k/2 and panels-1-k/2 alternately... kept simple: rows are processed
+// in an interleaved order (0, n-1, 1, n-2, ...) so contiguous ranges have similar work.
+static void gram_rows(void *p, int begin, int end) {
+  const gram_job *j = p;
+  for (int k = begin; k < end; k++) {
+    int pi = (k % 2 == 0) ? k / 2 : j->panels - 1 - k / 2;
+    size_t pair = (size_t)pi * (pi + 1) / 2;
+    for (int pj = 0; pj <= pi; pj++, pair++) {
+      const double *A = j->P + (size_t)pi * j->tb * GRAM_NR, *B = j->P + (size_t)pj * j->tb * GRAM_NR;
+      double *a = j->acc + pair * GRAM_NR * GRAM_NR;
+#if RECUR_RES_X86
+      if (j->avx) gram_kernel_avx2(j->tb, A, B, a);
+      else
+#endif
+        gram_kernel_portable(j->tb, A, B, a);
+    }
+  }
+}
+
 void recur_gram_f64(int rows, int cols, const double *X, int ldx, const double *mean,
                     double *C, int ldc) {
   const int avx = res_path() == 1;
@@ -293,21 +353,14 @@ void recur_gram_f64(int rows, int cols, const double *X, int ldx, const double *
   double *acc = calloc(npairs * GRAM_NR * GRAM_NR, sizeof(double));
   double *P = malloc((size_t)panels * GRAM_TB * GRAM_NR * sizeof(double));
   if (!acc || !P) { free(acc); free(P); abort(); }
+  gram_job job = {avx, 0, panels, P, acc};
   for (int t0 = 0; t0 < rows; t0 += GRAM_TB) {
     int tb = rows - t0 < GRAM_TB ? rows - t0 : GRAM_TB;
     gram_pack(tb, cols, X + (size_t)t0 * ldx, ldx, mean, P);
-    size_t pair = 0;
-    for (int pi = 0; pi < panels; pi++) {
-      for (int pj = 0; pj <= pi; pj++, pair++) {
-        const double *A = P + (size_t)pi * tb * GRAM_NR, *B = P + (size_t)pj * tb * GRAM_NR;
-        double *a = acc + pair * GRAM_NR * GRAM_NR;
-#if RECUR_RES_X86
-        if (avx) gram_kernel_avx2(tb, A, B, a);
-        else
-#endif
-          gram_kernel_portable(tb, A, B, a);
-      }
-    }
+    job.tb = tb;
+    // Row panels pi cost pi + 1 pair kernels: split the triangle by rows of panels with about
+    // equal work (the pool claims parts dynamically).
+    recur_parallel_for_grain(panels, 4, gram_rows, &job);
   }
   size_t pair = 0;
   for (int pi = 0; pi < panels; pi++) {
@@ -329,21 +382,226 @@ void recur_gram_f64(int rows, int cols, const double *X, int ldx, const double *
   free(P);
 }
 
+// MARK: - Reservoir run with a concurrent Gram matrix
+
+// The Gram matrix of the state rows is accumulated block by block while the reservoir is still
+// running: one part of a two-part pool job runs the reservoir and publishes how many rows are
+// done, the other packs and multiplies each finished block of GRAM_TB rows. The pool hands parts
+// out in order, so the consumer only ever waits for a producer that is already running; with no
+// free worker both parts run one after the other on the caller.
+//
+// The means are not known while the blocks stream past, so the Gram matrix is accumulated on data
+// shifted by the mean of the first block (close to the final mean) and corrected at the end:
+// sum (x - m)(x - m)^T = sum (x - s)(x - s)^T - n d d^T with d = mean(x - s), m = s + d.
+typedef struct {
+  int units, inputs, steps, ldu, lds;
+  const int32_t *rs, *ci;
+  const double *v, *w_in, *bias, *u, *x0;
+  double leak;
+  double *states, *work;
+  int gbeg, gend, gcols, ldc;
+  double *mean, *C;
+  _Alignas(64) _Atomic int produced;
+} run_gram_job;
+
+static void wait_rows(_Atomic int *produced, int rows) {
+  for (unsigned spins = 1; atomic_load_explicit(produced, memory_order_acquire) < rows; spins++) {
+#if RECUR_RES_X86
+    __builtin_ia32_pause();
+#endif
+    if ((spins & 1023) == 0) sched_yield();
+  }
+}
+
+static void run_gram_consume(run_gram_job *j) {
+  const int avx = res_path() == 1;
+  const int cols = j->gcols, n = j->gend - j->gbeg;
+  const int panels = (cols + GRAM_NR - 1) / GRAM_NR;
+  const size_t npairs = (size_t)panels * (panels + 1) / 2;
+  double *acc = calloc(npairs * GRAM_NR * GRAM_NR, sizeof(double));
+  double *P = malloc((size_t)panels * GRAM_TB * GRAM_NR * sizeof(double));
+  double *shift = calloc((size_t)cols, sizeof(double));
+  double *colsum = calloc((size_t)cols, sizeof(double));
+  if (!acc || !P || !shift || !colsum) abort();
+  gram_job gj = {avx, 0, panels, P, acc};
+  for (int t0 = j->gbeg; t0 < j->gend; t0 += GRAM_TB) {
+    int tb = j->gend - t0 < GRAM_TB ? j->gend - t0 : GRAM_TB;
+    wait_rows(&j->produced, t0 + tb);
+    const double *X = j->states + (size_t)t0 * j->lds;
+    if (t0 == j->gbeg) {
+      for (int t = 0; t < tb; t++) for (int c = 0; c < cols; c++) shift[c] += X[(size_t)t * j->lds + c];
+      for (int c = 0; c < cols; c++) shift[c] /= tb;
+    }
+    for (int t = 0; t < tb; t++) for (int c = 0; c < cols; c++) colsum[c] += X[(size_t)t * j->lds + c] - shift[c];
+    gram_pack(tb, cols, X, j->lds, shift, P);
+    gj.tb = tb;
+    gram_rows(&gj, 0, panels);
+  }
+  size_t pair = 0;
+  for (int pi = 0; pi < panels; pi++) {
+    for (int pj = 0; pj <= pi; pj++, pair++) {
+      const double *a = acc + pair * GRAM_NR * GRAM_NR;
+      for (int r = 0; r < GRAM_NR; r++) {
+        int i = pi * GRAM_NR + r;
+        if (i >= cols) break;
+        for (int c = 0; c < GRAM_NR; c++) {
+          int k = pj * GRAM_NR + c;
+          if (k >= cols || k > i) break;
+          double g = a[r * GRAM_NR + c] - colsum[i] * colsum[k] / n;
+          j->C[(size_t)i * j->ldc + k] = g;
+          j->C[(size_t)k * j->ldc + i] = g;
+        }
+      }
+    }
+  }
+  for (int c = 0; c < cols; c++) j->mean[c] = shift[c] + colsum[c] / n;
+  free(acc);
+  free(P);
+  free(shift);
+  free(colsum);
+}
+
+static void run_gram_produce(run_gram_job *j) {
+  esn_run_steps(j->units, j->inputs, j->steps, j->rs, j->ci, j->v, j->w_in, j->bias, j->leak, j->u, j->ldu,
+                j->x0, j->states, j->lds, j->work, &j->produced);
+}
+
+static void run_gram_part(void *p, int begin, int end) {
+  run_gram_job *j = p;
+  for (int part = begin; part < end; part++) {
+    if (part == 0) run_gram_produce(j);
+    else run_gram_consume(j);
+  }
+}
+
+void recur_esn_run_gram_f64(int units, int inputs, int steps,
+                            const int32_t *row_start, const int32_t *col_index, const double *values,
+                            const double *w_in, const double *bias, double leak,
+                            const double *u, int ldu, const double *x0, double *states, int lds, double *work,
+                            int gram_begin, int gram_end, int gram_cols, double *mean, double *C, int ldc) {
+  run_gram_job *j = malloc(sizeof *j);
+  if (!j) abort();
+  *j = (run_gram_job){units, inputs, steps, ldu, lds, row_start, col_index, values, w_in, bias, u, x0, leak,
+                      states, work, gram_begin, gram_end, gram_cols, ldc, mean, C};
+  atomic_init(&j->produced, 0);
+  if (gram_end - gram_begin >= 2 * GRAM_TB && (long)units * (gram_end - gram_begin) >= 200000L) {
+    recur_parallel_for_grain(2, 1, run_gram_part, j);
+  } else {
+    run_gram_part(j, 0, 2);
+  }
+  free(j);
+}
+
+typedef struct {
+  int rows, cols, outs, ldx, ldy, ldc, avx;
+  const double *X, *xmean, *Yc;
+  double *C;
+} cross_job;
+
+#if RECUR_RES_X86
+AVX2 static void cross_rows_avx2(const cross_job *j, int begin, int end) {
+  const int K = j->outs;
+  for (int t = 0; t < j->rows; t++) {
+    const double *x = j->X + (size_t)t * j->ldx, *y = j->Yc + (size_t)t * K;
+    for (int i = begin; i < end; i++) {
+      const double xi = j->xmean ? x[i] - j->xmean[i] : x[i];
+      double *c = j->C + (size_t)i * j->ldc;
+      const __m256d b = _mm256_set1_pd(xi);
+      int k = 0;
+      for (; k + 4 <= K; k += 4) _mm256_storeu_pd(c + k, _mm256_fmadd_pd(b, _mm256_loadu_pd(y + k), _mm256_loadu_pd(c + k)));
+      for (; k < K; k++) c[k] += xi * y[k];
+    }
+  }
+}
+#endif
+
+static void cross_rows(void *p, int begin, int end) {
+  const cross_job *j = p;
+#if RECUR_RES_X86
+  if (j->avx) { cross_rows_avx2(j, begin, end); return; }
+#endif
+  const int K = j->outs;
+  for (int t = 0; t < j->rows; t++) {
+    const double *x = j->X + (size_t)t * j->ldx, *y = j->Yc + (size_t)t * K;
+    for (int i = begin; i < end; i++) {
+      const double xi = j->xmean ? x[i] - j->xmean[i] : x[i];
+      double *c = j->C + (size_t)i * j->ldc;
+      for (int k = 0; k < K; k++) c[k] += xi * y[k];
+    }
+  }
+}
+
 void recur_cross_f64(int rows, int cols, int outs, const double *X, int ldx, const double *xmean,
                      const double *Y, int ldy, const double *ymean, double *C, int ldc) {
   for (int i = 0; i < cols; i++) memset(C + (size_t)i * ldc, 0, sizeof(double) * outs);
-  double *yc = malloc(sizeof(double) * (outs > 0 ? outs : 1));
+  // Centred targets, packed [rows, outs].
+  double *yc = malloc(sizeof(double) * ((size_t)rows * outs > 0 ? (size_t)rows * outs : 1));
   if (!yc) abort();
   for (int t = 0; t < rows; t++) {
-    const double *x = X + (size_t)t * ldx, *y = Y + (size_t)t * ldy;
-    for (int k = 0; k < outs; k++) yc[k] = ymean ? y[k] - ymean[k] : y[k];
-    for (int i = 0; i < cols; i++) {
-      double xi = xmean ? x[i] - xmean[i] : x[i];
-      double *c = C + (size_t)i * ldc;
-      for (int k = 0; k < outs; k++) c[k] += xi * yc[k];
+    const double *y = Y + (size_t)t * ldy;
+    for (int k = 0; k < outs; k++) yc[(size_t)t * outs + k] = ymean ? y[k] - ymean[k] : y[k];
+  }
+  cross_job job = {rows, cols, outs, ldx, ldy, ldc, res_path() == 1, X, xmean, yc, C};
+  // Rows of C in chunks of 64 (each thread owns its rows of C: no races).
+  if ((long)rows * cols * outs >= 4000000L) recur_parallel_for_grain(cols, 64, cross_rows, &job);
+  else cross_rows(&job, 0, cols);
+  free(yc);
+}
+
+// MARK: - Read-out
+
+typedef struct {
+  int n, k, ldx, avx;
+  const double *X, *W, *b;
+  double *out;
+} readout_job;
+
+#if RECUR_RES_X86
+AVX2 static void readout_rows_avx2(const readout_job *j, int begin, int end) {
+  const int n = j->n, K = j->k;
+  for (int t = begin; t < end; t++) {
+    const double *x = j->X + (size_t)t * j->ldx;
+    double *o = j->out + (size_t)t * K;
+    if (K == 1) {
+      o[0] = j->b[0] + dot_avx2(n, x, j->W);  // W is [n, 1]: contiguous
+      continue;
+    }
+    for (int k = 0; k < K; k++) o[k] = j->b[k];
+    for (int i = 0; i < n; i++) {
+      const __m256d a = _mm256_set1_pd(x[i]);
+      const double *w = j->W + (size_t)i * K;
+      int k = 0;
+      for (; k + 4 <= K; k += 4) _mm256_storeu_pd(o + k, _mm256_fmadd_pd(a, _mm256_loadu_pd(w + k), _mm256_loadu_pd(o + k)));
+      for (; k < K; k++) o[k] += x[i] * w[k];
     }
   }
-  free(yc);
+}
+#endif
+
+static void readout_rows(void *p, int begin, int end) {
+  const readout_job *j = p;
+#if RECUR_RES_X86
+  if (j->avx) { readout_rows_avx2(j, begin, end); return; }
+#endif
+  const int n = j->n, K = j->k;
+  for (int t = begin; t < end; t++) {
+    const double *x = j->X + (size_t)t * j->ldx;
+    double *o = j->out + (size_t)t * K;
+    if (K == 1) { o[0] = j->b[0] + dot_portable(n, x, j->W); continue; }
+    for (int k = 0; k < K; k++) o[k] = j->b[k];
+    for (int i = 0; i < n; i++) {
+      const double xi = x[i];
+      const double *w = j->W + (size_t)i * K;
+      for (int k = 0; k < K; k++) o[k] += xi * w[k];
+    }
+  }
+}
+
+void recur_readout_f64(int rows, int n, int k, const double *X, int ldx, const double *W,
+                       const double *b, double *out) {
+  readout_job job = {n, k, ldx, res_path() == 1, X, W, b, out};
+  if ((long)rows * n * k >= 2000000L) recur_parallel_for_grain(rows, 256, readout_rows, &job);
+  else readout_rows(&job, 0, rows);
 }
 
 // MARK: - Cholesky

@@ -166,6 +166,24 @@ struct ReservoirTests {
     #expect(throws: ReservoirError.self) { try r.run(DoubleMatrix(rows: 2, columns: 2, storage: [0, .nan, 1, 2])) }
   }
 
+  @Test func gramAccumulatedWhileRunningMatchesTwoPasses() throws {
+    var r = try Reservoir(units: 500, leakRate: 0.3, spectralRadius: 1.1, biasScaling: 0.2, inputConnectivity: 0.5, seed: 4)
+    try r.initialize(inputSize: 2)
+    let steps = 900
+    let inputs = DoubleMatrix(rows: steps, columns: 2, storage: (0..<(steps * 2)).map { sin(Double($0) * 0.011) + 0.3 })
+    let gramRows = 120..<steps
+    let run = try r.runWithGram(inputs, appendInputs: true, gramRows: gramRows)
+    let (states, final) = try r.run(inputs)
+    let features = EchoStateNetwork(reservoir: r, readout: Ridge(), inputToReadout: true).readoutFeatures(states: states, inputs: inputs)
+    #expect(run.features == features)
+    #expect(run.finalState == final)
+    let twoPass = try Ridge.NormalEquations(features: features, targets: DoubleMatrix(rows: steps, columns: 1),
+                                            rowOffset: gramRows.lowerBound, rows: gramRows.count, centered: true)
+    let scale = twoPass.gram.map(abs).max()!
+    #expect(maxAbsDiff(run.gram, twoPass.gram) <= 1e-11 * scale, "Gram differs by \(maxAbsDiff(run.gram, twoPass.gram)) (scale \(scale))")
+    #expect(maxAbsDiff(run.mean, twoPass.featureMean) <= 1e-13)
+  }
+
   @Test func vectorTanhIsAccurate() {
     let xs = (0..<20_001).map { Double($0 - 10_000) * 0.0023 } + [0, -0.0, 1e-300, 0.625, 0.6249999999999999, 40, -800, 1e10]
     var ys = [Double](repeating: 0, count: xs.count)

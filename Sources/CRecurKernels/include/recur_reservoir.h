@@ -36,6 +36,17 @@ double recur_dot_f64(int n, const double *a, const double *b);
 /// y += alpha x.
 void recur_axpy_f64(int n, double alpha, const double *x, double *y);
 
+/// recur_esn_run_f64 with a state row stride `lds` (>= units; columns units..lds-1 of each state
+/// row are left as they are, so callers can pre-fill extra read-out features there), plus the
+/// centred Gram matrix of columns 0..gram_cols-1 of state rows [gram_begin, gram_end):
+/// C = sum (s - mean)(s - mean)^T (full, symmetric) and mean. When the thread pool has a free
+/// worker, the Gram matrix is accumulated on it while the reservoir is still running.
+void recur_esn_run_gram_f64(int units, int inputs, int steps,
+                            const int32_t *row_start, const int32_t *col_index, const double *values,
+                            const double *w_in, const double *bias, double leak,
+                            const double *u, int ldu, const double *x0, double *states, int lds, double *work,
+                            int gram_begin, int gram_end, int gram_cols, double *mean, double *C, int ldc);
+
 /// y[rows] = A x for a CSR matrix A [rows, *].
 void recur_csr_matvec_f64(int rows, const int32_t *row_start, const int32_t *col_index,
                           const double *values, const double *x, double *y);
@@ -48,6 +59,10 @@ void recur_gram_f64(int rows, int cols, const double *X, int ldx, const double *
 /// C[cols, outs] = (X - 1 xmean^T)^T (Y - 1 ymean^T); xmean / ymean may be NULL. C is overwritten.
 void recur_cross_f64(int rows, int cols, int outs, const double *X, int ldx, const double *xmean,
                      const double *Y, int ldy, const double *ymean, double *C, int ldc);
+
+/// out[rows, k] = X W + b for X [rows, n] (row stride ldx), W [n, k], b [k].
+void recur_readout_f64(int rows, int n, int k, const double *X, int ldx, const double *W,
+                       const double *b, double *out);
 
 /// In-place Cholesky factorisation A = L L^T of a symmetric positive-definite A [n, n]; the lower
 /// triangle of A receives L (the strict upper triangle is left as it was). Returns 0 on success,

@@ -134,11 +134,12 @@ public struct ESNForecaster: Forecaster {
         for lambda in lambdas {
           var readout = Ridge(ridge: lambda)
           do { try readout.fit(system) } catch { continue }
+          // Selection origins are one contiguous run of rows.
+          let predictions = readout.predictUnchecked(x, rowOffset: selection[0], rows: selection.count)
           var s = 0.0
-          for t in selection {
-            let prediction = readout.predictUnchecked(x, rowOffset: t, rows: 1).storage
-            for k in 0..<prediction.count {
-              let d = prediction[k] - targets[t, k]
+          for (r, t) in selection.enumerated() {
+            for k in 0..<predictions.columns {
+              let d = predictions[r, k] - targets[t, k]
               s += d * d
             }
           }
@@ -157,17 +158,23 @@ public struct ESNForecaster: Forecaster {
     }
 
     // Final fit on every origin whose targets are known (training, plus validation when present).
+    // The centred Gram matrix is accumulated while the reservoir runs.
     let finalInputs = ESNForecaster.reservoirInputs(known, mode: chosen.mode)
-    var (esn, x) = try features(chosen.mode)
+    var reservoir = try makeReservoir()
+    try reservoir.initialize(inputSize: finalInputs.columns)
+    var esn = EchoStateNetwork(reservoir: reservoir, readout: Ridge(), inputToReadout: c.inputToReadout)
     let lastKnown = seen - 1 - horizon
+    let run = try reservoir.runWithGram(finalInputs, appendInputs: c.inputToReadout, gramRows: firstTrain..<(lastKnown + 1))
+    let x = run.features
     let finalSystem = try Ridge.NormalEquations(features: x, targets: targets, rowOffset: firstTrain,
-                                                rows: lastKnown - firstTrain + 1, centered: true)
+                                                rows: lastKnown - firstTrain + 1, centeredGram: run.gram,
+                                                featureMean: run.mean)
     esn.readout = Ridge(ridge: chosen.ridge)
     try esn.readout.fit(finalSystem)
     network = esn
     ridge = chosen.ridge
     inputMode = chosen.mode
-    warmStart = (finalInputs, x.row(seen - 1).prefix(c.units).map { $0 })
+    warmStart = (finalInputs, run.finalState)
     notes["reservoir"] = "\(c.units) units, sr \(c.spectralRadius), lr \(c.leakRate), input scaling \(c.inputScaling), bias \(c.biasScaling), seed \(c.seed)"
     notes["training origins"] = "\(lastKnown - firstTrain + 1)"
     return notes
@@ -252,11 +259,13 @@ public struct ESNForecaster: Forecaster {
     let f = series.columns
     var values = [Double]()
     values.reserveCapacity(origins.count * horizon * f)
+    // All rows from the first to the last origin at once (origins are usually contiguous).
+    let first = origins.min()!
+    let predictions = network.readout.predictUnchecked(features, rowOffset: first - rowOffset, rows: last - first + 1)
     for t in origins {
-      let row = network.readout.predictUnchecked(features, rowOffset: t - rowOffset, rows: 1).storage
       for h in 0..<horizon {
         for j in 0..<f {
-          values.append(row[h * f + j] + (configuration.predictDifferences ? series[t, j] : 0))
+          values.append(predictions[t - first, h * f + j] + (configuration.predictDifferences ? series[t, j] : 0))
         }
       }
     }

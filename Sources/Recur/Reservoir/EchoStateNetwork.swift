@@ -48,6 +48,14 @@ public struct EchoStateNetwork: Sendable {
       throw ReservoirError.invalidData("targets contain NaN or infinite values; clean or fill them first")
     }
     try reservoir.initialize(inputSize: inputs.columns)
+    if readout.fitBias && state == nil && inputs.rows - warmup >= 2 {
+      // Centred Gram matrix accumulated while the reservoir runs.
+      let run = try reservoir.runWithGram(inputs, appendInputs: inputToReadout, gramRows: warmup..<inputs.rows)
+      let system = try Ridge.NormalEquations(features: run.features, targets: targets, rowOffset: warmup,
+                                             rows: inputs.rows - warmup, centeredGram: run.gram, featureMean: run.mean)
+      try readout.fit(system)
+      return run.finalState
+    }
     let (states, final) = try reservoir.run(inputs, from: state)
     let features = readoutFeatures(states: states, inputs: inputs)
     let system = try Ridge.NormalEquations(features: features, targets: targets, rowOffset: warmup,

@@ -191,6 +191,61 @@ public struct Reservoir: Sendable {
     return (states, states.row(inputs.rows - 1))
   }
 
+  /// Runs the reservoir over `inputs` from the zero state and returns the read-out features
+  /// `[T, units]` (or `[T, units + inputSize]` with the inputs appended), the final state, and the
+  /// centred Gram matrix and column means of the feature rows in `gramRows`, accumulated while the
+  /// reservoir runs (on a second thread when one is free).
+  func runWithGram(_ inputs: DoubleMatrix, appendInputs: Bool, gramRows: Range<Int>) throws
+    -> (features: DoubleMatrix, finalState: [Double], gram: [Double], mean: [Double]) {
+    guard let inputSize, inputs.columns == inputSize else {
+      throw ReservoirError.invalidData("the reservoir takes \(self.inputSize ?? 0) input features, got \(inputs.columns)")
+    }
+    guard inputs.isFinite else {
+      throw ReservoirError.invalidData("inputs contain NaN or infinite values; clean or fill them first")
+    }
+    precondition(!gramRows.isEmpty && gramRows.lowerBound >= 0 && gramRows.upperBound <= inputs.rows, "bad Gram rows \(gramRows)")
+    let width = units + (appendInputs ? inputSize : 0)
+    var features = DoubleMatrix(rows: inputs.rows, columns: width)
+    if appendInputs {
+      for t in 0..<inputs.rows {
+        for f in 0..<inputSize { features[t, units + f] = inputs[t, f] }
+      }
+    }
+    var gram = [Double](repeating: 0, count: width * width), mean = [Double](repeating: 0, count: width)
+    var work = [Double](repeating: 0, count: units)
+    let start = zeroState
+    recurrent.rowStart.withUnsafeBufferPointer { rs in
+      recurrent.columnIndex.withUnsafeBufferPointer { ci in
+        recurrent.values.withUnsafeBufferPointer { v in
+          inputWeights.withUnsafeBufferPointer { win in
+            bias.withUnsafeBufferPointer { b in
+              inputs.withUnsafeBufferPointer { up in
+                start.withUnsafeBufferPointer { x0 in
+                  features.withUnsafeMutableBufferPointer { s in
+                    work.withUnsafeMutableBufferPointer { wk in
+                      gram.withUnsafeMutableBufferPointer { g in
+                        mean.withUnsafeMutableBufferPointer { m in
+                          recur_esn_run_gram_f64(
+                            Int32(units), Int32(inputSize), Int32(inputs.rows), rs.baseAddress, ci.baseAddress,
+                            v.baseAddress, win.baseAddress, biasScaling != 0 ? b.baseAddress : nil, leakRate,
+                            up.baseAddress, Int32(inputSize), x0.baseAddress, s.baseAddress, Int32(width),
+                            wk.baseAddress, Int32(gramRows.lowerBound), Int32(gramRows.upperBound), Int32(width),
+                            m.baseAddress, g.baseAddress, Int32(width))
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let final = Array(features.storage[((inputs.rows - 1) * width)..<((inputs.rows - 1) * width + units)])
+    return (features, final, gram, mean)
+  }
+
   /// Advances one step from `state` with input `u` (`inputSize` values); no validation (hot loop of
   /// closed-loop generation).
   func step(_ u: [Double], from state: [Double], work: inout [Double]) -> [Double] {

@@ -94,24 +94,14 @@ public struct Ridge: Sendable, Codable, Equatable {
   /// Predictions for `rows` rows of `features` starting at `rowOffset` (no validation).
   func predictUnchecked(_ features: DoubleMatrix, rowOffset: Int, rows: Int) -> DoubleMatrix {
     let w = weights!
-    let n = w.rows, k = w.columns
-    var out = DoubleMatrix(rows: rows, columns: k)
+    var out = DoubleMatrix(rows: rows, columns: w.columns)
+    if rows == 0 { return out }
     features.withUnsafeBufferPointer { x in
       w.withUnsafeBufferPointer { wp in
-        out.withUnsafeMutableBufferPointer { o in
-          for t in 0..<rows {
-            let xr = x.baseAddress! + (rowOffset + t) * features.columns
-            for j in 0..<k {
-              var s0 = 0.0, s1 = 0.0
-              var i = 0
-              while i + 1 < n {
-                s0 += xr[i] * wp[i * k + j]
-                s1 += xr[i + 1] * wp[(i + 1) * k + j]
-                i += 2
-              }
-              if i < n { s0 += xr[i] * wp[i * k + j] }
-              o[t * k + j] = s0 + s1 + bias[j]
-            }
+        bias.withUnsafeBufferPointer { b in
+          out.withUnsafeMutableBufferPointer { o in
+            recur_readout_f64(Int32(rows), Int32(w.rows), Int32(w.columns), x.baseAddress! + rowOffset * features.columns,
+                              Int32(features.columns), wp.baseAddress, b.baseAddress, o.baseAddress)
           }
         }
       }
@@ -147,6 +137,49 @@ extension Ridge {
     /// Builds them from rows `rowOffset..<rowOffset + rows` of `features` and `targets`.
     public init(features: DoubleMatrix, targets: DoubleMatrix, centered: Bool = true) throws {
       try self.init(features: features, targets: targets, rowOffset: 0, rows: features.rows, centered: centered)
+    }
+
+    /// From a centred Gram matrix and feature means computed elsewhere (while running the
+    /// reservoir) for rows `rowOffset..<rowOffset + rows` of `features`.
+    init(features: DoubleMatrix, targets: DoubleMatrix, rowOffset: Int, rows: Int, centeredGram: [Double],
+         featureMean: [Double]) throws {
+      let n = features.columns, k = targets.columns
+      precondition(centeredGram.count == n * n && featureMean.count == n, "Gram matrix does not match \(n) features")
+      guard features.rows == targets.rows, rows >= 1, rowOffset >= 0, rowOffset + rows <= features.rows else {
+        throw ReservoirError.invalidData("features have \(features.rows) rows but targets \(targets.rows); pass one target row per feature row")
+      }
+      guard centeredGram.allSatisfy({ $0.isFinite }), featureMean.allSatisfy({ $0.isFinite }) else {
+        throw ReservoirError.invalidData("reservoir states are not finite; check the inputs and the input scaling")
+      }
+      featureCount = n
+      targetCount = k
+      sampleCount = rows
+      centered = true
+      var ym = [Double](repeating: 0, count: k)
+      for t in rowOffset..<(rowOffset + rows) {
+        for j in 0..<k { ym[j] += targets[t, j] }
+      }
+      for j in 0..<k { ym[j] /= Double(rows) }
+      guard ym.allSatisfy({ $0.isFinite }) else {
+        throw ReservoirError.invalidData("targets contain NaN or infinite values; clean or fill them first")
+      }
+      self.featureMean = featureMean
+      targetMean = ym
+      gram = centeredGram
+      var c = [Double](repeating: 0, count: n * k)
+      features.withUnsafeBufferPointer { x in
+        targets.withUnsafeBufferPointer { y in
+          featureMean.withUnsafeBufferPointer { m in
+            ym.withUnsafeBufferPointer { my in
+              c.withUnsafeMutableBufferPointer { cp in
+                recur_cross_f64(Int32(rows), Int32(n), Int32(k), x.baseAddress! + rowOffset * n, Int32(n), m.baseAddress,
+                                y.baseAddress! + rowOffset * k, Int32(k), my.baseAddress, cp.baseAddress, Int32(k))
+              }
+            }
+          }
+        }
+      }
+      cross = c
     }
 
     init(features: DoubleMatrix, targets: DoubleMatrix, rowOffset: Int, rows: Int, centered: Bool) throws {

@@ -36,14 +36,19 @@ func spectralRadius(of matrix: SparseMatrix, tolerance: Double = 1e-10, maxResta
     for j in 0..<m {
       matrix.multiply(basis[j], into: &w)
       let wNorm = vectorNorm(w)
-      for _ in 0..<2 {  // classical Gram-Schmidt, twice
+      // Classical Gram-Schmidt, repeated when the first pass cancelled most of w ("twice is
+      // enough", Kahan-Parlett criterion).
+      var hNext = wNorm
+      for _ in 0..<2 {
+        let before = hNext
         for i in 0...j {
           let c = dot(basis[i], w)
           h[i * m + j] += c
           axpy(-c, basis[i], &w)
         }
+        hNext = vectorNorm(w)
+        if hNext > 0.7071 * before { break }
       }
-      let hNext = vectorNorm(w)
       steps = j + 1
       h[(j + 1) * m + j] = hNext
       if hNext <= 1e-13 * max(wNorm, 1e-300) {
