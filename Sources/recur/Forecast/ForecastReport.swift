@@ -121,34 +121,38 @@ struct ForecastReport {
   func plot() -> LinePlotSVG {
     let e = evaluation, s = e.split
     let target = table.values.column(0)
-    var plot = LinePlotSVG(title: "\(target.isEmpty ? "" : self.target) — \(kind) forecast on the test part (\(source))",
+    // Long test parts: show their first 500 steps (with 250 steps of history) so actual and
+    // forecast stay distinguishable; short series: everything.
+    let shownTest = min(s.test.count, 500)
+    let lastShown = s.test.lowerBound + shownTest  // exclusive
+    let firstShown = s.count <= 600 ? 0 : max(0, s.test.lowerBound - max(250, shownTest / 2))
+    let window = shownTest < s.test.count ? ", first \(shownTest) of \(s.test.count) test steps" : ""
+    var plot = LinePlotSVG(title: "\(self.target) — \(kind) forecast on the test part (\(source)\(window))",
                            xLabel: time.title, yLabel: self.target)
-    // Long series: show the test part with three times its length of history before it.
-    let firstShown = s.count <= 600 ? 0 : max(0, s.test.lowerBound - 3 * s.test.count)
     let historyRows = Array(firstShown..<s.test.lowerBound)
     plot.add(.init(label: "history", x: historyRows.map { time.values[$0] }, y: historyRows.map { target[$0] },
                    color: "#7a8ca3", lineWidth: 1.3))
-    let testRows = Array(max(s.test.lowerBound - 1, 0)..<s.count)
+    let testRows = Array(max(s.test.lowerBound - 1, 0)..<lastShown)
+    let shownOrigins = e.origins.indices.filter { e.origins[$0] + 1 < lastShown }
     plot.add(.init(label: "actual (test)", x: testRows.map { time.values[$0] }, y: testRows.map { target[$0] },
                    color: "#111111", lineWidth: 1.6))
     let steps = s.horizon > 1 ? [1, s.horizon] : [1]
     let colors = ["#D55E00", "#009E73"]
     for (k, step) in steps.enumerated() {
-      let rows = e.origins.map { $0 + step }
+      let indices = shownOrigins.filter { e.origins[$0] + step < lastShown }
       plot.add(.init(label: "\(kind) forecast, \(step) step\(step == 1 ? "" : "s") ahead",
-                     x: rows.map { time.values[$0] }, y: e.origins.indices.map { e.forecasts[$0, step - 1, 0] },
+                     x: indices.map { time.values[e.origins[$0] + step] }, y: indices.map { e.forecasts[$0, step - 1, 0] },
                      color: colors[k], lineWidth: 1.6, dash: k == 1 ? "6 3" : nil))
     }
     if let seasonal = e.seasonalNaive, let season = e.season {
-      let rows = e.origins.map { $0 + 1 }
-      plot.add(.init(label: "seasonal naive (\(season)), 1 step", x: rows.map { time.values[$0] },
-                     y: e.origins.indices.map { seasonal[$0, 0, 0] }, color: "#56B4E9", lineWidth: 1.0, dash: "2 3"))
+      plot.add(.init(label: "seasonal naive (\(season)), 1 step", x: shownOrigins.map { time.values[e.origins[$0] + 1] },
+                     y: shownOrigins.map { seasonal[$0, 0, 0] }, color: "#56B4E9", lineWidth: 1.0, dash: "2 3"))
     }
     if !s.validation.isEmpty {
       plot.bands.append(.init(from: time.values[s.validation.lowerBound], to: time.values[s.validation.upperBound - 1],
                               label: "validation", color: "#E69F00", opacity: 0.07))
     }
-    plot.bands.append(.init(from: time.values[s.test.lowerBound], to: time.values[s.count - 1], label: "test"))
+    plot.bands.append(.init(from: time.values[s.test.lowerBound], to: time.values[lastShown - 1], label: "test"))
     return plot
   }
 }

@@ -178,7 +178,9 @@ struct LinePlotSVG {
         }
         segment.removeAll(keepingCapacity: true)
       }
-      for (x, y) in zip(s.x, s.y) {
+      // Long series are thinned to at most two points (min and max) per pixel column, which keeps
+      // the drawn envelope and the file small.
+      for (x, y) in LinePlotSVG.thinned(s, logY: logY, columns: Int(plotW), px: px) {
         if isPlottable(x, y) { segment.append("\(f(px(x))),\(f(py(y)))") } else { flush() }
       }
       flush()
@@ -277,7 +279,56 @@ struct LinePlotSVG {
     return String(format: "%g", v)
   }
 
-  private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+  /// One decimal, fast (String(format:) is slow for tens of thousands of coordinates).
+  private func f(_ v: Double) -> String {
+    guard v.isFinite, abs(v) < 1e9 else { return "0" }
+    let tenths = Int((v * 10).rounded())
+    let sign = tenths < 0 ? "-" : ""
+    let a = abs(tenths)
+    return "\(sign)\(a / 10).\(a % 10)"
+  }
+
+  /// The points of `s`, thinned to the first and last point plus the minimum and maximum of each
+  /// pixel column when there are more than four points per column; gaps (non-plottable points)
+  /// are kept as NaN breaks.
+  static func thinned(_ s: Series, logY: Bool, columns: Int, px: (Double) -> Double) -> [(Double, Double)] {
+    let points = Array(zip(s.x, s.y))
+    guard columns > 0, points.count > 4 * columns else { return points }
+    var out: [(Double, Double)] = []
+    out.reserveCapacity(4 * columns)
+    var bucket: Int? = nil
+    var lo: (Double, Double)? = nil, hi: (Double, Double)? = nil, first: (Double, Double)? = nil, last: (Double, Double)? = nil
+    func emit() {
+      guard let f = first, let l = last, let a = lo, let b = hi else { return }
+      var group = [f, a, b, l]
+      group.sort { $0.0 < $1.0 }
+      var previous: (Double, Double)? = nil
+      for p in group where previous.map({ $0 != p }) ?? true {
+        out.append(p)
+        previous = p
+      }
+    }
+    for (x, y) in points {
+      let ok = x.isFinite && y.isFinite && (!logY || y > 0)
+      if !ok {
+        emit()
+        out.append((x, .nan))
+        bucket = nil; lo = nil; hi = nil; first = nil; last = nil
+        continue
+      }
+      let b = Int(px(x).rounded(.down))
+      if b != bucket {
+        emit()
+        bucket = b
+        lo = (x, y); hi = (x, y); first = (x, y)
+      }
+      if y < lo!.1 { lo = (x, y) }
+      if y > hi!.1 { hi = (x, y) }
+      last = (x, y)
+    }
+    emit()
+    return out
+  }
 
   private func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
