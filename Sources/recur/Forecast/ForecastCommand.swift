@@ -22,9 +22,10 @@ struct ForecastCommand: ParsableCommand {
       (forecasts are fed back when --steps exceeds the model's horizon).
 
       Examples:
-        recur forecast --csv sunspots_yearly.csv --column sunactivity --model esn --season 11
-        recur forecast --csv airline.csv --column passengers --horizon 12 --season 12 --json
-        recur forecast --predict --checkpoint forecast-out/model.safetensors --csv airline.csv --steps 24
+        recur forecast --csv sunspots.csv --column sunactivity --season 11
+        recur forecast --csv airline.csv --column passengers --horizon 12 --json
+        recur forecast --predict --checkpoint forecast-out/model.safetensors \\
+          --csv airline.csv --steps 24
       """
   )
 
@@ -35,7 +36,7 @@ struct ForecastCommand: ParsableCommand {
     "Instead of --csv: a generated Mackey-Glass series of this many steps (ReservoirPy's generator and default seed; column x).",
     valueName: "steps"))
   var mackeyGlass: Int?
-  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau (default 17).")
+  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau.")
   var tau: Int = 17
   @Option(name: .customLong("column"), help: ArgumentHelp(
     "Column to forecast; repeat it (or separate names with commas) for multivariate input, the first is scored.",
@@ -49,13 +50,13 @@ struct ForecastCommand: ParsableCommand {
   // MARK: Task
   @Option(help: ArgumentHelp("Model kind: esn (lstm and gru are not available yet).", valueName: "esn|lstm|gru"))
   var model: String = "esn"
-  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up (default 24).")
+  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up.")
   var lookback: Int = 24
-  @Option(parsing: .unconditional, help: "Steps forecast from each origin (default 1).")
+  @Option(parsing: .unconditional, help: "Steps forecast from each origin.")
   var horizon: Int = 1
-  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1) (default 0.2).")
+  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1).")
   var testFraction: Double = 0.2
-  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (default 0: the tail of the training part is used).")
+  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (0: the end of the training part is used).")
   var validationFraction: Double = 0
   @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).")
   var season: Int?
@@ -87,7 +88,7 @@ struct ForecastCommand: ParsableCommand {
   @Flag(name: .customLong("input-to-readout"), inversion: .prefixedNo,
         help: "ESN: the read-out sees the reservoir input next to the state (default on).")
   var inputToReadout = true
-  @Option(parsing: .unconditional, help: "Random seed of the model weights (default 0).")
+  @Option(parsing: .unconditional, help: "Random seed of the model weights.")
   var seed: UInt64 = 0
 
   // MARK: Output
