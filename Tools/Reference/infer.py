@@ -44,6 +44,35 @@ def main():
     export("gru_batch_first_lengths", torch.nn.GRU(4, 6, 2, batch_first=True, bidirectional=True),
            torch.randn(3, 7, 4), batch_first=True, lengths=[7, 2, 5])
     export("rnn_relu", torch.nn.RNN(3, 5, 1, nonlinearity="relu"), torch.randn(4, 2, 3), prefix="encoder.rnn.")
+    char_models()
+
+
+class CharModel(torch.nn.Module):
+    """Embedding → recurrent stack → Linear, the layout of Recur's CharLM (embedding/rnn/decoder)."""
+
+    def __init__(self, cell, vocab, emb, hidden, layers):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(vocab, emb)
+        self.rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](emb, hidden, layers)
+        self.decoder = torch.nn.Linear(hidden, vocab)
+
+    def forward(self, tokens):
+        out, _ = self.rnn(self.embedding(tokens))
+        return self.decoder(out)
+
+
+def char_models():
+    """A whole PyTorch model's state_dict (safetensors.torch.save_file), tokens [T, B] and its logits."""
+    for cell, layers in (("lstm", 2), ("gru", 1)):
+        model = CharModel(cell, 11, 6, 9, layers).double().eval()
+        tokens = torch.randint(0, 11, (5, 3))
+        with torch.no_grad():
+            logits = model(tokens)
+        name = f"charmodel_{cell}"
+        save_file({k: v.float().contiguous() for k, v in model.state_dict().items()}, os.path.join(OUT, name + ".safetensors"))
+        np.save(os.path.join(OUT, name + ".tokens.npy"), tokens.numpy().astype(np.int64))
+        np.save(os.path.join(OUT, name + ".logits.npy"), logits.numpy().astype(np.float32))
+        print(name, "ok")
 
 
 if __name__ == "__main__":
