@@ -2,10 +2,18 @@
 // over the thread pool. ISA-independent: the packing routines and the micro-kernels come from
 // the active recur_isa_ops table (gemm_template.h instantiated per ISA).
 //
-// Loop nest of one thread (BLIS): for each K block (kc): [pack its B panels if this call packs
-// B itself]; for each M block (mc rows): pack A into L2-sized micro-panels; macro-kernel: for
-// each B panel of the thread's columns (stays in L1), for each MR-row A micro-panel: one
-// register-blocked micro-kernel.
+// Work split: C is cut into units, row chunks x groups of column panels, that the threads claim
+// one at a time from an atomic counter (about 8 units per thread), so the split balances itself
+// and a thread the OS deschedules holds up at most one unit. Many rows (the input projection
+// T*B x 4H): row chunks of at most MC rows spanning all columns, B packed whole beforehand. Few
+// rows (the recurrent h * W_hh^T, B x 4H): groups of panels, every thread packing the rows of A
+// it needs once.
+//
+// Loop nest of a unit (BLIS): for each K block (kc): A rows packed into MR-row micro-panels (L2);
+// for each B panel of the unit (kc x NR, stays in L1; when the call was given B unpacked and
+// panels are not shared, packed right here into a buffer that stays in L1): the macro-kernel
+// runs every MR-row micro-panel of A over it with the register-blocked micro-kernel.
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,94 +139,113 @@ typedef struct {
   long lda;
   float *C;
   long ldc;
-  const float *Bdata;  // packed B panels (after the header)
+  const float *Bdata;  // packed B panels (after the header); NULL if pack_self
   int kc;
-  // an unpacked call whose threads each pack the B panels they use (column split only)
+  // an unpacked call whose panels are each used by one unit: packed by that unit, into L1
   int pack_self, transB;
   const float *B;
   long ldb;
+  // units: row_chunks x panel_groups, unit u = (u / panel_groups, u % panel_groups)
+  int chunk_rows, row_chunks;     // rows per chunk (a multiple of MR), chunks
+  int group_panels, panel_groups;  // panels per group, groups
+  int units;
+  _Alignas(64) atomic_int next_unit;
 } recur_gemm_job;
 
-typedef struct {
-  int tm, tn;  // thread grid: tm row groups x tn column groups
-} recur_grid;
+/// Units per thread: enough that the last claims even out, few enough that each unit keeps a
+/// B panel busy over many rows and repacks little.
+enum { RECUR_UNITS_PER_THREAD = 8 };
 
-/// Picks the thread grid with the least estimated per-thread time: the micro-kernel work of
-/// the thread's tiles plus its A packing and the B panel traffic, in multiply-add units per k.
-/// Splitting columns shares nothing but makes every thread pack all of A; splitting rows makes
-/// every thread stream all of B (which then must be packed before the split).
-static recur_grid choose_grid(const recur_isa_ops *ops, int M, int N, int nthreads,
-                              int allow_row_split) {
-  int mt = ceil_div(M, ops->mr), np = ceil_div(N, ops->nr);
-  recur_grid best = {1, 1};
-  double best_cost = -1;
-  for (int tm = 1; tm <= (allow_row_split ? nthreads : 1); tm++) {
-    int tn = nthreads / tm;
-    if (tm > mt || tn < 1) continue;
-    if (tn > np) tn = np;
-    double rows = (double)ceil_div(mt, tm) * ops->mr;
-    double cols = (double)ceil_div(np, tn) * ops->nr;
-    double mblocks = (double)ceil_div((int)rows, ops->mc);
-    double cost = rows * cols + 8.0 * rows + 2.0 * mblocks * cols;
-    if (best_cost < 0 || cost < best_cost) {
-      best_cost = cost;
-      best.tm = tm;
-      best.tn = tn;
-    }
+/// Cuts C into units for `nthreads` threads (see the top of this file).
+static void plan_units(recur_gemm_job *job, int nthreads) {
+  const recur_isa_ops *ops = job->ops;
+  int mt = ceil_div(job->M, ops->mr), np = ceil_div(job->N, ops->nr);
+  int target = nthreads > 1 ? RECUR_UNITS_PER_THREAD * nthreads : 1;
+  // row chunks of ~M/target rows, at least 8 micro-panels (a B panel must serve enough rows to
+  // pay for streaming it) and at most one M block
+  int per = ceil_div(mt, target);
+  int min_tiles = 8, max_tiles = ops->mc / ops->mr;
+  if (per < min_tiles) per = min_tiles;
+  if (per > max_tiles) per = max_tiles;
+  int chunks = ceil_div(mt, per);
+  if (chunks >= 2 * nthreads || nthreads == 1) {
+    // rows only (one M block per unit, equal sizes)
+    job->row_chunks = chunks;
+    job->chunk_rows = ceil_div(mt, chunks) * ops->mr;
+    job->panel_groups = 1;
+    job->group_panels = np;
+  } else {
+    // row chunks of at most one M block, split further into panel groups
+    job->row_chunks = ceil_div(mt, max_tiles);
+    job->chunk_rows = ceil_div(mt, job->row_chunks) * ops->mr;
+    int groups = ceil_div(target, job->row_chunks);
+    if (groups > np) groups = np;
+    job->group_panels = ceil_div(np, groups);
+    job->panel_groups = ceil_div(np, job->group_panels);
   }
-  return best;
+  job->units = job->row_chunks * job->panel_groups;
+  atomic_init(&job->next_unit, 0);
 }
 
-/// One thread's share: rows [i_begin, i_end), column panels [jp0, jp1).
-static void gemm_part(const recur_gemm_job *job, int i_begin, int i_end, int jp0, int jp1) {
+/// Runs unit `u`. `Ap` caches the packed rows of row chunk `*cached` for all of K (when units
+/// split columns, a thread's next unit usually has the same rows); with whole-row units A is
+/// packed one K block at a time instead.
+static void gemm_unit(const recur_gemm_job *job, int u, float *Ap, int *cached) {
   const recur_isa_ops *ops = job->ops;
-  if (i_begin >= i_end || jp0 >= jp1) return;
-  const int mr = ops->mr, nr = ops->nr, K = job->K;
+  const int nr = ops->nr, K = job->K;
   const size_t npad = (size_t)ceil_div(job->N, nr) * nr;
-  // M blocks of equal size (multiple of MR) of at most mc rows
-  int rows = i_end - i_begin;
-  int mblocks = ceil_div(rows, ops->mc);
-  int mc = ceil_div(ceil_div(rows, mblocks), mr) * mr;
-  float *Ap = recur_scratch(RECUR_SCRATCH_PACK_A, (size_t)mc * job->kc);
-  float *Bdata = (float *)job->Bdata;  // NULL: an unpacked call with one M block (see below)
+  int r = u / job->panel_groups, g = u % job->panel_groups;
+  int i0 = r * job->chunk_rows, rows = min_int(job->chunk_rows, job->M - i0);
+  int jp0 = g * job->group_panels, jp1 = min_int(jp0 + job->group_panels, ceil_div(job->N, nr));
+  size_t rows_pad = (size_t)ceil_div(rows, ops->mr) * ops->mr;
+  int whole_k = job->panel_groups > 1;  // A packed for all of K and kept for the next unit
+  if (whole_k && *cached != r) {
+    for (int k0 = 0; k0 < K; k0 += job->kc) {
+      ops->pack_a(job->transA, job->A, job->lda, i0, rows, k0, min_int(job->kc, K - k0),
+                  Ap + (size_t)k0 * rows_pad);
+    }
+    *cached = r;
+  }
+  float *C = job->C + (size_t)i0 * job->ldc;
+  float *panel_buf = job->pack_self ? recur_scratch(RECUR_SCRATCH_PANEL, (size_t)job->kc * nr) : NULL;
   for (int k0 = 0; k0 < K; k0 += job->kc) {
     int kcb = min_int(job->kc, K - k0);
     float beta = k0 == 0 ? job->beta : 1.0f;
-    float *Bk = Bdata != NULL ? Bdata + (size_t)k0 * npad + (size_t)jp0 * kcb * nr : NULL;
-    for (int ic = i_begin; ic < i_end; ic += mc) {
-      int mcb = min_int(mc, i_end - ic);
-      float *Cb = job->C + (size_t)ic * job->ldc;
-      ops->pack_a(job->transA, job->A, job->lda, ic, mcb, k0, kcb, Ap);
-      if (job->pack_self && ic == i_begin) {
-        // first M block: pack each B panel just before its tiles use it (still in L1); later
-        // M blocks reuse the packed panels, so with only one M block a single panel buffer
-        // that stays in cache replaces the whole packed B
-        float *one = mblocks == 1 ? recur_scratch(RECUR_SCRATCH_PANEL, (size_t)job->kc * nr) : NULL;
-        for (int jp = jp0; jp < jp1; jp++) {
-          int j0 = jp * nr;
-          float *panel = one != NULL ? one : Bk + (size_t)(jp - jp0) * kcb * nr;
-          ops->pack_b_panel(job->transB, job->B, job->ldb, k0, kcb, j0, min_int(nr, job->N - j0),
-                            panel);
-          ops->macro_kernel(mcb, kcb, Ap, panel, jp, jp + 1, job->N, Cb, job->ldc, job->alpha,
-                            beta);
-        }
-      } else {
-        ops->macro_kernel(mcb, kcb, Ap, Bk, jp0, jp1, job->N, Cb, job->ldc, job->alpha, beta);
+    const float *a = Ap + (whole_k ? (size_t)k0 * rows_pad : 0);
+    if (!whole_k) ops->pack_a(job->transA, job->A, job->lda, i0, rows, k0, kcb, Ap);
+    if (job->pack_self) {
+      for (int jp = jp0; jp < jp1; jp++) {
+        int j0 = jp * nr;
+        ops->pack_b_panel(job->transB, job->B, job->ldb, k0, kcb, j0, min_int(nr, job->N - j0),
+                          panel_buf);
+        ops->macro_kernel(rows, kcb, a, panel_buf, jp, jp + 1, job->N, C, job->ldc, job->alpha,
+                          beta);
       }
+    } else {
+      const float *Bk = job->Bdata + (size_t)k0 * npad + (size_t)jp0 * kcb * nr;
+      ops->macro_kernel(rows, kcb, a, Bk, jp0, jp1, job->N, C, job->ldc, job->alpha, beta);
     }
   }
 }
 
-static void gemm_task(void *p, int tid, int nthreads) {
-  const recur_gemm_job *job = p;
+/// A part of the pool job: claims units until none is left.
+static void gemm_task(void *p, int part, int nparts) {
+  (void)part;
+  (void)nparts;
+  recur_gemm_job *job = p;
   const recur_isa_ops *ops = job->ops;
-  recur_grid g = choose_grid(ops, job->M, job->N, nthreads, !job->pack_self);
-  if (tid >= g.tm * g.tn) return;
-  int im = tid / g.tn, in = tid % g.tn;
-  int mt = ceil_div(job->M, ops->mr), np = ceil_div(job->N, ops->nr);
-  int t0 = (int)((long)mt * im / g.tm), t1 = (int)((long)mt * (im + 1) / g.tm);
-  int jp0 = (int)((long)np * in / g.tn), jp1 = (int)((long)np * (in + 1) / g.tn);
-  gemm_part(job, t0 * ops->mr, min_int(job->M, t1 * ops->mr), jp0, jp1);
+  float *Ap = NULL;
+  int cached = -1;
+  for (;;) {
+    int u = atomic_fetch_add_explicit(&job->next_unit, 1, memory_order_relaxed);
+    if (u >= job->units) return;
+    if (Ap == NULL) {
+      size_t rows_pad = (size_t)ceil_div(job->chunk_rows, ops->mr) * ops->mr;
+      Ap = recur_scratch(RECUR_SCRATCH_PACK_A,
+                         rows_pad * (size_t)(job->panel_groups > 1 ? job->K : job->kc));
+    }
+    gemm_unit(job, u, Ap, &cached);
+  }
 }
 
 /// Threads worth using: one for small problems (< 0.5 MFLOP, where a dispatch would cost more
@@ -263,19 +290,21 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha, const
            transB ? "B is stored [N, K] when transB" : "B is stored [K, N]");
 
   const recur_isa_ops *ops = recur_active_ops();
-  int kc = kc_for(ops, K);
-  size_t npad = (size_t)ceil_div(N, ops->nr) * ops->nr;
   int nthreads = threads_for(ops, M, N, K);
-  recur_grid g = choose_grid(ops, M, N, nthreads, 1);
-  // Packed B is kept whole only when panels are reused: by several M blocks, or (rows split)
-  // by several threads; with one M block each thread packs a panel at a time into L1.
-  float *Bdata = g.tm > 1 || M > ops->mc ? recur_scratch(RECUR_SCRATCH_PACK_B, (size_t)K * npad) : NULL;
-  recur_gemm_job job = {ops, transA != 0, M, N, K, alpha, beta, A, lda, C, ldc,
-                        Bdata, kc, 1, transB != 0, B, ldb};
-  if (g.tm > 1) {
-    // rows split: every thread needs all of B, so pack it first (in parallel)
-    pack_b_all(ops, transB != 0, K, N, B, ldb, kc, Bdata);
-    job.pack_self = 0;
+  recur_gemm_job job = {.ops = ops, .transA = transA != 0, .M = M, .N = N, .K = K,
+                        .alpha = alpha, .beta = beta, .A = A, .lda = lda, .C = C, .ldc = ldc,
+                        .kc = kc_for(ops, K), .transB = transB != 0, .B = B, .ldb = ldb};
+  plan_units(&job, nthreads);
+  if (job.row_chunks == 1) {
+    // each panel is used by one unit: packed there, one at a time, into L1
+    job.pack_self = 1;
+    job.Bdata = NULL;
+  } else {
+    // panels are shared by the row chunks: pack B whole first (in parallel)
+    size_t npad = (size_t)ceil_div(N, ops->nr) * ops->nr;
+    float *Bdata = recur_scratch(RECUR_SCRATCH_PACK_B, (size_t)K * npad);
+    pack_b_all(ops, transB != 0, K, N, B, ldb, job.kc, Bdata);
+    job.Bdata = Bdata;
   }
   recur_pool_run(nthreads, gemm_task, &job);
 }
@@ -307,7 +336,10 @@ void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int ld
     return;
   }
   check_ld(fn, "lda", lda, K, "A is stored [M, K]");
-  recur_gemm_job job = {ops, 0, M, N, K, alpha, beta, A, lda, C, ldc,
-                        packed + RECUR_HEADER_FLOATS, h.kc, 0, 0, NULL, 0};
-  recur_pool_run(threads_for(ops, M, N, K), gemm_task, &job);
+  int nthreads = threads_for(ops, M, N, K);
+  recur_gemm_job job = {.ops = ops, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta,
+                        .A = A, .lda = lda, .C = C, .ldc = ldc,
+                        .Bdata = packed + RECUR_HEADER_FLOATS, .kc = h.kc};
+  plan_units(&job, nthreads);
+  recur_pool_run(nthreads, gemm_task, &job);
 }

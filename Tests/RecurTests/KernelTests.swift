@@ -157,14 +157,14 @@ private struct GemmProblem {
   }
 }
 
-/// Runs `body` for every ISA path this CPU has, with 1 and 2 threads, restoring the settings.
-private func forEachPath(_ body: (_ isa: String, _ threads: Int) -> Void) {
+/// Runs `body` for every ISA path this CPU has, with each thread count, restoring the settings.
+private func forEachPath(threads counts: [Int] = [1, 2], _ body: (_ isa: String, _ threads: Int) -> Void) {
   let saved = Kernels.numThreads
   defer { Kernels.numThreads = saved }
   for isa in Kernels.supportedISAs {
     Kernels.withISA(isa) {
       #expect(Kernels.isa == isa)
-      for threads in [1, 2] {
+      for threads in counts {
         Kernels.numThreads = threads
         body(isa, threads)
       }
@@ -172,10 +172,10 @@ private func forEachPath(_ body: (_ isa: String, _ threads: Int) -> Void) {
   }
 }
 
-private func runGemmCases(_ cases: [GemmCase], seed: UInt64) {
+private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1, 2]) {
   for (index, gc) in cases.enumerated() {
     let problem = GemmProblem(gc, seed: seed &+ UInt64(index))
-    forEachPath { isa, threads in
+    forEachPath(threads: threads) { isa, threads in
       for packed in gc.transA ? [false] : [false, true] {
         let problems = problem.check(packed: packed)
         #expect(problems.isEmpty, "\(isa), \(threads) thread(s), \(packed ? "packed" : "unpacked") B, \(gc): \(problems.prefix(4).joined(separator: "; "))")
@@ -262,13 +262,22 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64) {
   }
 
   @Test func gemmLargeMultiThreaded() {
-    // 160x400x300 splits columns over threads; 420x48x64 (many rows, few column panels) splits
-    // rows, which packs B before the split
+    // The work is cut into units that threads claim: few rows (40) give groups of column panels
+    // (each packing its own B panels when B comes unpacked, A packed once per thread for all of
+    // K); many rows give row chunks over all columns (B packed whole first); with 3 threads,
+    // 140-300 rows give both at once (several row chunks, each split into panel groups).
     runGemmCases([
       GemmCase(transB: true, m: 160, n: 400, k: 300, beta: 1, padA: 3),
+      GemmCase(m: 40, n: 400, k: 300, alpha: -1, beta: 0.5),
+      GemmCase(transA: true, transB: true, m: 40, n: 400, k: 300),
       GemmCase(m: 420, n: 48, k: 64, alpha: 0.75, beta: 0.5),
       GemmCase(transA: true, transB: true, m: 420, n: 48, k: 64),
     ], seed: 1000)
+    runGemmCases([
+      GemmCase(transB: true, m: 140, n: 200, k: 100, beta: 0.5),
+      GemmCase(m: 240, n: 200, k: 100),
+      GemmCase(transA: true, m: 300, n: 200, k: 100, beta: 1),
+    ], seed: 2000, threads: [3])
   }
 
   @Test func packedBufferSizeAndHeader() {
@@ -616,10 +625,16 @@ int main(void) {
         }
       }
     }
-    total += 2;
+    total += 4;
     passed += gemm_case(0, 0, 5, 7, 0, 1, 0.5f, 0, 0);
-    passed += gemm_case(0, 1, 420, 48, 64, 0.75f, 0.5f, 0, 0);  // rows split over threads
+    passed += gemm_case(0, 1, 420, 48, 64, 0.75f, 0.5f, 0, 0);  // row chunks
+    passed += gemm_case(0, 1, 40, 400, 300, -1, 0.5f, 0, 0);    // panel groups
+    passed += gemm_case(0, 0, 40, 400, 300, 1, 0, 0, 1);
   }
+  recur_set_num_threads(3);  // several row chunks, each cut into panel groups
+  total += 2;
+  passed += gemm_case(0, 1, 300, 200, 100, 1, 0.5f, 0, 0);
+  passed += gemm_case(1, 0, 300, 200, 100, 1, 1, 0, 0);
   total++;
   passed += vecmath();
   printf("avx512 model check: %d of %d cases right\n", passed, total);
