@@ -153,14 +153,22 @@ typedef struct {
 } recur_gemm_job;
 
 /// Units per thread: enough that the last claims even out, few enough that each unit keeps a
-/// B panel busy over many rows and repacks little.
+/// B panel busy over many rows and repacks little; and units of at least ~2 MFLOP (~20 us), so
+/// small GEMMs do not spend their time claiming.
 enum { RECUR_UNITS_PER_THREAD = 8 };
+#define RECUR_MIN_UNIT_FLOPS 2e6
 
 /// Cuts C into units for `nthreads` threads (see the top of this file).
 static void plan_units(recur_gemm_job *job, int nthreads) {
   const recur_isa_ops *ops = job->ops;
   int mt = ceil_div(job->M, ops->mr), np = ceil_div(job->N, ops->nr);
-  int target = nthreads > 1 ? RECUR_UNITS_PER_THREAD * nthreads : 1;
+  int target = 1;
+  if (nthreads > 1) {
+    double flops = 2.0 * job->M * (double)job->N * job->K;
+    double by_size = flops / RECUR_MIN_UNIT_FLOPS;
+    target = RECUR_UNITS_PER_THREAD * nthreads;
+    if (by_size < target) target = by_size < 2 * nthreads ? 2 * nthreads : (int)by_size;
+  }
   // row chunks of ~M/target rows, at least 8 micro-panels (a B panel must serve enough rows to
   // pay for streaming it) and at most one M block
   int per = ceil_div(mt, target);
