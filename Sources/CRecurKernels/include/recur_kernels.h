@@ -32,11 +32,13 @@ int recur_force_isa(const char *name);
 void recur_set_num_threads(int n);
 int recur_get_num_threads(void);
 
-/// Runs fn(ctx, begin, end) over contiguous chunks that cover [0, n) exactly once, one chunk
-/// per thread of the pool (at most recur_get_num_threads() threads, the caller being one of
-/// them), and returns when all are done. The chunks are [t*n/T, (t+1)*n/T). If the pool is busy
-/// (a call from inside a pool task, or from another thread during a GEMM) everything runs on the
-/// calling thread as fn(ctx, 0, n). fn must not depend on how [0, n) is cut.
+/// Runs fn(ctx, begin, end) over T = min(n, recur_get_num_threads()) contiguous chunks
+/// [t*n/T, (t+1)*n/T) that cover [0, n) exactly once, in parallel on the calling thread and the
+/// pool's workers (each chunk runs on whichever thread takes it first, so a core that is busy
+/// elsewhere does not hold the call up), and returns when all are done. If the pool is busy (a
+/// call from inside a pool task, or from another thread during a GEMM) everything runs on the
+/// calling thread as fn(ctx, 0, n). fn must not depend on how [0, n) is cut or on which thread
+/// runs a chunk.
 void recur_parallel_for(int n, void (*fn)(void *ctx, int begin, int end), void *ctx);
 
 /// recur_parallel_for with at least `grain` indices per chunk (fewer threads for small n), so
