@@ -92,6 +92,27 @@ struct ReservoirTests {
     }
   }
 
+  @Test func spectralRadiusOfReservoirSizedMatrices() throws {
+    // Matrices rebuilt from the fixture's LCG (Tools/Reference/mackey_glass.py, lcg_matrix).
+    let fixture = try reservoirFixture("mackey_glass")
+    for case let c as [String: Any] in fixture["spectral_radius_lcg"] as? [Any] ?? [] {
+      let n = (c["n"] as! NSNumber).intValue, density = (c["density"] as! NSNumber).doubleValue
+      var state = (c["seed"] as! NSNumber).uint64Value
+      func draw() -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Double(state >> 11) / 9_007_199_254_740_992.0
+      }
+      var entries: [(row: Int, column: Int, value: Double)] = []
+      for i in 0..<n {
+        for j in 0..<n where draw() < density { entries.append((i, j, 2 * draw() - 1)) }
+      }
+      #expect(entries.count == (c["nonzeros"] as! NSNumber).intValue)
+      let expected = (c["spectral_radius"] as! NSNumber).doubleValue
+      let rho = spectralRadius(of: SparseMatrix(rows: n, columns: n, entries: entries))
+      #expect(abs(rho - expected) <= 1e-8 * expected, "n = \(n), seed \(c["seed"]!): \(rho) vs numpy \(expected)")
+    }
+  }
+
   @Test func hessenbergEigenvaluesOfKnownMatrix() {
     // Companion-like Hessenberg matrix with eigenvalues 1, 2, 3 and ±2i (x^5 - 6x^4 + 15x^3 - 30x^2 + 44x - 24... built
     // from the polynomial (x-1)(x-2)(x-3)(x^2+4)).

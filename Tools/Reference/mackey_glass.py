@@ -6,7 +6,8 @@ Writes Tests/RecurTests/Fixtures/reservoir/mackey_glass.json with
   - ReservoirPy's datasets.mackey_glass series: tau=17 with the default seed (first 2,000 values, plus
     every 500th value up to 10,000 as checkpoints), tau=30 with seed 42, and two runs from a given
     history (h=1 and h=0.5);
-  - spectral_radius: small sparse matrices (CSR) with their spectral radius from numpy.linalg.eigvals.
+  - spectral_radius: small sparse matrices (CSR) with their spectral radius from numpy.linalg.eigvals;
+  - spectral_radius_lcg: reservoir-sized matrices defined by a seeded LCG (no entries stored) and theirs.
 
 Run with the reference venv:  ~/ref/bin/python Tools/Reference/mackey_glass.py
 """
@@ -51,6 +52,32 @@ def csr_case(n, density, seed, kind):
             "values": floats(dense[rows, cols]), "spectral_radius": float(np.max(np.abs(ev)))}
 
 
+def lcg_matrix(n, density, seed):
+    """A sparse matrix both this script and the Swift test can build: a 64-bit LCG (Knuth's MMIX
+    constants) visits the entries row by row; an entry is non-zero when a draw is below `density`,
+    with a value uniform in [-1, 1)."""
+    state = seed
+    mask = (1 << 64) - 1
+
+    def draw():
+        nonlocal state
+        state = (state * 6364136223846793005 + 1442695040888963407) & mask
+        return (state >> 11) / 9007199254740992.0
+
+    dense = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if draw() < density:
+                dense[i, j] = 2 * draw() - 1
+    return dense
+
+
+def lcg_case(n, density, seed):
+    dense = lcg_matrix(n, density, seed)
+    return {"n": n, "density": density, "seed": seed, "nonzeros": int(np.count_nonzero(dense)),
+            "spectral_radius": float(np.max(np.abs(np.linalg.eigvals(dense))))}
+
+
 def main():
     full = mackey_glass(10000, tau=17)[:, 0]
     hist = np.linspace(0.5, 1.3, 40)
@@ -65,6 +92,10 @@ def main():
         "tau17_h05_history": {"history": floats(hist), "values": floats(mackey_glass(300, tau=17, h=0.5, history=hist)[:, 0])},
         "spectral_radius": [csr_case(100, 0.1, 1, "normal"), csr_case(120, 0.05, 2, "normal"),
                             csr_case(60, 0.2, 3, "pair")],
+        # Reservoir-sized matrices (regenerated in the test from the LCG): the dominant eigenvalues are
+        # crowded at the edge of the spectrum, where a restarted Arnoldi can lock onto a smaller one.
+        "spectral_radius_lcg": [lcg_case(500, 0.1, 1), lcg_case(500, 0.1, 2), lcg_case(500, 0.1, 3),
+                                lcg_case(400, 0.05, 4)],
     }
     with open(OUT, "w") as f:
         json.dump(data, f, separators=(",", ":"))

@@ -3,102 +3,177 @@ import Foundation
 
 // MARK: - Spectral radius of a sparse matrix
 
-/// The spectral radius (largest eigenvalue modulus) of a square sparse matrix, by restarted Arnoldi
-/// iteration: the Krylov generalisation of power iteration. Plain power iteration does not settle
-/// when the dominant eigenvalues are a complex-conjugate pair, as they usually are for the random
-/// non-symmetric matrices of a reservoir; Arnoldi resolves the pair from the same sparse products.
-/// This plays the part of `scipy.sparse.linalg.eigs(W, k=1, which="LM")` in ReservoirPy.
+/// The spectral radius (largest eigenvalue modulus) of a square sparse matrix, by a thick-restart
+/// Krylov method (Rayleigh-Ritz on a Krylov subspace that keeps the wanted Ritz vectors across
+/// restarts, the idea of Krylov-Schur). It plays the part of
+/// `scipy.sparse.linalg.eigs(W, k=1, which="LM")` (ARPACK) in ReservoirPy.
 ///
-/// Each cycle builds an orthonormal Krylov basis of up to 64 vectors (re-orthogonalised twice),
-/// takes the Ritz value of largest modulus from the small Hessenberg matrix (skipping spurious ones
-/// with large residuals), and stops when its residual is below `tolerance` relative to the value
-/// or stops improving; otherwise it restarts from the Ritz vector.
-func spectralRadius(of matrix: SparseMatrix, tolerance: Double = 1e-10, maxRestarts: Int = 60) -> Double {
+/// Why not plain power iteration: the dominant eigenvalues of a random non-symmetric matrix are
+/// usually a complex-conjugate pair, which power iteration cannot resolve, and they are crowded at
+/// the edge of the spectrum, so it converges slowly. Why not restarting Arnoldi from the top Ritz
+/// vector alone: early on, the top Ritz value can belong to a smaller eigenvalue (or be spurious:
+/// Ritz values of a non-normal matrix may lie anywhere in its field of values), and a restart from
+/// one vector then loses the dominant direction for good. Keeping the six leading Ritz vectors in
+/// the basis avoids both.
+///
+/// Each cycle extends an orthonormal basis V (re-orthogonalised when needed) to 40 vectors with
+/// Krylov directions, forms G = Vᵀ W V, and takes its eigenvalues; it stops when the Ritz pair of
+/// largest modulus has a relative residual ‖W x - θ x‖ / (|θ| ‖x‖) below `tolerance`.
+func spectralRadius(of matrix: SparseMatrix, tolerance: Double = 1e-10, maxCycles: Int = 100) -> Double {
   precondition(matrix.rows == matrix.columns, "spectral radius needs a square matrix, got [\(matrix.rows), \(matrix.columns)]")
   let n = matrix.rows
   if n == 0 || matrix.nonzeroCount == 0 { return 0 }
-  let m = min(n, 64)
-
-  // Deterministic start vector with components of both signs.
+  let m = min(n, 40)
+  let want = min(6, m)
   var generator = RandomGenerator(seed: 0x5EED_A4D1)
-  var start = (0..<n).map { _ in generator.nextUniformDouble() - 0.5 }
-  var best = (radius: 0.0, residual: Double.infinity)
-  var sinceImprovement = 0
-  var w = [Double](repeating: 0, count: n)
+  func randomVector() -> [Double] { (0..<n).map { _ in generator.nextUniformDouble() - 0.5 } }
 
-  for _ in 0..<maxRestarts {
-    let norm0 = vectorNorm(start)
-    if norm0 == 0 { break }
-    var basis: [[Double]] = [start.map { $0 / norm0 }]
-    var h = [Double](repeating: 0, count: (m + 1) * m)  // (m + 1) x m, row-major
-    var steps = 0
-    var breakdown = false
-    for j in 0..<m {
-      matrix.multiply(basis[j], into: &w)
-      let wNorm = vectorNorm(w)
-      // Classical Gram-Schmidt, repeated when the first pass cancelled most of w ("twice is
-      // enough", Kahan-Parlett criterion).
-      var hNext = wNorm
+  var basis: [[Double]] = []   // V, orthonormal columns
+  var images: [[Double]] = []  // W V
+  var g = [Double](repeating: 0, count: m * m)  // g[i * m + j] = v_i · W v_j
+  var next = randomVector()
+  var best = 0.0
+
+  for _ in 0..<maxCycles {
+    // Extend the basis with Krylov directions.
+    var replacements = 0
+    while basis.count < m {
+      var v = next
+      let before = vectorNorm(v)
+      var norm = before
       for _ in 0..<2 {
-        let before = hNext
-        for i in 0...j {
-          let c = dot(basis[i], w)
-          h[i * m + j] += c
-          axpy(-c, basis[i], &w)
+        for q in basis { axpy(-dot(q, v), q, &v) }
+        let after = vectorNorm(v)
+        let reduced = after < 0.7071 * norm
+        norm = after
+        if !reduced { break }
+      }
+      if !(norm > 1e-10 * max(before, 1e-300)) {
+        // v lies in the span of the basis (an invariant subspace): continue from a random direction.
+        replacements += 1
+        if replacements > 2 * m { break }
+        next = randomVector()
+        continue
+      }
+      for i in v.indices { v[i] /= norm }
+      var av = [Double](repeating: 0, count: n)
+      matrix.multiply(v, into: &av)
+      let j = basis.count
+      basis.append(v)
+      images.append(av)
+      for i in 0...j {
+        g[i * m + j] = dot(basis[i], av)
+        if i < j { g[j * m + i] = dot(v, images[i]) }
+      }
+      next = av
+    }
+    let k = basis.count
+    guard k > 0 else { return best }
+
+    // Ritz values, largest modulus first, and the Ritz pair of the top one.
+    var gk = [Complex](repeating: .zero, count: k * k)
+    for r in 0..<k {
+      for c in 0..<k { gk[r * k + c] = Complex(g[r * m + c], 0) }
+    }
+    let ritz = hessenbergEigenvalues(hessenbergForm(gk, n: k), n: k).sorted { $0.magnitude > $1.magnitude }
+    guard let top = ritz.first else { return best }
+    best = top.magnitude
+    if k == n || top.magnitude == 0 { return best }  // the whole space: exact
+    let y = eigenvector(gk, n: k, eigenvalue: top)
+    var xr = [Double](repeating: 0, count: n), xi = xr, rr = xr, ri = xr
+    for i in 0..<k {
+      axpy(y[i].re, basis[i], &xr)
+      axpy(y[i].im, basis[i], &xi)
+      axpy(y[i].re, images[i], &rr)
+      axpy(y[i].im, images[i], &ri)
+    }
+    // r = W x - θ x
+    for t in 0..<n {
+      let pr = top.re * xr[t] - top.im * xi[t], pi = top.re * xi[t] + top.im * xr[t]
+      rr[t] -= pr
+      ri[t] -= pi
+    }
+    let xNorm = (dot(xr, xr) + dot(xi, xi)).squareRoot()
+    let residual = (dot(rr, rr) + dot(ri, ri)).squareRoot() / (top.magnitude * xNorm)
+    if residual <= tolerance { return best }
+
+    // Thick restart: keep an orthonormal real basis of the leading Ritz vectors (real and imaginary
+    // parts), in coefficients C of the current basis; V <- V C, W V <- (W V) C, G <- Cᵀ G C.
+    var coefficients: [[Double]] = []
+    for lambda in ritz.prefix(want) {
+      let z = lambda == top ? y : eigenvector(gk, n: k, eigenvalue: lambda)
+      for part in [z.map(\.re), z.map(\.im)] {
+        var c = part
+        let before = vectorNorm(c)
+        guard before > 0 else { continue }
+        for _ in 0..<2 { for q in coefficients { axpy(-dot(q, c), q, &c) } }
+        let norm = vectorNorm(c)
+        if norm > 1e-8 * before { coefficients.append(c.map { $0 / norm }) }
+      }
+    }
+    var newBasis: [[Double]] = [], newImages: [[Double]] = []
+    for c in coefficients {
+      var v = [Double](repeating: 0, count: n), av = v
+      for i in 0..<k where c[i] != 0 {
+        axpy(c[i], basis[i], &v)
+        axpy(c[i], images[i], &av)
+      }
+      newBasis.append(v)
+      newImages.append(av)
+    }
+    var newG = [Double](repeating: 0, count: m * m)
+    for a in coefficients.indices {
+      for b in coefficients.indices {
+        var s = 0.0
+        for i in 0..<k {
+          let ci = coefficients[a][i]
+          if ci == 0 { continue }
+          for j in 0..<k { s += ci * g[i * m + j] * coefficients[b][j] }
         }
-        hNext = vectorNorm(w)
-        if hNext > 0.7071 * before { break }
-      }
-      steps = j + 1
-      h[(j + 1) * m + j] = hNext
-      if hNext <= 1e-13 * max(wNorm, 1e-300) {
-        breakdown = true
-        break
-      }
-      basis.append(w.map { $0 / hNext })
-    }
-
-    // Ritz values of the steps x steps Hessenberg block, largest modulus first.
-    var hk = [Complex](repeating: .zero, count: steps * steps)
-    for r in 0..<steps {
-      for c in 0..<steps { hk[r * steps + c] = Complex(h[r * m + c], 0) }
-    }
-    let ritz = hessenbergEigenvalues(hk, n: steps).sorted { $0.magnitude > $1.magnitude }
-    guard let top = ritz.first else { break }
-    if breakdown || top.magnitude == 0 { return top.magnitude }  // invariant subspace: exact
-
-    // Residual |h_{k+1,k}| |y_k| / |y| of a Ritz pair (relative to its value). For a non-normal
-    // matrix, unconverged Ritz values can lie outside the spectrum (anywhere in the field of
-    // values), so the wanted one is the largest Ritz value that is already roughly an eigenvalue.
-    func ritzPair(_ lambda: Complex) -> (vector: [Complex], residual: Double) {
-      let y = hessenbergEigenvector(hk, n: steps, eigenvalue: lambda)
-      let yNorm = y.reduce(0) { $0 + $1.magnitudeSquared }.squareRoot()
-      return (y, h[steps * m + steps - 1] * y[steps - 1].magnitude / (yNorm * max(lambda.magnitude, 1e-300)))
-    }
-    var chosen = (lambda: top, pair: ritzPair(top))
-    if chosen.pair.residual > 1e-3 {
-      for lambda in ritz.prefix(8).dropFirst() {
-        let pair = ritzPair(lambda)
-        if pair.residual < chosen.pair.residual { chosen = (lambda, pair) }
-        if pair.residual <= 1e-3 { break }
+        newG[a * m + b] = s
       }
     }
-    if chosen.pair.residual < best.residual {
-      best = (chosen.lambda.magnitude, chosen.pair.residual)
-      sinceImprovement = 0
-    } else {
-      sinceImprovement += 1
-    }
-    if best.residual <= tolerance || sinceImprovement >= 4 { break }
-
-    // Restart from Re(x) + Im(x), x = V y: lies in the span of the wanted (pair of) eigenvectors.
-    start = [Double](repeating: 0, count: n)
-    for i in 0..<steps {
-      let y = chosen.pair.vector[i]
-      axpy(y.re + y.im, basis[i], &start)
-    }
+    basis = newBasis
+    images = newImages
+    g = newG
+    // Continue the Krylov sequence from the residual of the top pair.
+    next = zip(rr, ri).map { $0 + $1 }
   }
-  return best.radius
+  return best
+}
+
+/// An upper-Hessenberg matrix similar to the square matrix `a` (n x n, row-major), by Householder
+/// reflections (the eigenvalues are the same).
+func hessenbergForm(_ a: [Complex], n: Int) -> [Complex] {
+  var h = a
+  guard n > 2 else { return h }
+  for c in 0..<(n - 2) {
+    // Reflector zeroing h[c+2..<n][c].
+    var x = (c + 1..<n).map { h[$0 * n + c] }
+    let alphaNorm = x.reduce(0) { $0 + $1.magnitudeSquared }.squareRoot()
+    if alphaNorm == 0 { continue }
+    let x0 = x[0]
+    let phase = x0.magnitude == 0 ? Complex(1, 0) : x0 / x0.magnitude
+    let alpha = -(alphaNorm * phase)
+    x[0] = x[0] - alpha
+    let vNorm = x.reduce(0) { $0 + $1.magnitudeSquared }.squareRoot()
+    if vNorm == 0 { continue }
+    let v = x.map { $0 / vNorm }
+    // H <- (I - 2 v vᴴ) H on rows c+1..<n.
+    for col in 0..<n {
+      var s = Complex.zero
+      for (t, r) in (c + 1..<n).enumerated() { s = s + v[t].conjugate * h[r * n + col] }
+      for (t, r) in (c + 1..<n).enumerated() { h[r * n + col] = h[r * n + col] - 2 * (v[t] * s) }
+    }
+    // H <- H (I - 2 v vᴴ) on columns c+1..<n.
+    for row in 0..<n {
+      var s = Complex.zero
+      for (t, col) in (c + 1..<n).enumerated() { s = s + h[row * n + col] * v[t] }
+      for (t, col) in (c + 1..<n).enumerated() { h[row * n + col] = h[row * n + col] - 2 * (s * v[t].conjugate) }
+    }
+    for r in (c + 2)..<n { h[r * n + c] = .zero }
+  }
+  return h
 }
 
 // MARK: - Dense helpers
@@ -250,9 +325,9 @@ func hessenbergEigenvalues(_ a: [Complex], n: Int) -> [Complex] {
   return eigenvalues
 }
 
-/// An eigenvector of the n x n matrix `a` for the (accurate) eigenvalue `lambda`, by two steps of
+/// An eigenvector of the n x n matrix `a` (any square matrix) for the (accurate) eigenvalue `lambda`, by two steps of
 /// inverse iteration with Gaussian elimination (partial pivoting; tiny pivots are lifted).
-func hessenbergEigenvector(_ a: [Complex], n: Int, eigenvalue lambda: Complex) -> [Complex] {
+func eigenvector(_ a: [Complex], n: Int, eigenvalue lambda: Complex) -> [Complex] {
   var m = a
   var norm = 0.0
   for v in a { norm = max(norm, v.magnitude) }
