@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define RECUR_RES_X86 1
@@ -198,14 +199,43 @@ typedef struct {
   double *cur, *work;
 } esn_step_job;
 
+#if RECUR_RES_X86
+// After the sparse product: x = keep * prev + leak * tanh(work + W_in u + b), one AVX2 pass.
+AVX2 static void esn_finish_avx2(const esn_step_job *j, int begin, int end) {
+  const __m256d keep = _mm256_set1_pd(j->keep), leak = _mm256_set1_pd(j->leak);
+  const __m256d u0 = _mm256_set1_pd(j->ut[0]);
+  int i = begin;
+  if (j->inputs == 1) {
+    for (; i + 4 <= end; i += 4) {
+      __m256d a = _mm256_fmadd_pd(_mm256_loadu_pd(j->w_in + i), u0, _mm256_loadu_pd(j->work + i));
+      if (j->bias) a = _mm256_add_pd(a, _mm256_loadu_pd(j->bias + i));
+      __m256d x = _mm256_fmadd_pd(leak, tanh4(a), _mm256_mul_pd(keep, _mm256_loadu_pd(j->prev + i)));
+      _mm256_storeu_pd(j->cur + i, x);
+    }
+  }
+  for (; i < end; i++) {
+    double a = j->work[i];
+    const double *wr = j->w_in + (size_t)i * j->inputs;
+    for (int f = 0; f < j->inputs; f++) a += wr[f] * j->ut[f];
+    if (j->bias) a += j->bias[i];
+    double buf[4] = {a, 0, 0, 0}, out[4];
+    _mm256_storeu_pd(out, tanh4(_mm256_loadu_pd(buf)));
+    j->cur[i] = j->keep * j->prev[i] + j->leak * out[0];
+  }
+}
+#endif
+
 static void esn_step_rows(const esn_step_job *j, int begin, int end) {
   const int n = end - begin;
   double *work = j->work + begin;
 #if RECUR_RES_X86
-  if (j->avx) csr_matvec_avx2(n, j->rs + begin, j->ci, j->v, j->prev, work);
-  else
+  if (j->avx) {
+    csr_matvec_avx2(n, j->rs + begin, j->ci, j->v, j->prev, work);
+    esn_finish_avx2(j, begin, end);
+    return;
+  }
 #endif
-    csr_matvec_portable(n, j->rs + begin, j->ci, j->v, j->prev, work);
+  csr_matvec_portable(n, j->rs + begin, j->ci, j->v, j->prev, work);
   if (j->inputs == 1) {
     const double u0 = j->ut[0];
     for (int i = begin; i < end; i++) j->work[i] += j->w_in[i] * u0;
@@ -218,25 +248,44 @@ static void esn_step_rows(const esn_step_job *j, int begin, int end) {
     }
   }
   if (j->bias) for (int i = begin; i < end; i++) j->work[i] += j->bias[i];
-#if RECUR_RES_X86
-  if (j->avx) vtanh_avx2(work, work, (size_t)n);
-  else
-#endif
-    vtanh_portable(work, work, (size_t)n);
+  vtanh_portable(work, work, (size_t)n);
   for (int i = begin; i < end; i++) j->cur[i] = j->keep * j->prev[i] + j->leak * j->work[i];
 }
 
+static void esn_step_part(void *p, int begin, int end) { esn_step_rows(p, begin, end); }
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Steps run on one thread, or with each step's rows split between two threads of the pool. The
+// split halves a step on an idle machine but costs more than it saves when the cores are busy
+// (every step waits for the slower half), so the choice is measured, not assumed: every 1024
+// steps, 32 steps are timed each way and the faster way runs the rest of the period.
 static void esn_run_steps(int units, int inputs, int steps, const int32_t *row_start, const int32_t *col_index,
                           const double *values, const double *w_in, const double *bias, double leak,
                           const double *u, int ldu, const double *x0, double *states, int lds, double *work,
                           _Atomic int *produced) {
   esn_step_job job = {inputs, res_path() == 1, row_start, col_index, values, w_in, bias, NULL, NULL,
                       leak, 1.0 - leak, NULL, work};
+  const int can_split = !produced && row_start[units] >= 8192 && units >= 64 && recur_get_num_threads() > 1;
+  const int half = (units + 1) / 2;
+  int split = 0;
+  double t_single = 0, t_split = 0, mark = 0;
   for (int t = 0; t < steps; t++) {
+    if (can_split) {
+      const int phase = t % 1024;
+      if (phase == 0) { split = 0; mark = seconds_now(); }
+      else if (phase == 32) { t_single = seconds_now() - mark; split = 1; mark = seconds_now(); }
+      else if (phase == 64) { t_split = seconds_now() - mark; split = t_split < 0.9 * t_single; }
+    }
     job.prev = t == 0 ? x0 : states + (size_t)(t - 1) * lds;
     job.cur = states + (size_t)t * lds;
     job.ut = u + (size_t)t * ldu;
-    esn_step_rows(&job, 0, units);
+    if (split) recur_parallel_for_grain(units, half, esn_step_part, &job);
+    else esn_step_rows(&job, 0, units);
     if (produced && ((t + 1) % 32 == 0 || t + 1 == steps)) {
       atomic_store_explicit(produced, t + 1, memory_order_release);
     }

@@ -19,7 +19,7 @@ import Foundation
 /// Each cycle extends an orthonormal basis V (re-orthogonalised when needed) to 40 vectors with
 /// Krylov directions, forms G = Vᵀ W V, and takes its eigenvalues; it stops when the Ritz pair of
 /// largest modulus has a relative residual ‖W x - θ x‖ / (|θ| ‖x‖) below `tolerance`.
-func spectralRadius(of matrix: SparseMatrix, tolerance: Double = 1e-10, maxCycles: Int = 100) -> Double {
+func spectralRadius(of matrix: SparseMatrix, tolerance: Double = 1e-9, maxCycles: Int = 100) -> Double {
   precondition(matrix.rows == matrix.columns, "spectral radius needs a square matrix, got [\(matrix.rows), \(matrix.columns)]")
   let n = matrix.rows
   if n == 0 || matrix.nonzeroCount == 0 { return 0 }
