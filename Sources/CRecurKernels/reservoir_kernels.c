@@ -167,6 +167,30 @@ AVX2 static void csr_matvec_avx2(int rows, const int32_t *rs, const int32_t *ci,
     y[i] = s;
   }
 }
+
+// The same with 16-bit column indices (reservoirs up to 65,536 units): four indices arrive in one
+// 64-bit load, which leaves more load slots for x (about 5 % faster here).
+AVX2 static void csr_matvec_u16_avx2(int rows, const int32_t *rs, const uint16_t *ci, const double *v,
+                                     const double *x, double *y) {
+  for (int i = 0; i < rows; i++) {
+    int k = rs[i], end = rs[i + 1];
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    for (; k + 8 <= end; k += 8) {
+      uint64_t p, q;
+      memcpy(&p, ci + k, 8);
+      memcpy(&q, ci + k + 4, 8);
+      __m128d l0 = _mm_loadh_pd(_mm_load_sd(x + (p & 0xFFFF)), x + ((p >> 16) & 0xFFFF));
+      __m128d h0 = _mm_loadh_pd(_mm_load_sd(x + ((p >> 32) & 0xFFFF)), x + (p >> 48));
+      __m128d l1 = _mm_loadh_pd(_mm_load_sd(x + (q & 0xFFFF)), x + ((q >> 16) & 0xFFFF));
+      __m128d h1 = _mm_loadh_pd(_mm_load_sd(x + ((q >> 32) & 0xFFFF)), x + (q >> 48));
+      a0 = _mm256_fmadd_pd(_mm256_loadu_pd(v + k), _mm256_set_m128d(h0, l0), a0);
+      a1 = _mm256_fmadd_pd(_mm256_loadu_pd(v + k + 4), _mm256_set_m128d(h1, l1), a1);
+    }
+    double s = hsum4(_mm256_add_pd(a0, a1));
+    for (; k < end; k++) s += v[k] * x[ci[k]];
+    y[i] = s;
+  }
+}
 #endif
 
 // MARK: - Vector tanh and sparse products
@@ -197,6 +221,7 @@ typedef struct {
   const double *v, *w_in, *bias, *prev, *ut;
   double leak, keep;
   double *cur, *work;
+  const uint16_t *ci16;  // 16-bit copy of ci, or NULL
 } esn_step_job;
 
 #if RECUR_RES_X86
@@ -230,7 +255,8 @@ static void esn_step_rows(const esn_step_job *j, int begin, int end) {
   double *work = j->work + begin;
 #if RECUR_RES_X86
   if (j->avx) {
-    csr_matvec_avx2(n, j->rs + begin, j->ci, j->v, j->prev, work);
+    if (j->ci16) csr_matvec_u16_avx2(n, j->rs + begin, j->ci16, j->v, j->prev, work);
+    else csr_matvec_avx2(n, j->rs + begin, j->ci, j->v, j->prev, work);
     esn_finish_avx2(j, begin, end);
     return;
   }
@@ -269,7 +295,16 @@ static void esn_run_steps(int units, int inputs, int steps, const int32_t *row_s
                           const double *u, int ldu, const double *x0, double *states, int lds, double *work,
                           _Atomic int *produced) {
   esn_step_job job = {inputs, res_path() == 1, row_start, col_index, values, w_in, bias, NULL, NULL,
-                      leak, 1.0 - leak, NULL, work};
+                      leak, 1.0 - leak, NULL, work, NULL};
+  uint16_t *ci16 = NULL;
+  if (job.avx && units <= 65536 && steps >= 16) {
+    const int nnz = row_start[units];
+    ci16 = malloc(sizeof(uint16_t) * (size_t)(nnz > 0 ? nnz : 1));
+    if (ci16) {
+      for (int k = 0; k < nnz; k++) ci16[k] = (uint16_t)col_index[k];
+      job.ci16 = ci16;
+    }
+  }
   const int can_split = !produced && row_start[units] >= 8192 && units >= 64 && recur_get_num_threads() > 1;
   const int half = (units + 1) / 2;
   int split = 0;
@@ -290,6 +325,7 @@ static void esn_run_steps(int units, int inputs, int steps, const int32_t *row_s
       atomic_store_explicit(produced, t + 1, memory_order_release);
     }
   }
+  free(ci16);
 }
 
 void recur_esn_run_f64(int units, int inputs, int steps,
