@@ -43,10 +43,12 @@ public struct CharLMTrainingConfiguration: Sendable, Codable, Equatable {
   public var steps: Int?
   /// Budget: stop after this many passes over the training text.
   public var epochs: Double?
-  /// Budget: stop after this much training wall time, seconds (evaluation not counted).
+  /// Budget: stop after this much wall time, seconds (evaluations included).
   public var timeLimit: Double?
   /// Evaluate (validation loss, checkpoints, metrics) every this many steps.
   public var evalEvery: Int = 200
+  /// Parallel streams of the validation text (fewer when the text is short).
+  public var evalBatchSize: Int = 128
   /// Seed of the initial weights, the dropout masks and the training samples.
   public var seed: UInt64 = 42
   /// Where the corpus came from (a path or "bundled:NAME"), to find it again on resume.
@@ -73,6 +75,7 @@ public struct CharLMTrainingConfiguration: Sendable, Codable, Equatable {
     if let timeLimit, !(timeLimit > 0 && timeLimit.isFinite) { return "--time-limit must be a positive duration, got \(timeLimit) s" }
     if steps == nil && epochs == nil && timeLimit == nil { return "give a budget: --steps, --epochs or --time-limit" }
     if evalEvery < 1 { return "--eval-every must be a positive integer, got \(evalEvery)" }
+    if evalBatchSize < 1 { return "--eval-batch-size must be a positive integer, got \(evalBatchSize)" }
     return nil
   }
 }
@@ -128,8 +131,13 @@ public final class CharLMTrainer {
   public private(set) var step = 0
   /// Training target tokens processed.
   public private(set) var tokensSeen = 0
-  /// Wall time spent in training steps, seconds (carried over by checkpoints for `timeLimit`).
+  /// Wall time of the run so far, seconds — steps, evaluations, checkpoints and whatever the
+  /// event hooks do — advanced by `train(outputDirectory:log:events:)` and carried over by
+  /// checkpoints, so `timeLimit` bounds the run as a clock on the wall would.
   public var trainingSeconds: Double = 0
+  /// How long the last evaluation took: the time budget keeps this much in reserve for the
+  /// final evaluation, so a run with a time limit ends within it.
+  public private(set) var lastEvaluationSeconds: Double = 0
   /// The lowest validation loss seen, for choosing the best checkpoint.
   public var bestValidationLoss: Double?
   /// The state at the end of the previous window (nil at the start of a pass).
@@ -175,7 +183,10 @@ public final class CharLMTrainer {
     self.model = model
     trainBatches = try TextBatches(ids: train, batchSize: configuration.batchSize, seqLength: configuration.seqLength, what: "training")
     if configuration.validationFraction > 0 {
-      validationBatches = try TextBatches(ids: validation, batchSize: Swift.min(configuration.batchSize, Swift.max(1, validation.count / (configuration.seqLength + 1))),
+      // Evaluation runs without gradients, so it takes more streams than training (fewer sequential
+      // steps, larger GEMMs), as many as the text allows at one window each.
+      let streams = Swift.min(configuration.evalBatchSize, Swift.max(1, validation.count / (configuration.seqLength + 1)))
+      validationBatches = try TextBatches(ids: validation, batchSize: streams,
                                           seqLength: configuration.seqLength, what: "validation (--val-fraction)")
     } else {
       validationBatches = nil
@@ -208,7 +219,7 @@ public final class CharLMTrainer {
   /// Whether the budget is spent.
   public var isFinished: Bool {
     if let total = totalSteps, step >= total { return true }
-    if let limit = configuration.timeLimit, trainingSeconds >= limit { return true }
+    if let limit = configuration.timeLimit, trainingSeconds + lastEvaluationSeconds >= limit { return true }
     return false
   }
 
@@ -292,7 +303,6 @@ public final class CharLMTrainer {
     step += 1
     tokensSeen += window.targets.count
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    trainingSeconds += seconds
     return StepReport(loss: lossValue, gradientNorm: norm, learningRate: lr, tokens: window.targets.count, seconds: seconds)
   }
 
@@ -499,10 +509,14 @@ extension CharLMTrainer {
     var lossSum = 0.0, lossCount = 0, tokensSinceEval = 0, secondsSinceEval = 0.0
     var lastLearningRate = Double(currentLearningRate)
     var evaluatedAt = -1
+    let loopStart = DispatchTime.now().uptimeNanoseconds, secondsBefore = trainingSeconds
+    func tick() { trainingSeconds = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - loopStart) / 1e9 }
 
     func evaluateAndSave() throws {
       guard evaluatedAt != step else { return }
       evaluatedAt = step
+      let evaluationStart = trainingSeconds
+      defer { tick(); lastEvaluationSeconds = trainingSeconds - evaluationStart }
       guard weightsAreFinite else {
         throw CharLMTrainingError.nonFinite(what: "weights", step: step - 1, value: .nan)
       }
@@ -540,10 +554,12 @@ extension CharLMTrainer {
         return .stopped
       }
       let report = try trainStep()
+      tick()
       lossSum += Double(report.loss); lossCount += 1
       tokensSinceEval += report.tokens; secondsSinceEval += report.seconds
       lastLearningRate = Double(report.learningRate)
       try events.didStep(report)
+      tick()
       if step % configuration.evalEvery == 0 { try evaluateAndSave() }
     }
     try evaluateAndSave()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One evaluation of a training run: where it was, how well the model did.
-public struct MetricsRecord: Sendable, Equatable, Codable {
+public struct MetricsRecord: Sendable, Equatable, Decodable {
   /// Optimiser steps done.
   public var step: Int
   /// Training target tokens processed so far.
@@ -39,17 +39,6 @@ public struct MetricsRecord: Sendable, Equatable, Codable {
     case elapsed = "elapsed_s"
     case tokensPerSecond = "tokens_per_s"
   }
-
-  public func encode(to encoder: Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(step, forKey: .step)
-    try c.encode(tokens, forKey: .tokens)
-    try c.encode(trainLoss, forKey: .trainLoss)
-    try c.encode(validationLoss, forKey: .validationLoss)  // null when absent, so every line has every key
-    try c.encode(learningRate, forKey: .learningRate)
-    try c.encode(elapsed, forKey: .elapsed)
-    try c.encode(tokensPerSecond, forKey: .tokensPerSecond)
-  }
 }
 
 /// The evaluations of a run, kept in memory and written as `metrics.jsonl`: one JSON object per
@@ -81,11 +70,15 @@ public struct MetricsLog: Sendable {
   /// Keeps only the records up to `step`.
   public mutating func truncate(after step: Int) { records.removeAll { $0.step > step } }
 
-  /// The log as JSON lines.
+  /// The log as JSON lines, keys in a fixed order (step, tokens, train_loss, val_loss, lr,
+  /// tokens_per_s, elapsed_s); a missing validation loss is `null`.
   public func jsonLines() -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    return records.map { String(decoding: (try? encoder.encode($0)) ?? Data(), as: UTF8.self) + "\n" }.joined()
+    func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+    return records.map { r in
+      "{\"step\":\(r.step),\"tokens\":\(r.tokens),\"train_loss\":\(number(r.trainLoss)),"
+        + "\"val_loss\":\(r.validationLoss.map(number) ?? "null"),\"lr\":\(number(r.learningRate)),"
+        + "\"tokens_per_s\":\(number(r.tokensPerSecond)),\"elapsed_s\":\(number(r.elapsed))}\n"
+    }.joined()
   }
 
   /// Writes the log atomically.

@@ -76,12 +76,14 @@ struct TrainCommand: ParsableCommand {
   var steps: Int?
   @Option(parsing: .unconditional, help: "Stop after this many passes over the training text (may be fractional).")
   var epochs: Double?
-  @Option(name: .customLong("time-limit"), help: ArgumentHelp("Stop after this much training time: 300, 90s, 5m, 1h30m (default \(Defaults.timeLimitText) when no --steps or --epochs).", valueName: "duration"))
+  @Option(name: .customLong("time-limit"), help: ArgumentHelp("Stop after this much time (evaluations included): 300, 90s, 5m, 1h30m (default \(Defaults.timeLimitText) when no --steps or --epochs).", valueName: "duration"))
   var timeLimit: String?
 
   // MARK: Reporting and files
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations, checkpoints and metrics lines (default \(Defaults.evalEvery)).")
   var evalEvery: Int?
+  @Option(name: .customLong("eval-batch-size"), parsing: .unconditional, help: "Parallel streams of the validation text (default 128, fewer for short texts).")
+  var evalBatchSize: Int?
   @Option(name: .customLong("sample-every"), parsing: .unconditional, help: "Steps between printed samples; 0 for none until the end (default \(Defaults.sampleEvery)).")
   var sampleEvery: Int?
   @Option(name: .customLong("sample-length"), parsing: .unconditional, help: "Characters per printed sample (default 300).")
@@ -95,9 +97,12 @@ struct TrainCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
   var threads: Int?
 
-  /// The defaults of a run with no arguments: sized to finish in about five minutes on two cores.
+  /// The defaults of a run with no arguments, sized to finish in about five minutes on two cores
+  /// and to write recognisable English by then: a 2 × 256 LSTM does about 8–11k characters/s on
+  /// two busy cores here and reaches a validation loss near 1.6 nats/char on the bundled novel in
+  /// 4m50s; a 2 × 512 network learns more per character but does a third as many in that time.
   enum Defaults {
-    static let hiddenSize = 512
+    static let hiddenSize = 256
     static let numLayers = 2
     static let embeddingSize = 64
     static let dropout: Float = 0.25
@@ -107,8 +112,8 @@ struct TrainCommand: ParsableCommand {
     static let warmupSteps = 0
     static let minLearningRateFactor: Float = 0.05
     static let gradClip: Float = 5
-    static let timeLimit: Double = 270
-    static let timeLimitText = "4m30s"
+    static let timeLimit: Double = 290
+    static let timeLimitText = "4m50s"
     static let evalEvery = 100
     static let sampleEvery = 500
     static let out = "runs/char-lm"
@@ -159,6 +164,7 @@ struct TrainCommand: ParsableCommand {
     c.validationFraction = valFraction ?? 0.1
     try applyBudget(to: &c, defaultTimeLimit: Defaults.timeLimit)
     c.evalEvery = evalEvery ?? Defaults.evalEvery
+    if let evalBatchSize { c.evalBatchSize = evalBatchSize }
     c.seed = seed ?? 42
     if let problem = c.problem { throw CLIError(problem) }
     return c

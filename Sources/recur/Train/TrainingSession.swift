@@ -22,7 +22,6 @@ struct TrainingSession {
     let sampleEvery = self.sampleEvery, sampleLength = self.sampleLength
     let startStep = trainer.step
     let wallStart = ProgressLine.now()
-    let trainingStart = trainer.trainingSeconds
     progress.print(header())
 
     // Mutable state shared with the event closures.
@@ -44,7 +43,7 @@ struct TrainingSession {
       live.tokensPerSecond = live.tokensPerSecond.map { 0.9 * $0 + 0.1 * rate } ?? rate
       progress.update(Self.statusLine(trainer: trainer, trainLoss: live.smoothedLoss!, validationLoss: live.validation,
                                       tokensPerSecond: live.tokensPerSecond!, startStep: startStep,
-                                      trainingStart: trainingStart, wallStart: wallStart))
+                                      wallStart: wallStart))
       if sampleEvery > 0 && trainer.step % sampleEvery == 0 && !trainer.isFinished {
         progress.print(try Self.sampleBlock(trainer: trainer, length: sampleLength, title: "sample at step \(trainer.step)"))
       }
@@ -131,7 +130,7 @@ struct TrainingSession {
   }
 
   static func statusLine(trainer: CharLMTrainer, trainLoss: Double, validationLoss: Double?, tokensPerSecond: Double,
-                         startStep: Int, trainingStart: Double, wallStart: Double) -> String {
+                         startStep: Int, wallStart: Double) -> String {
     let step = trainer.step
     let wall = ProgressLine.now() - wallStart
     var text = "step \(step)"
@@ -140,16 +139,12 @@ struct TrainingSession {
     text += String(format: "  train %.3f", trainLoss)
     text += validationLoss.map { String(format: "  val %.3f", $0) } ?? "  val –"
     text += "  \(ProgressLine.count(tokensPerSecond)) tok/s  \(ProgressLine.duration(wall)) elapsed"
-    // Remaining: by steps at the observed wall time per step, by time from the limit (scaled by
-    // the share of wall time spent training, so evaluations are included).
+    // Remaining: by steps at the observed wall time per step (evaluations included), by time
+    // from the limit.
     let stepsDone = step - startStep
     var remaining: [Double] = []
     if let total = trainer.totalSteps, stepsDone > 0 { remaining.append(Double(total - step) * wall / Double(stepsDone)) }
-    if let limit = trainer.configuration.timeLimit {
-      let trained = trainer.trainingSeconds - trainingStart
-      let overhead = trained > 0 ? Swift.max(1, wall / trained) : 1
-      remaining.append(Swift.max(0, limit - trainer.trainingSeconds) * overhead)
-    }
+    if let limit = trainer.configuration.timeLimit { remaining.append(Swift.max(0, limit - trainer.trainingSeconds)) }
     if let eta = remaining.min() { text += "  ETA \(ProgressLine.duration(eta))" }
     return text
   }
