@@ -8,7 +8,7 @@ import Recur
 struct ForecastCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "forecast",
-    abstract: "Forecast a CSV time series (echo-state network; LSTM/GRU to come) and compare with naive baselines.",
+    abstract: "Forecast a CSV time series (echo-state network, LSTM or GRU) and compare with naive baselines.",
     discussion: """
       Reads --csv, takes the column(s) named by --column (the first is the one forecast and scored; \
       several columns make a multivariate input), scales them on the training part, splits the rows \
@@ -24,6 +24,7 @@ struct ForecastCommand: ParsableCommand {
       Examples:
         recur forecast --csv sunspots.csv --column sunactivity --season 11
         recur forecast --csv airline.csv --column passengers --horizon 12 --json
+        recur forecast --csv airline.csv --column passengers --model gru --hidden-size 32
         recur forecast --predict --checkpoint forecast-out/model.safetensors \\
           --csv airline.csv --steps 24
       """
@@ -48,7 +49,7 @@ struct ForecastCommand: ParsableCommand {
   var scaling: String?
 
   // MARK: Task
-  @Option(help: ArgumentHelp("Model kind: esn (lstm and gru are not available yet).", valueName: "esn|lstm|gru"))
+  @Option(help: ArgumentHelp("Model kind: esn (echo-state network), lstm or gru.", valueName: "esn|lstm|gru"))
   var model: String = "esn"
   @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up.")
   var lookback: Int = 24
@@ -88,7 +89,25 @@ struct ForecastCommand: ParsableCommand {
   @Flag(name: .customLong("input-to-readout"), inversion: .prefixedNo,
         help: "ESN: the read-out sees the reservoir input next to the state (default on).")
   var inputToReadout = true
-  @Option(parsing: .unconditional, help: "Random seed of the model weights.")
+  // MARK: LSTM / GRU
+  @Option(name: .customLong("hidden-size"), parsing: .unconditional, help: "LSTM/GRU: hidden units per layer (default 32).")
+  var hiddenSize: Int?
+  @Option(name: .customLong("num-layers"), parsing: .unconditional, help: "LSTM/GRU: recurrent layers (default 1).")
+  var numLayers: Int?
+  @Option(parsing: .unconditional, help: "LSTM/GRU: maximum training epochs (default 200).")
+  var epochs: Int?
+  @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "LSTM/GRU: Adam learning rate (default 0.003).")
+  var learningRate: Double?
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "LSTM/GRU: windows per mini-batch (default 32).")
+  var batchSize: Int?
+  @Option(parsing: .unconditional, help: "LSTM/GRU: epochs without a lower validation loss before stopping (default 20).")
+  var patience: Int?
+  @Option(parsing: .unconditional, help: "LSTM/GRU: dropout between layers and on the last output, in [0, 1) (default 0).")
+  var dropout: Double?
+  @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "LSTM/GRU: maximum gradient norm, 0 for none (default 1).")
+  var gradClip: Double?
+
+  @Option(parsing: .unconditional, help: "Random seed of the model weights (and, for LSTM/GRU, of the batch order).")
   var seed: UInt64 = 0
 
   // MARK: Output

@@ -40,9 +40,22 @@ enum ForecastModels {
         c.ridge = v
       }
       return try ESNForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
-    case "lstm", "gru":
-      // Interim: the recurrent forecasters are being built on the recurrent layers.
-      throw ForecastCommandError("--model \(kind) is not available yet; use --model esn")
+    case LSTMForecaster.kind, GRUForecaster.kind:
+      var c = RecurrentForecaster.Configuration(cell: kind == GRUForecaster.kind ? .gru : .lstm)
+      if let v = command.hiddenSize { c.hiddenSize = v }
+      if let v = command.numLayers { c.numLayers = v }
+      if let v = command.epochs { c.epochs = v }
+      if let v = command.learningRate { c.learningRate = v }
+      if let v = command.batchSize { c.batchSize = v }
+      if let v = command.patience { c.patience = v }
+      if let v = command.dropout { c.dropout = v }
+      if let v = command.gradClip { c.gradClip = v }
+      c.seed = command.seed
+      if let problem = c.problem { throw ForecastCommandError("--" + problem.replacingOccurrences(of: "hidden size", with: "hidden-size")
+        .replacingOccurrences(of: "number of layers", with: "num-layers").replacingOccurrences(of: "learning rate", with: "learning-rate")
+        .replacingOccurrences(of: "batch size", with: "batch-size").replacingOccurrences(of: "gradient clip", with: "grad-clip")) }
+      if kind == GRUForecaster.kind { return try GRUForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon) }
+      return try LSTMForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
     default:
       throw ForecastCommandError("--model must be one of \(kinds.joined(separator: ", ")), got '\(kind)'")
     }
@@ -52,6 +65,8 @@ enum ForecastModels {
   static func restore(_ checkpoint: ForecastCheckpoint) throws -> any Forecaster {
     switch checkpoint.kind {
     case ESNForecaster.kind: return try checkpoint.model(as: ESNForecaster.self)
+    case LSTMForecaster.kind: return try checkpoint.model(as: LSTMForecaster.self)
+    case GRUForecaster.kind: return try checkpoint.model(as: GRUForecaster.self)
     default:
       throw ForecastCommandError("the checkpoint holds a '\(checkpoint.kind)' model, which this recur cannot load")
     }
