@@ -210,6 +210,62 @@ void recur_csr_matvec_f64(int rows, const int32_t *row_start, const int32_t *col
   csr_matvec_portable(rows, row_start, col_index, values, x, y);
 }
 
+// MARK: - Read-out
+
+typedef struct {
+  int n, k, ldx, avx;
+  const double *X, *W, *b;
+  double *out;
+} readout_job;
+
+#if RECUR_RES_X86
+AVX2 static void readout_rows_avx2(const readout_job *j, int begin, int end) {
+  const int n = j->n, K = j->k;
+  for (int t = begin; t < end; t++) {
+    const double *x = j->X + (size_t)t * j->ldx;
+    double *o = j->out + (size_t)t * K;
+    if (K == 1) {
+      o[0] = j->b[0] + dot_avx2(n, x, j->W);  // W is [n, 1]: contiguous
+      continue;
+    }
+    for (int k = 0; k < K; k++) o[k] = j->b[k];
+    for (int i = 0; i < n; i++) {
+      const __m256d a = _mm256_set1_pd(x[i]);
+      const double *w = j->W + (size_t)i * K;
+      int k = 0;
+      for (; k + 4 <= K; k += 4) _mm256_storeu_pd(o + k, _mm256_fmadd_pd(a, _mm256_loadu_pd(w + k), _mm256_loadu_pd(o + k)));
+      for (; k < K; k++) o[k] += x[i] * w[k];
+    }
+  }
+}
+#endif
+
+static void readout_rows(void *p, int begin, int end) {
+  const readout_job *j = p;
+#if RECUR_RES_X86
+  if (j->avx) { readout_rows_avx2(j, begin, end); return; }
+#endif
+  const int n = j->n, K = j->k;
+  for (int t = begin; t < end; t++) {
+    const double *x = j->X + (size_t)t * j->ldx;
+    double *o = j->out + (size_t)t * K;
+    if (K == 1) { o[0] = j->b[0] + dot_portable(n, x, j->W); continue; }
+    for (int k = 0; k < K; k++) o[k] = j->b[k];
+    for (int i = 0; i < n; i++) {
+      const double xi = x[i];
+      const double *w = j->W + (size_t)i * K;
+      for (int k = 0; k < K; k++) o[k] += xi * w[k];
+    }
+  }
+}
+
+void recur_readout_f64(int rows, int n, int k, const double *X, int ldx, const double *W,
+                       const double *b, double *out) {
+  readout_job job = {n, k, ldx, res_path() == 1, X, W, b, out};
+  if ((long)rows * n * k >= 2000000L) recur_parallel_for_grain(rows, 256, readout_rows, &job);
+  else readout_rows(&job, 0, rows);
+}
+
 // MARK: - Reservoir run
 
 // One step for rows [begin, end) of the state. (Splitting a step's rows over threads halves it on
@@ -290,10 +346,19 @@ static double seconds_now(void) {
 // split halves a step on an idle machine but costs more than it saves when the cores are busy
 // (every step waits for the slower half), so the choice is measured, not assumed: every 1024
 // steps, 32 steps are timed each way and the faster way runs the rest of the period.
+// With a read-out (`ro`), the states are not kept: `states` is a two-row scratch (lds = units) and
+// each step's output W_out^T [x_t; u_t] + b goes to ro->out.
+typedef struct {
+  const double *w, *b;  // [features, k], [k]
+  int k, with_input;
+  double *out;          // [steps, k]
+  double *features;     // scratch [units + inputs]
+} esn_readout_ctx;
+
 static void esn_run_steps(int units, int inputs, int steps, const int32_t *row_start, const int32_t *col_index,
                           const double *values, const double *w_in, const double *bias, double leak,
                           const double *u, int ldu, const double *x0, double *states, int lds, double *work,
-                          _Atomic int *produced) {
+                          _Atomic int *produced, const esn_readout_ctx *ro) {
   esn_step_job job = {inputs, res_path() == 1, row_start, col_index, values, w_in, bias, NULL, NULL,
                       leak, 1.0 - leak, NULL, work, NULL};
   uint16_t *ci16 = NULL;
@@ -316,11 +381,19 @@ static void esn_run_steps(int units, int inputs, int steps, const int32_t *row_s
       else if (phase == 32) { t_single = seconds_now() - mark; split = 1; mark = seconds_now(); }
       else if (phase == 64) { t_split = seconds_now() - mark; split = t_split < 0.9 * t_single; }
     }
-    job.prev = t == 0 ? x0 : states + (size_t)(t - 1) * lds;
-    job.cur = states + (size_t)t * lds;
+    const size_t row = ro ? (size_t)(t & 1) : (size_t)t, prev_row = ro ? (size_t)((t + 1) & 1) : (size_t)t - 1;
+    job.prev = t == 0 ? x0 : states + prev_row * lds;
+    job.cur = states + row * lds;
     job.ut = u + (size_t)t * ldu;
     if (split) recur_parallel_for_grain(units, half, esn_step_part, &job);
     else esn_step_rows(&job, 0, units);
+    if (ro) {
+      const int n = units + (ro->with_input ? inputs : 0);
+      memcpy(ro->features, job.cur, sizeof(double) * units);
+      if (ro->with_input) memcpy(ro->features + units, job.ut, sizeof(double) * inputs);
+      readout_job rj = {n, ro->k, n, job.avx, ro->features, ro->w, ro->b, ro->out + (size_t)t * ro->k};
+      readout_rows(&rj, 0, 1);
+    }
     if (produced && ((t + 1) % 32 == 0 || t + 1 == steps)) {
       atomic_store_explicit(produced, t + 1, memory_order_release);
     }
@@ -333,7 +406,26 @@ void recur_esn_run_f64(int units, int inputs, int steps,
                        const double *w_in, const double *bias, double leak,
                        const double *u, int ldu, const double *x0, double *states, double *work) {
   esn_run_steps(units, inputs, steps, row_start, col_index, values, w_in, bias, leak, u, ldu, x0, states,
-                units, work, NULL);
+                units, work, NULL, NULL);
+}
+
+void recur_esn_run_readout_f64(int units, int inputs, int steps,
+                               const int32_t *row_start, const int32_t *col_index, const double *values,
+                               const double *w_in, const double *bias, double leak,
+                               const double *u, int ldu, const double *x0,
+                               const double *w_out, const double *b_out, int k, int with_input,
+                               double *out, double *x_final, double *work) {
+  if (steps <= 0) {
+    memcpy(x_final, x0, sizeof(double) * units);
+    return;
+  }
+  double *scratch = malloc(sizeof(double) * (2 * (size_t)units + (size_t)units + (size_t)inputs));
+  if (!scratch) abort();
+  esn_readout_ctx ro = {w_out, b_out, k, with_input, out, scratch + 2 * (size_t)units};
+  esn_run_steps(units, inputs, steps, row_start, col_index, values, w_in, bias, leak, u, ldu, x0, scratch,
+                units, work, NULL, &ro);
+  memcpy(x_final, scratch + (size_t)((steps - 1) & 1) * units, sizeof(double) * units);
+  free(scratch);
 }
 
 // MARK: - Gram matrix
@@ -548,7 +640,7 @@ static void run_gram_consume(run_gram_job *j) {
 
 static void run_gram_produce(run_gram_job *j) {
   esn_run_steps(j->units, j->inputs, j->steps, j->rs, j->ci, j->v, j->w_in, j->bias, j->leak, j->u, j->ldu,
-                j->x0, j->states, j->lds, j->work, &j->produced);
+                j->x0, j->states, j->lds, j->work, &j->produced, NULL);
 }
 
 static void run_gram_part(void *p, int begin, int end) {
@@ -631,62 +723,6 @@ void recur_cross_f64(int rows, int cols, int outs, const double *X, int ldx, con
   if ((long)rows * cols * outs >= 4000000L) recur_parallel_for_grain(cols, 64, cross_rows, &job);
   else cross_rows(&job, 0, cols);
   free(yc);
-}
-
-// MARK: - Read-out
-
-typedef struct {
-  int n, k, ldx, avx;
-  const double *X, *W, *b;
-  double *out;
-} readout_job;
-
-#if RECUR_RES_X86
-AVX2 static void readout_rows_avx2(const readout_job *j, int begin, int end) {
-  const int n = j->n, K = j->k;
-  for (int t = begin; t < end; t++) {
-    const double *x = j->X + (size_t)t * j->ldx;
-    double *o = j->out + (size_t)t * K;
-    if (K == 1) {
-      o[0] = j->b[0] + dot_avx2(n, x, j->W);  // W is [n, 1]: contiguous
-      continue;
-    }
-    for (int k = 0; k < K; k++) o[k] = j->b[k];
-    for (int i = 0; i < n; i++) {
-      const __m256d a = _mm256_set1_pd(x[i]);
-      const double *w = j->W + (size_t)i * K;
-      int k = 0;
-      for (; k + 4 <= K; k += 4) _mm256_storeu_pd(o + k, _mm256_fmadd_pd(a, _mm256_loadu_pd(w + k), _mm256_loadu_pd(o + k)));
-      for (; k < K; k++) o[k] += x[i] * w[k];
-    }
-  }
-}
-#endif
-
-static void readout_rows(void *p, int begin, int end) {
-  const readout_job *j = p;
-#if RECUR_RES_X86
-  if (j->avx) { readout_rows_avx2(j, begin, end); return; }
-#endif
-  const int n = j->n, K = j->k;
-  for (int t = begin; t < end; t++) {
-    const double *x = j->X + (size_t)t * j->ldx;
-    double *o = j->out + (size_t)t * K;
-    if (K == 1) { o[0] = j->b[0] + dot_portable(n, x, j->W); continue; }
-    for (int k = 0; k < K; k++) o[k] = j->b[k];
-    for (int i = 0; i < n; i++) {
-      const double xi = x[i];
-      const double *w = j->W + (size_t)i * K;
-      for (int k = 0; k < K; k++) o[k] += xi * w[k];
-    }
-  }
-}
-
-void recur_readout_f64(int rows, int n, int k, const double *X, int ldx, const double *W,
-                       const double *b, double *out) {
-  readout_job job = {n, k, ldx, res_path() == 1, X, W, b, out};
-  if ((long)rows * n * k >= 2000000L) recur_parallel_for_grain(rows, 256, readout_rows, &job);
-  else readout_rows(&job, 0, rows);
 }
 
 // MARK: - Cholesky

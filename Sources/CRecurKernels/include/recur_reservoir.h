@@ -36,6 +36,16 @@ double recur_dot_f64(int n, const double *a, const double *b);
 /// y += alpha x.
 void recur_axpy_f64(int n, double alpha, const double *x, double *y);
 
+/// recur_esn_run_f64 without keeping the states: after each step t the read-out
+/// out[t] = W_out^T [x_t; u_t] + b_out (u_t only if with_input; W_out is [units (+ inputs), k],
+/// b_out [k], out [steps, k]); the state after the last step goes to x_final [units].
+void recur_esn_run_readout_f64(int units, int inputs, int steps,
+                               const int32_t *row_start, const int32_t *col_index, const double *values,
+                               const double *w_in, const double *bias, double leak,
+                               const double *u, int ldu, const double *x0,
+                               const double *w_out, const double *b_out, int k, int with_input,
+                               double *out, double *x_final, double *work);
+
 /// recur_esn_run_f64 with a state row stride `lds` (>= units; columns units..lds-1 of each state
 /// row are left as they are, so callers can pre-fill extra read-out features there), plus the
 /// centred Gram matrix of columns 0..gram_cols-1 of state rows [gram_begin, gram_end):

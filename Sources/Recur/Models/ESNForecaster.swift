@@ -240,32 +240,34 @@ public struct ESNForecaster: Forecaster {
       throw ForecastError.invalidArgument("forecast origins must be rows of the series (0..<\(series.rows))")
     }
     let inputs = ESNForecaster.reservoirInputs(series.rows(0..<(last + 1)), mode: inputMode ?? .levels)
-    let features: DoubleMatrix
-    var rowOffset = 0
+    // Read-out outputs for rows `outputStart...last` (row r of `outputs` is row outputStart + r),
+    // computed step by step without keeping the states.
+    let w = network.readout.weights!, b = network.readout.bias
+    var outputs: DoubleMatrix
+    var outputStart = 0
     if let warm = warmStart, let first = origins.min(), first >= warm.inputs.rows - 1, warm.inputs.rows <= inputs.rows,
        inputs.storage.starts(with: warm.inputs.storage) {
-      // Continue from the state after the fitted rows; row 0 of `states` is the last fitted row.
+      // Continue from the state after the fitted rows instead of re-reading them.
       let seen = warm.inputs.rows
-      let rest = inputs.rows(seen..<inputs.rows)
-      let (tail, _) = try network.reservoir.run(rest, from: warm.state)
-      var states = DoubleMatrix(rows: 1, columns: warm.state.count, storage: warm.state)
-      states.append(rowsOf: tail)
-      features = network.readoutFeatures(states: states, inputs: inputs.rows((seen - 1)..<inputs.rows))
-      rowOffset = seen - 1
+      let row = network.inputToReadout ? warm.state + inputs.row(seen - 1) : warm.state
+      outputs = network.readout.predictUnchecked(DoubleMatrix(rows: 1, columns: row.count, storage: row), rowOffset: 0, rows: 1)
+      if seen < inputs.rows {
+        let tail = try network.reservoir.runReadout(inputs.rows(seen..<inputs.rows), from: warm.state, weights: w, bias: b,
+                                                    withInput: network.inputToReadout)
+        outputs.append(rowsOf: tail.outputs)
+      }
+      outputStart = seen - 1
     } else {
-      let (states, _) = try network.reservoir.run(inputs)
-      features = network.readoutFeatures(states: states, inputs: inputs)
+      outputs = try network.reservoir.runReadout(inputs, from: network.reservoir.zeroState, weights: w, bias: b,
+                                                 withInput: network.inputToReadout).outputs
     }
     let f = series.columns
     var values = [Double]()
     values.reserveCapacity(origins.count * horizon * f)
-    // All rows from the first to the last origin at once (origins are usually contiguous).
-    let first = origins.min()!
-    let predictions = network.readout.predictUnchecked(features, rowOffset: first - rowOffset, rows: last - first + 1)
     for t in origins {
       for h in 0..<horizon {
         for j in 0..<f {
-          values.append(predictions[t - first, h * f + j] + (configuration.predictDifferences ? series[t, j] : 0))
+          values.append(outputs[t - outputStart, h * f + j] + (configuration.predictDifferences ? series[t, j] : 0))
         }
       }
     }

@@ -19,6 +19,15 @@ public struct DoubleMatrix: Sendable, Equatable, Codable {
     self.storage = [Double](repeating: value, count: rows * columns)
   }
 
+  /// A matrix whose elements are left unset (callers write every element before reading any):
+  /// saves zero-filling large state matrices that a kernel overwrites anyway.
+  init(uninitializedRows rows: Int, columns: Int) {
+    precondition(rows >= 0 && columns >= 0, "DoubleMatrix needs non-negative extents, got [\(rows), \(columns)]")
+    self.rows = rows
+    self.columns = columns
+    self.storage = [Double](unsafeUninitializedCapacity: rows * columns) { _, count in count = rows * columns }
+  }
+
   /// A matrix over `storage` in row-major order.
   public init(rows: Int, columns: Int, storage: [Double]) {
     precondition(rows >= 0 && columns >= 0, "DoubleMatrix needs non-negative extents, got [\(rows), \(columns)]")

@@ -67,9 +67,13 @@ public struct EchoStateNetwork: Sendable {
   /// Teacher-forced outputs for `inputs`, starting from `state` (zeros if nil).
   public func predict(inputs: DoubleMatrix, from state: [Double]? = nil) throws -> (outputs: DoubleMatrix, finalState: [Double]) {
     try checkReady()
-    let (states, final) = try reservoir.run(inputs, from: state)
-    let features = readoutFeatures(states: states, inputs: inputs)
-    return (readout.predictUnchecked(features, rowOffset: 0, rows: features.rows), final)
+    let start = state ?? reservoir.zeroState
+    guard start.count == reservoir.units else {
+      throw ReservoirError.invalidData("the start state has \(start.count) values, the reservoir has \(reservoir.units) units")
+    }
+    // The read-out is applied step by step; the states are not kept.
+    return try reservoir.runReadout(inputs, from: start, weights: readout.weights!, bias: readout.bias,
+                                    withInput: inputToReadout)
   }
 
   /// Closed-loop generation of `steps` outputs: starting from `state` (the state after reading

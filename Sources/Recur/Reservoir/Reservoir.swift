@@ -185,8 +185,8 @@ public struct Reservoir: Sendable {
     guard start.count == units else {
       throw ReservoirError.invalidData("the start state has \(start.count) values, the reservoir has \(units) units")
     }
-    var states = DoubleMatrix(rows: inputs.rows, columns: units)
-    if inputs.rows == 0 { return (states, start) }
+    if inputs.rows == 0 { return (DoubleMatrix(rows: 0, columns: units), start) }
+    var states = DoubleMatrix(uninitializedRows: inputs.rows, columns: units)  // the kernel writes every row
     runKernel(inputs: inputs, start: start, into: &states)
     return (states, states.row(inputs.rows - 1))
   }
@@ -205,7 +205,8 @@ public struct Reservoir: Sendable {
     }
     precondition(!gramRows.isEmpty && gramRows.lowerBound >= 0 && gramRows.upperBound <= inputs.rows, "bad Gram rows \(gramRows)")
     let width = units + (appendInputs ? inputSize : 0)
-    var features = DoubleMatrix(rows: inputs.rows, columns: width)
+    // The kernel writes columns 0..<units of every row; the input columns are written here.
+    var features = DoubleMatrix(uninitializedRows: inputs.rows, columns: width)
     if appendInputs {
       for t in 0..<inputs.rows {
         for f in 0..<inputSize { features[t, units + f] = inputs[t, f] }
@@ -244,6 +245,53 @@ public struct Reservoir: Sendable {
     }
     let final = Array(features.storage[((inputs.rows - 1) * width)..<((inputs.rows - 1) * width + units)])
     return (features, final, gram, mean)
+  }
+
+  /// Runs the reservoir over `inputs` from `state` and applies a linear read-out at every step
+  /// without keeping the states: outputs `[T, K]` = `[x_t; u_t] W + b` (u_t only with `withInput`).
+  func runReadout(_ inputs: DoubleMatrix, from state: [Double], weights: DoubleMatrix, bias outputBias: [Double],
+                  withInput: Bool) throws -> (outputs: DoubleMatrix, finalState: [Double]) {
+    guard let inputSize, inputs.columns == inputSize else {
+      throw ReservoirError.invalidData("the reservoir takes \(self.inputSize ?? 0) input features, got \(inputs.columns)")
+    }
+    guard inputs.isFinite else {
+      throw ReservoirError.invalidData("inputs contain NaN or infinite values; clean or fill them first")
+    }
+    precondition(state.count == units && weights.rows == units + (withInput ? inputSize : 0) && outputBias.count == weights.columns,
+                 "read-out shapes do not match the reservoir")
+    var outputs = DoubleMatrix(uninitializedRows: inputs.rows, columns: weights.columns)
+    var final = [Double](repeating: 0, count: units)
+    var work = [Double](repeating: 0, count: units)
+    recurrent.rowStart.withUnsafeBufferPointer { rs in
+      recurrent.columnIndex.withUnsafeBufferPointer { ci in
+        recurrent.values.withUnsafeBufferPointer { v in
+          inputWeights.withUnsafeBufferPointer { win in
+            bias.withUnsafeBufferPointer { b in
+              inputs.withUnsafeBufferPointer { up in
+                state.withUnsafeBufferPointer { x0 in
+                  weights.withUnsafeBufferPointer { wo in
+                    outputBias.withUnsafeBufferPointer { bo in
+                      outputs.withUnsafeMutableBufferPointer { o in
+                        final.withUnsafeMutableBufferPointer { xf in
+                          work.withUnsafeMutableBufferPointer { wk in
+                            recur_esn_run_readout_f64(
+                              Int32(units), Int32(inputSize), Int32(inputs.rows), rs.baseAddress, ci.baseAddress,
+                              v.baseAddress, win.baseAddress, biasScaling != 0 ? b.baseAddress : nil, leakRate,
+                              up.baseAddress, Int32(inputSize), x0.baseAddress, wo.baseAddress, bo.baseAddress,
+                              Int32(weights.columns), withInput ? 1 : 0, o.baseAddress, xf.baseAddress, wk.baseAddress)
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (outputs, final)
   }
 
   /// Advances one step from `state` with input `u` (`inputSize` values); no validation (hot loop of
