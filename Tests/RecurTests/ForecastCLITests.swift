@@ -112,8 +112,6 @@ struct ForecastCLITests {
     (["--leak-rate", "0"], "leak rate must be in (0, 1], got 0.0"),
     (["--leak-rate", "1.5"], "leak rate must be in (0, 1], got 1.5"),
     (["--leak-rate", "-0.2"], "leak rate must be in (0, 1], got -0.2"),
-    (["--model", "lstm"], "--model lstm is not available yet; use --model esn"),
-    (["--model", "gru"], "--model gru is not available yet; use --model esn"),
     (["--model", "transformer"], "--model must be one of esn, lstm, gru, got 'transformer'"),
     (["--fill", "zero"], "--fill must be error, interpolate or drop, got 'zero'"),
     (["--ridge", "-1"], "--ridge must be a number >= 0 or auto, got '-1'"),

@@ -103,17 +103,18 @@ struct ForecastReport {
     let target = table.values.column(0)
     var header = ["origin_row", "origin_time", "step", "row", "time", "actual", kind, "naive"]
     if e.seasonalNaive != nil { header.append("seasonal_naive") }
-    var lines = [header.map(csvField).joined(separator: ",")]
+    var text = header.map(csvField).joined(separator: ",") + "\n"
+    text.reserveCapacity(e.origins.count * e.split.horizon * 80)
+    let labels = time.labels.map(csvField)
     for (i, t) in e.origins.enumerated() {
       for h in 0..<e.split.horizon {
         let r = t + 1 + h
-        var fields = [String(t), csvField(time.labels[t]), String(h + 1), String(r), csvField(time.labels[r]),
-                      number(target[r]), number(e.forecasts[i, h, 0]), number(e.naive[i, h, 0])]
-        if let seasonal = e.seasonalNaive { fields.append(number(seasonal[i, h, 0])) }
-        lines.append(fields.joined(separator: ","))
+        text += "\(t),\(labels[t]),\(h + 1),\(r),\(labels[r]),\(target[r]),\(e.forecasts[i, h, 0]),\(e.naive[i, h, 0])"
+        if let seasonal = e.seasonalNaive { text += ",\(seasonal[i, h, 0])" }
+        text += "\n"
       }
     }
-    return lines.joined(separator: "\n") + "\n"
+    return text
   }
 
   // MARK: - Plot
@@ -158,7 +159,8 @@ struct ForecastReport {
 }
 
 func csvField(_ s: String) -> String {
-  if s.contains(",") || s.contains("\"") || s.contains("\n") {
+  // A byte scan (Foundation's String.contains goes through NSString and dominated large outputs).
+  if s.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
     return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
   return s
