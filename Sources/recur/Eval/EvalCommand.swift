@@ -17,7 +17,7 @@ struct EvalCommand: ParsableCommand {
   var checkpoint: String
   @Option(help: ArgumentHelp("UTF-8 text file to evaluate on.", valueName: "file"))
   var corpus: String
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's, fewer for short texts).")
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's evaluation batch size, 128; fewer for short texts).")
   var batchSize: Int?
   @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Window length (default: the checkpoint's).")
   var seqLength: Int?
@@ -45,7 +45,7 @@ struct EvalCommand: ParsableCommand {
     guard ids.count >= 2 else { throw CLIError("corpus \(corpus) has \(ids.count) character; it needs at least 2 (one input and its next character)") }
     // Fit the layout to the text: at most the requested streams, each at least one window + 1.
     let T = Swift.min(seqLength ?? configuration.seqLength, ids.count - 1)
-    let B = Swift.max(1, Swift.min(batchSize ?? configuration.batchSize, ids.count / (T + 1)))
+    let B = Swift.max(1, Swift.min(batchSize ?? configuration.evalBatchSize, ids.count / (T + 1)))
     let batches = try TextBatches(ids: ids, batchSize: B, seqLength: T)
     let start = ProgressLine.now()
     let loss = try CharLMTrainer.evaluate(model: model, batches: batches)
