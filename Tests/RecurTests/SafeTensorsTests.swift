@@ -475,7 +475,7 @@ struct SafeTensorsTests {
       let result = try runRecur(["inspect", bad])
       #expect(result.status != 0)
       #expect(result.stdout.isEmpty)
-      #expect(result.stderr.hasPrefix("recur inspect: \(bad): "), "\(result.stderr)")
+      #expect(result.stderr.hasPrefix("error: \(bad): "), "\(result.stderr)")
       #expect(result.stderr.filter { $0 == "\n" }.count == 1, "one line: \(result.stderr)")
     }
   }

@@ -12,9 +12,7 @@
 ///
 /// Matches `torch.optim.Adam(params, lr, betas, eps, weight_decay, amsgrad)`; for decoupled
 /// weight decay use `AdamW`.
-public final class Adam: Optimizer {
-  var core: AdamCore
-
+public final class Adam: AdamOptimizer {
   /// - Parameters:
   ///   - parameters: the parameters to optimise.
   ///   - learningRate: step size (`lr`, default 1e-3).
@@ -24,21 +22,7 @@ public final class Adam: Optimizer {
   ///   - amsgrad: use the running maximum of the second moment (default false).
   public init(parameters: [Parameter], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
               eps: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false) {
-    core = AdamCore(kind: "Adam", parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
-                    weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false)
+    super.init(core: AdamCore(kind: "Adam", parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
+                    weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false))
   }
-
-  public var parameters: [Parameter] { core.parameters }
-  public var learningRate: Float {
-    get { core.learningRate }
-    set { core.learningRate = newValue }
-  }
-  public var betas: (Float, Float) { core.betas }
-  public var eps: Float { core.eps }
-  public var weightDecay: Float { core.weightDecay }
-  public var amsgrad: Bool { core.amsgrad }
-
-  public func step() { core.step() }
-  public func stateDict() -> OptimizerState { core.stateDict() }
-  public func loadStateDict(_ state: OptimizerState) throws { try core.loadStateDict(state) }
 }

@@ -10,9 +10,7 @@
 /// State per parameter: as `Adam` (`step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`).
 ///
 /// Matches `torch.optim.AdamW(params, lr, betas, eps, weight_decay=0.01, amsgrad)`.
-public final class AdamW: Optimizer {
-  var core: AdamCore
-
+public final class AdamW: AdamOptimizer {
   /// - Parameters:
   ///   - parameters: the parameters to optimise.
   ///   - learningRate: step size (`lr`, default 1e-3).
@@ -22,21 +20,7 @@ public final class AdamW: Optimizer {
   ///   - amsgrad: use the running maximum of the second moment (default false).
   public init(parameters: [Parameter], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
               eps: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false) {
-    core = AdamCore(kind: "AdamW", parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
-                    weightDecay: weightDecay, amsgrad: amsgrad, decoupled: true)
+    super.init(core: AdamCore(kind: "AdamW", parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
+                    weightDecay: weightDecay, amsgrad: amsgrad, decoupled: true))
   }
-
-  public var parameters: [Parameter] { core.parameters }
-  public var learningRate: Float {
-    get { core.learningRate }
-    set { core.learningRate = newValue }
-  }
-  public var betas: (Float, Float) { core.betas }
-  public var eps: Float { core.eps }
-  public var weightDecay: Float { core.weightDecay }
-  public var amsgrad: Bool { core.amsgrad }
-
-  public func step() { core.step() }
-  public func stateDict() -> OptimizerState { core.stateDict() }
-  public func loadStateDict(_ state: OptimizerState) throws { try core.loadStateDict(state) }
 }

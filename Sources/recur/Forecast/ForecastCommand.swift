@@ -125,20 +125,12 @@ struct ForecastCommand: ParsableCommand {
   var steps: Int?
 
   func run() throws {
-    do {
+    try reportingErrors {
       if predict {
         try ForecastPrediction(command: self).run()
       } else {
         try ForecastTraining(command: self).run()
       }
-    } catch let error as ForecastCommandError {
-      throw error
-    } catch let error as TimeSeriesError {
-      throw ForecastCommandError(error.description)
-    } catch let error as ReservoirError {
-      throw ForecastCommandError(error.description)
-    } catch let error as ForecastError {
-      throw ForecastCommandError(error.description)
     }
   }
 
@@ -150,14 +142,8 @@ struct ForecastCommand: ParsableCommand {
   func fillPolicy(default fallback: MissingValuePolicy = .error) throws -> MissingValuePolicy {
     guard let fill else { return fallback }
     guard let policy = MissingValuePolicy(rawValue: fill) else {
-      throw ForecastCommandError("--fill must be error, interpolate or drop, got '\(fill)'")
+      throw CLIError("--fill must be error, interpolate or drop, got '\(fill)'")
     }
     return policy
   }
-}
-
-/// A one-line error for the user (printed as `Error: <message>`, exit status 1).
-struct ForecastCommandError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }

@@ -19,25 +19,25 @@ struct ForecastPrediction {
   func run() throws {
     let c = command
     guard let checkpointPath = c.checkpoint else {
-      throw ForecastCommandError("--predict needs --checkpoint (the model.safetensors written by recur forecast)")
+      throw CLIError("--predict needs --checkpoint (the model.safetensors written by recur forecast)")
     }
     guard let csvPath = c.csv else {
-      throw ForecastCommandError("--predict needs --csv (the series whose continuation to forecast)")
+      throw CLIError("--predict needs --csv (the series whose continuation to forecast)")
     }
     let checkpoint = try ForecastCheckpoint.load(from: URL(fileURLWithPath: checkpointPath))
     let model = try ForecastModels.restore(checkpoint)
     if !c.columnNames.isEmpty && c.columnNames != checkpoint.columns {
-      throw ForecastCommandError("the model forecasts column(s) \(checkpoint.columns.joined(separator: ", ")), not \(c.columnNames.joined(separator: ", ")); drop --column or pass the same names")
+      throw CLIError("the model forecasts column(s) \(checkpoint.columns.joined(separator: ", ")), not \(c.columnNames.joined(separator: ", ")); drop --column or pass the same names")
     }
     let steps = c.steps ?? checkpoint.horizon
-    guard steps >= 1 else { throw ForecastCommandError("--steps must be >= 1, got \(steps)") }
+    guard steps >= 1 else { throw CLIError("--steps must be >= 1, got \(steps)") }
     let storedFill = checkpoint.settings["fill"].flatMap(MissingValuePolicy.init(rawValue:)) ?? .error
     let fill = try c.fillPolicy(default: storedFill)
 
     let url = URL(fileURLWithPath: csvPath)
     let table = try TimeSeriesCSV.read(contentsOf: url, columns: checkpoint.columns, missing: fill)
     guard table.rowCount >= checkpoint.lookback else {
-      throw ForecastCommandError("\(url.lastPathComponent) has \(table.rowCount) rows but the model needs at least lookback = \(checkpoint.lookback)")
+      throw CLIError("\(url.lastPathComponent) has \(table.rowCount) rows but the model needs at least lookback = \(checkpoint.lookback)")
     }
     let scaled = checkpoint.scaler.transform(table.values)
     func go<M: Forecaster>(_ m: M) throws -> DoubleMatrix { try m.forecastBeyondEnd(series: scaled, steps: steps) }
@@ -59,7 +59,7 @@ struct ForecastPrediction {
       do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
       } catch {
-        throw ForecastCommandError("cannot create output directory \(dir.path): \(error.localizedDescription)")
+        throw CLIError("cannot create output directory \(dir.path): \(error.localizedDescription)")
       }
       var lines = [(["step", "time"] + checkpoint.columns).map(csvField).joined(separator: ",")]
       for k in 0..<steps {

@@ -23,19 +23,19 @@ enum ForecastModels {
       c.inputToReadout = command.inputToReadout
       if let m = command.inputMode, m != "auto" {
         guard let mode = ESNForecaster.InputMode(rawValue: m) else {
-          throw ForecastCommandError("--input-mode must be levels, differences, both or auto, got '\(m)'")
+          throw CLIError("--input-mode must be levels, differences, both or auto, got '\(m)'")
         }
         c.inputMode = mode
       }
       if let t = command.readoutTarget {
         guard t == "differences" || t == "levels" else {
-          throw ForecastCommandError("--readout-target must be differences or levels, got '\(t)'")
+          throw CLIError("--readout-target must be differences or levels, got '\(t)'")
         }
         c.predictDifferences = t == "differences"
       }
       if let r = command.ridge, r != "auto" {
         guard let v = Double(r), v >= 0, v.isFinite else {
-          throw ForecastCommandError("--ridge must be a number >= 0 or auto, got '\(r)'")
+          throw CLIError("--ridge must be a number >= 0 or auto, got '\(r)'")
         }
         c.ridge = v
       }
@@ -51,13 +51,13 @@ enum ForecastModels {
       if let v = command.dropout { c.dropout = v }
       if let v = command.gradClip { c.gradClip = v }
       c.seed = command.seed
-      if let problem = c.problem { throw ForecastCommandError("--" + problem.replacingOccurrences(of: "hidden size", with: "hidden-size")
+      if let problem = c.problem { throw CLIError("--" + problem.replacingOccurrences(of: "hidden size", with: "hidden-size")
         .replacingOccurrences(of: "number of layers", with: "num-layers").replacingOccurrences(of: "learning rate", with: "learning-rate")
         .replacingOccurrences(of: "batch size", with: "batch-size").replacingOccurrences(of: "gradient clip", with: "grad-clip")) }
       if kind == GRUForecaster.kind { return try GRUForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon) }
       return try LSTMForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
     default:
-      throw ForecastCommandError("--model must be one of \(kinds.joined(separator: ", ")), got '\(kind)'")
+      throw CLIError("--model must be one of \(kinds.joined(separator: ", ")), got '\(kind)'")
     }
   }
 
@@ -68,7 +68,7 @@ enum ForecastModels {
     case LSTMForecaster.kind: return try checkpoint.model(as: LSTMForecaster.self)
     case GRUForecaster.kind: return try checkpoint.model(as: GRUForecaster.self)
     default:
-      throw ForecastCommandError("the checkpoint holds a '\(checkpoint.kind)' model, which this recur cannot load")
+      throw CLIError("the checkpoint holds a '\(checkpoint.kind)' model, which this recur cannot load")
     }
   }
 
@@ -83,29 +83,29 @@ struct ForecastTraining {
     // Everything is checked and computed before the output directory is touched: on any error
     // nothing is written.
     guard (c.csv == nil) != (c.mackeyGlass == nil) else {
-      throw ForecastCommandError(c.csv == nil ? "--csv is required (the CSV file to forecast), or --mackey-glass STEPS"
+      throw CLIError(c.csv == nil ? "--csv is required (the CSV file to forecast), or --mackey-glass STEPS"
                                               : "pass either --csv or --mackey-glass, not both")
     }
     let columnNames = c.mackeyGlass == nil ? c.columnNames : (c.columnNames.isEmpty ? ["x"] : c.columnNames)
-    guard !columnNames.isEmpty else { throw ForecastCommandError("--column is required (the name of the column to forecast)") }
+    guard !columnNames.isEmpty else { throw CLIError("--column is required (the name of the column to forecast)") }
     if c.mackeyGlass != nil && columnNames != ["x"] {
-      throw ForecastCommandError("the Mackey-Glass series has one column, x; drop --column or pass --column x")
+      throw CLIError("the Mackey-Glass series has one column, x; drop --column or pass --column x")
     }
     guard ForecastModels.kinds.contains(c.model) else {
-      throw ForecastCommandError("--model must be one of \(ForecastModels.kinds.joined(separator: ", ")), got '\(c.model)'")
+      throw CLIError("--model must be one of \(ForecastModels.kinds.joined(separator: ", ")), got '\(c.model)'")
     }
     if c.checkpoint != nil || c.steps != nil {
-      throw ForecastCommandError("--checkpoint and --steps go with --predict")
+      throw CLIError("--checkpoint and --steps go with --predict")
     }
     let fill = try c.fillPolicy()
     let scaling = try scalingMethod(c.scaling)
-    if let s = c.season, s < 1 { throw ForecastCommandError("--season must be >= 1, got \(s)") }
+    if let s = c.season, s < 1 { throw CLIError("--season must be >= 1, got \(s)") }
     var model = try ForecastModels.make(kind: c.model, command: c)
 
     let table: TimeSeriesTable
     let source: String
     if let steps = c.mackeyGlass {
-      guard steps >= 1 else { throw ForecastCommandError("--mackey-glass needs a number of steps >= 1, got \(steps)") }
+      guard steps >= 1 else { throw CLIError("--mackey-glass needs a number of steps >= 1, got \(steps)") }
       table = TimeSeriesTable(columnNames: ["x"], values: DoubleMatrix(column: try Recur.mackeyGlass(count: steps, tau: c.tau)))
       source = "Mackey-Glass, tau \(c.tau)"
     } else {
@@ -118,7 +118,7 @@ struct ForecastTraining {
     let time = TimeAxis(table: table)
     let season = c.season ?? time.periodsPerYear
     if let season, season >= split.train.count {
-      throw ForecastCommandError("--season \(season) is not shorter than the \(split.train.count) training rows; use a smaller season or a longer series")
+      throw CLIError("--season \(season) is not shorter than the \(split.train.count) training rows; use a smaller season or a longer series")
     }
     let start = Date()
     let evaluation = try evaluate(&model, table: table, split: split, scaling: scaling, season: season)
@@ -141,7 +141,7 @@ struct ForecastTraining {
     do {
       try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
     } catch {
-      throw ForecastCommandError("cannot create output directory \(outDir.path): \(error.localizedDescription)")
+      throw CLIError("cannot create output directory \(outDir.path): \(error.localizedDescription)")
     }
     try AtomicFile.write(Array(csvText.utf8), to: outDir.appendingPathComponent("forecasts.csv"))
     try svg.write(to: outDir.appendingPathComponent("forecast.svg"))
@@ -176,7 +176,7 @@ struct ForecastTraining {
 func scalingMethod(_ text: String?) throws -> Scaler.Method {
   guard let text else { return .zScore }
   guard let method = Scaler.Method(rawValue: text) else {
-    throw ForecastCommandError("--scaling must be zscore or minmax, got '\(text)'")
+    throw CLIError("--scaling must be zscore or minmax, got '\(text)'")
   }
   return method
 }

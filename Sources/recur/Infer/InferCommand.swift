@@ -40,14 +40,7 @@ struct InferCommand: ParsableCommand {
   var nonlinearity: String = "tanh"
 
   func run() throws {
-    do {
-      try infer()
-    } catch let error as ExitCode {
-      throw error
-    } catch {
-      FileHandle.standardError.write(Data("recur infer: \(error)\n".utf8))
-      throw ExitCode.failure
-    }
+    try reportingErrors { try infer() }
   }
 
   private func infer() throws {

@@ -22,21 +22,21 @@ struct InspectCommand: ParsableCommand {
   var stats = false
 
   func run() throws {
-    do {
-      let url = URL(fileURLWithPath: file)
-      // Errors opening the file are reported by the readers below, with their messages.
-      let magic = (try? FileHandle(forReadingFrom: url).readPrefix(6)) ?? []
-      if magic == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] {
-        try inspectNumPy(url)
-      } else {
-        try inspectSafeTensors(url)
+    try reportingErrors {
+      do {
+        let url = URL(fileURLWithPath: file)
+        // Errors opening the file are reported by the readers below, with their messages.
+        let magic = (try? FileHandle(forReadingFrom: url).readPrefix(6)) ?? []
+        if magic == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] {
+          try inspectNumPy(url)
+        } else {
+          try inspectSafeTensors(url)
+        }
+      } catch let error as IOError {
+        throw error
+      } catch {
+        throw CLIError("\(file): \(error.localizedDescription)")
       }
-    } catch let error as IOError {
-      FileHandle.standardError.write(Data("recur inspect: \(error.description)\n".utf8))
-      throw ExitCode.failure
-    } catch {
-      FileHandle.standardError.write(Data("recur inspect: \(file): \(error.localizedDescription)\n".utf8))
-      throw ExitCode.failure
     }
   }
 

@@ -1,0 +1,25 @@
+/// What `Adam` and `AdamW` share: the hyper-parameters, the per-parameter state and the update
+/// (`AdamCore`); the subclasses only choose how weight decay applies.
+public class AdamOptimizer: Optimizer {
+  var core: AdamCore
+
+  init(core: AdamCore) { self.core = core }
+
+  public var parameters: [Parameter] { core.parameters }
+  public var learningRate: Float {
+    get { core.learningRate }
+    set { core.learningRate = newValue }
+  }
+  /// Decay rates of the first and second moment averages.
+  public var betas: (Float, Float) { core.betas }
+  /// Added to the denominator.
+  public var eps: Float { core.eps }
+  /// L2 (`Adam`) or decoupled (`AdamW`) weight decay.
+  public var weightDecay: Float { core.weightDecay }
+  /// Whether the running maximum of the second moment is used.
+  public var amsgrad: Bool { core.amsgrad }
+
+  public func step() { core.step() }
+  public func stateDict() -> OptimizerState { core.stateDict() }
+  public func loadStateDict(_ state: OptimizerState) throws { try core.loadStateDict(state) }
+}
