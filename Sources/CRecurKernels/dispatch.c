@@ -87,6 +87,63 @@ const recur_isa_ops *recur_active_ops(void) {
 
 const char *recur_isa_name(void) { return recur_active_ops()->name; }
 
+// MARK: - Matmul precision
+
+static atomic_int g_matmul_precision;            // RECUR_MATMUL_HIGHEST until set
+static _Thread_local int tls_matmul_precision = -1;  // recur_set_thread_matmul_precision; -1: none
+
+/// Whether the CPU (and OS) can run AVX512_BF16 instructions.
+static int cpu_supports_bf16(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(RECUR_AVX512_MODEL)
+  __builtin_cpu_init();
+  return cpu_supports(RECUR_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
+#else
+  return 0;
+#endif
+}
+
+void recur_set_matmul_precision(int precision) {
+  atomic_store(&g_matmul_precision, precision == RECUR_MATMUL_MEDIUM ? RECUR_MATMUL_MEDIUM : RECUR_MATMUL_HIGHEST);
+}
+
+void recur_set_thread_matmul_precision(int precision) {
+  tls_matmul_precision = precision == RECUR_MATMUL_MEDIUM ? RECUR_MATMUL_MEDIUM
+                         : precision == RECUR_MATMUL_HIGHEST ? RECUR_MATMUL_HIGHEST : -1;
+}
+
+int recur_get_thread_matmul_precision(void) { return tls_matmul_precision; }
+
+int recur_get_matmul_precision(void) {
+  int p = tls_matmul_precision;
+  return p >= 0 ? p : atomic_load_explicit(&g_matmul_precision, memory_order_relaxed);
+}
+
+int recur_bf16_gemm_available(void) {
+  static atomic_int cached = -1;
+  int c = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (c < 0) {
+    c = cpu_supports_bf16();
+    atomic_store(&cached, c);
+  }
+  return c && recur_active_ops()->isa == RECUR_ISA_AVX512;
+}
+
+const recur_isa_ops *recur_gemm_ops(void) {
+  const recur_isa_ops *ops = recur_active_ops();
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(RECUR_AVX512_MODEL)
+  if (recur_get_matmul_precision() == RECUR_MATMUL_MEDIUM &&
+      recur_bf16_gemm_available()) {
+    return &recur_ops_avx512_bf16;
+  }
+#endif
+  return ops;
+}
+
+int recur_packed_b_format(void) {
+  const recur_isa_ops *ops = recur_gemm_ops();
+  return ops->isa * 2 + ops->bf16;
+}
+
 int recur_isa_supported(const char *name) {
   int isa = isa_from_name(name);
   return isa >= 0 && isa_table(isa) != NULL && cpu_supports(isa);

@@ -30,7 +30,8 @@ typedef struct {
   uint32_t isa;
   int32_t K, N;
   int32_t nr, kc;
-  uint32_t reserved[10];
+  uint32_t bf16;  // operands packed as bfloat16 pairs
+  uint32_t reserved[9];
 } recur_packed_header;
 
 _Static_assert(sizeof(recur_packed_header) == 64, "the header keeps the panels 64-byte aligned");
@@ -50,7 +51,7 @@ static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static int min_int(int a, int b) { return a < b ? a : b; }
 
 size_t recur_packed_b_size(int K, int N) {
-  const recur_isa_ops *ops = recur_active_ops();
+  const recur_isa_ops *ops = recur_gemm_ops();
   if (K < 0) K = 0;
   if (N < 0) N = 0;
   size_t npad = (size_t)ceil_div(N, ops->nr) * ops->nr;
@@ -116,7 +117,7 @@ void recur_pack_b(int transB, int K, int N, const float *B, int ldb, float *pack
     check_ld("recur_pack_b", "ldb", ldb, transB ? K : N,
              transB ? "B is stored [N, K] when transB" : "B is stored [K, N]");
   }
-  const recur_isa_ops *ops = recur_active_ops();
+  const recur_isa_ops *ops = recur_gemm_ops();
   recur_packed_header h;
   memset(&h, 0, sizeof h);
   h.magic = RECUR_PACKED_MAGIC;
@@ -125,6 +126,7 @@ void recur_pack_b(int transB, int K, int N, const float *B, int ldb, float *pack
   h.N = N;
   h.nr = ops->nr;
   h.kc = kc_for(ops, K);
+  h.bf16 = (uint32_t)ops->bf16;
   memcpy(packed, &h, sizeof h);
   if (K > 0 && N > 0) pack_b_all(ops, transB, K, N, B, ldb, h.kc, packed + RECUR_HEADER_FLOATS);
 }
@@ -297,7 +299,7 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha, const
   check_ld(fn, "ldb", ldb, transB ? K : N,
            transB ? "B is stored [N, K] when transB" : "B is stored [K, N]");
 
-  const recur_isa_ops *ops = recur_active_ops();
+  const recur_isa_ops *ops = recur_gemm_ops();
   int nthreads = threads_for(ops, M, N, K);
   recur_gemm_job job = {.ops = ops, .transA = transA != 0, .M = M, .N = N, .K = K,
                         .alpha = alpha, .beta = beta, .A = A, .lda = lda, .C = C, .ldc = ldc,
@@ -321,7 +323,7 @@ void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int ld
                         const float *packed, float beta, float *C, int ldc) {
   static const char *fn = "recur_sgemm_packed";
   if (M < 0 || N < 0 || K < 0) fail(fn, "M, N and K must be >= 0");
-  const recur_isa_ops *ops = recur_active_ops();
+  const recur_isa_ops *ops = recur_gemm_ops();
   recur_packed_header h;
   memcpy(&h, packed, sizeof h);
   if (h.magic != RECUR_PACKED_MAGIC) {
@@ -335,6 +337,10 @@ void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int ld
   if (h.isa != (uint32_t)ops->isa || h.nr != ops->nr || h.kc != kc_for(ops, K)) {
     fail(fn, "B was packed for another instruction set (recur_force_isa was called in between): "
              "pack it again");
+  }
+  if (h.bf16 != (uint32_t)ops->bf16) {
+    fail(fn, "B was packed under another matmul precision (recur_set_matmul_precision was called "
+             "in between): pack it again");
   }
   if (((uintptr_t)packed & 63) != 0) fail(fn, "`packed` must be 64-byte aligned");
   if (M == 0 || N == 0) return;

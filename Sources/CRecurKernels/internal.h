@@ -26,6 +26,7 @@ enum recur_isa {
 typedef struct recur_isa_ops {
   int isa;           // enum recur_isa
   const char *name;  // "portable" | "avx2" | "avx512"
+  int bf16;          // 1: GEMM operands are packed as bfloat16 pairs (recur_ops_avx512_bf16)
   int mr, nr;        // micro-tile (rows of A, columns of B)
   int kc_max;        // K block (a KC x NR micro-panel of B stays in L1)
   int mc;            // M block (an MC x KC block of packed A stays in L2), multiple of mr
@@ -59,12 +60,18 @@ typedef struct recur_isa_ops {
 extern const recur_isa_ops recur_ops_portable;
 extern const recur_isa_ops recur_ops_avx2;
 extern const recur_isa_ops recur_ops_avx512;
+/// GEMM-only table (no vector math): the AVX-512 GEMM with bfloat16 operands.
+extern const recur_isa_ops recur_ops_avx512_bf16;
 
 /// The table of the calling thread's ISA: the process-wide choice (CPUID once, RECUR_ISA), unless
 /// recur_force_isa changed it for this thread. Code with its own per-ISA variants (for example
 /// fused cell kernels using vecmath_avx2.h / vecmath_avx512.h) should switch on
 /// recur_active_ops()->isa, so that RECUR_ISA and recur_force_isa reach it too.
 const recur_isa_ops *recur_active_ops(void);
+
+/// The table GEMM and B packing use: the calling thread's ISA table, or its bfloat16 form when
+/// the matmul precision is medium and the CPU can run it (see recur_set_matmul_precision).
+const recur_isa_ops *recur_gemm_ops(void);
 
 // MARK: - Thread pool
 

@@ -293,6 +293,42 @@ struct CharLMTrainerTests {
     #expect(straight.tokensSeen == resumed.tokensSeen)
   }
 
+  @Test func mediumPrecisionIsSavedAndResumesBitIdentically() throws {
+    var config = Self.configuration(steps: 20)
+    config.matmulPrecision = .medium
+    let straight = try CharLMTrainer(configuration: config, corpus: Self.corpus)
+    for _ in 0..<20 { try straight.trainStep() }
+    #expect(Kernels.matmulPrecision == .highest, "a training step leaves the process-wide setting as it was")
+
+    let first = try CharLMTrainer(configuration: config, corpus: Self.corpus)
+    for _ in 0..<10 { try first.trainStep() }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-charlm-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try first.save(to: url)
+    let resumed = try CharLMTrainer(resumingFrom: try Checkpoint.load(from: url), corpus: Self.corpus)
+    #expect(resumed.configuration.matmulPrecision == .medium)
+    for _ in 0..<10 { try resumed.trainStep() }
+    let a = Self.snapshot(straight), b = Self.snapshot(resumed)
+    for key in a.keys.sorted() {
+      #expect(a[key]!.map(\.bitPattern) == b[key]!.map(\.bitPattern), "\(key) differs after resume")
+    }
+    // and a float32 run of the same configuration differs where bfloat16 runs
+    config.matmulPrecision = nil
+    let exact = try CharLMTrainer(configuration: config, corpus: Self.corpus)
+    for _ in 0..<20 { try exact.trainStep() }
+    let same = Self.snapshot(exact)["decoder.weight"]! == a["decoder.weight"]!
+    #expect(same == !Kernels.bfloat16Available)
+  }
+
+  @Test func configurationWithoutMatmulPrecisionDecodes() throws {
+    // checkpoints written before the setting existed have no key: float32
+    var config = Self.configuration(steps: 5)
+    config.matmulPrecision = nil
+    let json = try JSONEncoder().encode(config)
+    #expect(!String(decoding: json, as: UTF8.self).contains("matmulPrecision"))
+    #expect(try JSONDecoder().decode(CharLMTrainingConfiguration.self, from: json).matmulPrecision == nil)
+  }
+
   @Test func divergenceStopsBeforeTheWeightsChange() throws {
     var config = Self.configuration(steps: 50, cell: .rnn)
     config.optimizer = .sgd

@@ -78,7 +78,9 @@ private struct GemmProblem {
 
   static let sentinel: Float = 12345.5
 
-  init(_ c: GemmCase, seed: UInt64) {
+  /// `bfloat16`: the reference multiplies A and B rounded to bfloat16 as the medium-precision
+  /// GEMM does (its products are then exact in float32 and only the sums round, as in float32).
+  init(_ c: GemmCase, seed: UInt64, bfloat16: Bool = false) {
     self.c = c
     var rng = SplitMix(state: seed)
     var a = (0..<max(1, c.rowsA * c.lda)).map { _ in rng.float() }
@@ -108,10 +110,12 @@ private struct GemmProblem {
             var s = 0.0, sa = 0.0
             if c.alpha != 0 {
               for p in 0..<c.k {
-                let x = Double(c.transA ? pa[p * c.lda + i] : pa[i * c.lda + p])
-                let y = Double(c.transB ? pb[j * c.ldb + p] : pb[p * c.ldb + j])
-                s += x * y
-                sa += abs(x * y)
+                var x = c.transA ? pa[p * c.lda + i] : pa[i * c.lda + p]
+                var y = c.transB ? pb[j * c.ldb + p] : pb[p * c.ldb + j]
+                if bfloat16 { (x, y) = (bfloat16Rounded(x), bfloat16Rounded(y)) }
+                let (x64, y64) = (Double(x), Double(y))
+                s += x64 * y64
+                sa += abs(x64 * y64)
               }
             }
             let cb = c.beta == 0 ? 0 : Double(c.beta) * Double(c0[i * c.ldc + j])
@@ -156,6 +160,36 @@ private struct GemmProblem {
     return problems
   }
 }
+
+/// x rounded to bfloat16 as VCVTNEPS2BF16 rounds: to nearest even, subnormals to zero.
+private func bfloat16Rounded(_ x: Float) -> Float {
+  let u = x.bitPattern
+  if u & 0x7f80_0000 == 0 { return Float(bitPattern: u & 0x8000_0000) }
+  if u & 0x7fff_ffff > 0x7f80_0000 { return x }
+  return Float(bitPattern: (u &+ 0x7fff &+ ((u >> 16) & 1)) & 0xffff_0000)
+}
+
+/// Shapes for the medium-precision GEMM: edge tiles, odd K (a last pair with one half), K over
+/// a block (384 for bfloat16), M over an M block, and the recurrent step and weight-gradient shapes.
+private let bfloat16GemmCases: [GemmCase] = {
+  let sizes = [(1, 1, 1), (9, 23, 1), (7, 33, 19), (13, 50, 70), (37, 100, 300), (250, 40, 20), (64, 96, 257),
+               (17, 49, 385), (300, 130, 801), (32, 500, 512), (100, 60, 1700)]
+  let scalars: [(Float, Float)] = [(1, 0), (1, 1), (-0.5, 0.3), (2.5, -1)]
+  var cases: [GemmCase] = []
+  var v = 0
+  for (m, n, k) in sizes {
+    for ta in [false, true] {
+      for tb in [false, true] {
+        let (alpha, beta) = scalars[v % scalars.count]
+        let pad = v % 2 == 1
+        v += 1
+        cases.append(GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta,
+                              padA: pad ? 5 : 0, padB: pad ? 3 : 0, padC: pad ? 7 : 0))
+      }
+    }
+  }
+  return cases
+}()
 
 /// Runs `body` for every ISA path this CPU has, with each thread count, restoring the settings.
 private func forEachPath(threads counts: [Int] = [1, 2], _ body: (_ isa: String, _ threads: Int) -> Void) {
@@ -259,6 +293,64 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
       }
     }
     runGemmCases(cases, seed: 100)
+  }
+
+  @Test(.enabled(if: Kernels.bfloat16Available))
+  func bfloat16GemmMultipliesRoundedOperandsAndSumsInFloat32() {
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    Kernels.withMatmulPrecision(.medium) {
+      for (index, gc) in bfloat16GemmCases.enumerated() {
+        let problem = GemmProblem(gc, seed: 500 &+ UInt64(index), bfloat16: true)
+        for threads in [1, 2] {
+          Kernels.numThreads = threads
+          for packed in gc.transA ? [false] : [false, true] {
+            let problems = problem.check(packed: packed)
+            #expect(problems.isEmpty, "bfloat16, \(threads) thread(s), \(packed ? "packed" : "unpacked") B, \(gc): \(problems.prefix(4).joined(separator: "; "))")
+          }
+        }
+      }
+    }
+    // and it is not float32: operands round to 8 significant bits, to nearest, ties to even
+    for (x, rounded) in [(1 + 3 / 512.0, 1 + 1 / 128.0), (1 + 1 / 256.0, 1.0), (1 + 3 / 256.0, 1 + 2 / 128.0)] as [(Float, Float)] {
+      let a = AlignedFloats([x]), b = AlignedFloats([1]), c = AlignedFloats(1)
+      Kernels.withMatmulPrecision(.medium) {
+        recur_sgemm(0, 0, 1, 1, 1, 1, a.pointer, 1, b.pointer, 1, 0, c.pointer, 1)
+      }
+      #expect(c.pointer[0] == rounded, "\(x) · 1 = \(c.pointer[0]) in bfloat16, expected \(rounded)")
+    }
+  }
+
+  @Test func mediumPrecisionIsFloat32WhereBFloat16CannotRun() {
+    // Paths without AVX512_BF16 (AVX2, portable, and AVX-512 on CPUs without it) keep float32
+    // products under medium precision: the float32 error bound holds.
+    let cases = bfloat16GemmCases.filter { $0.m * $0.n * $0.k < 2_000_000 }
+    Kernels.withMatmulPrecision(.medium) {
+      for isa in Kernels.supportedISAs where !(isa == "avx512" && Kernels.bfloat16Available) {
+        Kernels.withISA(isa) {
+          #expect(!Kernels.bfloat16Available)
+          for (index, gc) in cases.enumerated() {
+            let problems = GemmProblem(gc, seed: 700 &+ UInt64(index)).check(packed: !gc.transA)
+            #expect(problems.isEmpty, "\(isa) under medium precision, \(gc): \(problems.prefix(4).joined(separator: "; "))")
+          }
+        }
+      }
+    }
+  }
+
+  @Test func packedFormatFollowsPathAndPrecision() {
+    // a packed B is reused only while this identifier holds: one per path, one more for bfloat16
+    var formats: [Int32] = []
+    for isa in Kernels.supportedISAs {
+      Kernels.withISA(isa) {
+        formats.append(Kernels.withMatmulPrecision(.highest) { recur_packed_b_format() })
+        let medium = Kernels.withMatmulPrecision(.medium) { recur_packed_b_format() }
+        if medium != formats.last { formats.append(medium) }
+      }
+    }
+    #expect(Set(formats).count == formats.count)
+    let bfloat16 = Kernels.withISA("avx512") { Kernels.bfloat16Available } ?? false
+    #expect(formats.count == Kernels.supportedISAs.count + (bfloat16 ? 1 : 0))
   }
 
   @Test func gemmLargeMultiThreaded() {

@@ -57,6 +57,40 @@ import _RecurTestSupport
     #expect(lstm.weightIH(layer: 0).grad != nil)
   }
 
+  @Test func mediumMatmulPrecisionStaysCloseAndSwitchesBack() throws {
+    var g = RandomGenerator(seed: 11)
+    let lstm = LSTM(inputSize: 16, hiddenSize: 64, numLayers: 2, seed: 12)
+    let x = Tensor.normal([20, 8, 16], generator: &g)
+    func run(_ precision: Kernels.MatmulPrecision) throws -> (output: [Float], grads: [[Float]]) {
+      try Kernels.withMatmulPrecision(precision) {
+        lstm.parameters.forEach { $0.zeroGrad() }
+        let (out, state) = try lstm(x)
+        (out.sum() + state.c.sum()).backward()
+        return (out.scalars, lstm.parameters.map { $0.grad!.scalars })
+      }
+    }
+    let exact = try run(.highest)
+    let medium = try run(.medium)
+    let again = try run(.highest)
+    // the packed W_hh follows the precision both ways
+    #expect(again.output == exact.output && again.grads == exact.grads)
+    func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+      let d = zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
+      return (d / max(1e-30, b.map { Double($0) * Double($0) }.reduce(0, +))).squareRoot()
+    }
+    if Kernels.bfloat16Available {
+      // bfloat16 operands carry 8 significant bits: ~0.4 % per operand, averaged over sums
+      let outputError = relativeError(medium.output, exact.output)
+      #expect(outputError > 0 && outputError < 1e-2, "output relative error \(outputError)")
+      for (i, (m, e)) in zip(medium.grads, exact.grads).enumerated() {
+        let error = relativeError(m, e)
+        #expect(error > 0 && error < 2e-2, "gradient of \(lstm.parameters[i].shape): relative error \(error)")
+      }
+    } else {
+      #expect(medium.output == exact.output && medium.grads == exact.grads, "medium is float32 without AVX512_BF16")
+    }
+  }
+
   @Test func dropoutIsReproducibleAndOnlyInTraining() throws {
     var g = RandomGenerator(seed: 7)
     let x = Tensor.normal([4, 2, 3], generator: &g)

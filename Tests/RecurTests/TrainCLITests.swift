@@ -127,6 +127,7 @@ struct TrainCLITests {
     (["--steps", "0"], "--steps must be a positive integer"),
     (["--time-limit", "soon"], "is not a duration"),
     (["--threads", "0"], "--threads must be a positive integer"),
+    (["--matmul-precision", "low"], "unknown --matmul-precision \"low\"; use highest or medium"),
     (["--corpus", "$/small.txt", "--out", "$/plain-file"], "exists and is not a directory"),
     (["--corpus", "$/small.txt", "--out", "$/plain-file/run"], "cannot be created"),
     (["--resume", "$/missing.safetensors"], "does not exist"),

@@ -26,6 +26,34 @@ int recur_isa_supported(const char *name);
 /// path that packed it (recur_sgemm_packed stops with a message if they differ).
 int recur_force_isa(const char *name);
 
+// MARK: - Matmul precision
+
+/// How float32 GEMMs compute, as torch.set_float32_matmul_precision: RECUR_MATMUL_HIGHEST
+/// multiplies in float32 (the default); RECUR_MATMUL_MEDIUM lets GEMMs round their operands to
+/// bfloat16 and sum the products in float32 (about twice the speed, ~3 significant digits per
+/// operand) where the CPU has AVX512_BF16, and changes nothing elsewhere. A B packed by
+/// recur_pack_b is only valid for the precision it was packed under (recur_packed_b_format).
+enum { RECUR_MATMUL_HIGHEST = 0, RECUR_MATMUL_MEDIUM = 1 };
+
+/// The process-wide precision (threads without their own setting follow it).
+void recur_set_matmul_precision(int precision);
+
+/// The calling thread's own precision for the GEMMs it starts (including the work they hand to
+/// the pool), overriding the process-wide one; -1 returns the thread to the process-wide one.
+void recur_set_thread_matmul_precision(int precision);
+/// The calling thread's own setting, -1 if none.
+int recur_get_thread_matmul_precision(void);
+
+/// The precision in effect on the calling thread.
+int recur_get_matmul_precision(void);
+
+/// 1 if medium precision takes effect on this CPU and path (AVX512_BF16 on the avx512 path).
+int recur_bf16_gemm_available(void);
+
+/// An identifier of the packed-B format recur_pack_b would write now (instruction set and
+/// precision): a cached packed B is still valid while this is unchanged.
+int recur_packed_b_format(void);
+
 // MARK: - Thread pool
 
 /// Sets the number of threads GEMM and the pointwise kernels may use (>= 1). Default: the number of cores.

@@ -31,6 +31,37 @@ public enum Kernels {
     return try body()
   }
 
+  /// How float32 matrix products compute (process-wide), as `torch.set_float32_matmul_precision`.
+  public enum MatmulPrecision: String, Sendable, Codable, CaseIterable {
+    /// Products in float32: results agree with PyTorch's float32 to rounding (the default).
+    case highest
+    /// GEMMs may round their operands to bfloat16 (8 significant bits) and sum the products in
+    /// float32: about twice the speed where the CPU has AVX512_BF16 (`bfloat16Available`),
+    /// float32 elsewhere. For training, where the noise is far below that of SGD; weights,
+    /// activations, gradients and optimiser state stay float32.
+    case medium
+  }
+
+  /// The precision of GEMMs: setting it sets the process-wide default (`.highest` at start);
+  /// reading it gives the one in effect on the calling thread (see `withMatmulPrecision`).
+  /// Packed weights are repacked when it changes.
+  public static var matmulPrecision: MatmulPrecision {
+    get { recur_get_matmul_precision() == Int32(RECUR_MATMUL_MEDIUM) ? .medium : .highest }
+    set { recur_set_matmul_precision(newValue == .medium ? Int32(RECUR_MATMUL_MEDIUM) : Int32(RECUR_MATMUL_HIGHEST)) }
+  }
+
+  /// Whether `.medium` precision runs bfloat16 GEMMs on this CPU and path (AVX512_BF16).
+  public static var bfloat16Available: Bool { recur_bf16_gemm_available() != 0 }
+
+  /// Runs `body` with the calling thread's GEMMs at `precision`, then restores the thread's
+  /// previous setting. Per thread: other threads keep theirs.
+  public static func withMatmulPrecision<T>(_ precision: MatmulPrecision, _ body: () throws -> T) rethrows -> T {
+    let saved = recur_get_thread_matmul_precision()
+    recur_set_thread_matmul_precision(precision == .medium ? Int32(RECUR_MATMUL_MEDIUM) : Int32(RECUR_MATMUL_HIGHEST))
+    defer { recur_set_thread_matmul_precision(saved) }
+    return try body()
+  }
+
   /// Single-core peak of the active path in GFLOP/s: an FMA loop with enough independent
   /// accumulators to fill every FMA pipe, best ~2 ms burst over about `seconds`.
   public static func measurePeakGFLOPS(seconds: Double = 0.5) -> Double {

@@ -2,7 +2,7 @@ import CRecurKernels
 
 /// The parameters of one layer and direction of a recurrent stack, with the packed forms of the
 /// recurrent weight that the per-step GEMMs use (rebuilt only when the weight changes, i.e. once
-/// per optimiser step).
+/// per optimiser step, or when the instruction set or matmul precision changes).
 final class RecurrentWeights {
   /// W_ih [G·H, I]
   let weightIH: Parameter
@@ -16,8 +16,8 @@ final class RecurrentWeights {
   /// Names of the parameters in state-dict order (`weight_ih_l0`, … or `weight_ih` for cells).
   let names: [String]
 
-  private var packedHHT: (version: Int, storage: TensorStorage)?
-  private var packedHH: (version: Int, storage: TensorStorage)?
+  private var packedHHT: (version: Int, format: Int32, storage: TensorStorage)?
+  private var packedHH: (version: Int, format: Int32, storage: TensorStorage)?
 
   init(weightIH: Parameter, weightHH: Parameter, biasIH: Parameter?, biasHH: Parameter?, weightHR: Parameter?, suffix: String) {
     self.weightIH = weightIH
@@ -50,21 +50,23 @@ final class RecurrentWeights {
 
   /// W_hhᵀ packed as the B operand of h·W_hhᵀ (forward).
   func packedTransposedHH() -> UnsafePointer<Float> {
-    if let p = packedHHT, p.version == weightHH.version { return UnsafePointer(p.storage.pointer) }
+    let format = recur_packed_b_format()
+    if let p = packedHHT, p.version == weightHH.version, p.format == format { return UnsafePointer(p.storage.pointer) }
     let (g, h) = (weightHH.shape[0], weightHH.shape[1])
     let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(h), Int32(g)))
     recur_pack_b(1, Int32(h), Int32(g), weightHH.storage.pointer, Int32(h), s.pointer)
-    packedHHT = (weightHH.version, s)
+    packedHHT = (weightHH.version, format, s)
     return UnsafePointer(s.pointer)
   }
 
   /// W_hh packed as the B operand of dGates·W_hh (backward).
   func packedHHForBackward() -> UnsafePointer<Float> {
-    if let p = packedHH, p.version == weightHH.version { return UnsafePointer(p.storage.pointer) }
+    let format = recur_packed_b_format()
+    if let p = packedHH, p.version == weightHH.version, p.format == format { return UnsafePointer(p.storage.pointer) }
     let (g, h) = (weightHH.shape[0], weightHH.shape[1])
     let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(g), Int32(h)))
     recur_pack_b(0, Int32(g), Int32(h), weightHH.storage.pointer, Int32(h), s.pointer)
-    packedHH = (weightHH.version, s)
+    packedHH = (weightHH.version, format, s)
     return UnsafePointer(s.pointer)
   }
 }

@@ -51,6 +51,9 @@ public struct CharLMTrainingConfiguration: Sendable, Codable, Equatable {
   public var evalBatchSize: Int = 128
   /// Seed of the initial weights, the dropout masks and the training samples.
   public var seed: UInt64 = 42
+  /// The precision of the matrix products in training steps and evaluations (nil: `.highest`,
+  /// as in checkpoints written before the setting existed).
+  public var matmulPrecision: Kernels.MatmulPrecision?
   /// Where the corpus came from (a path or "bundled:NAME"), to find it again on resume.
   public var corpus: String = ""
 
@@ -276,6 +279,10 @@ public final class CharLMTrainer {
   /// the loss or gradient norm is NaN or infinite.
   @discardableResult
   public func trainStep() throws -> StepReport {
+    try Kernels.withMatmulPrecision(configuration.matmulPrecision ?? .highest) { try stepAtConfiguredPrecision() }
+  }
+
+  private func stepAtConfiguredPrecision() throws -> StepReport {
     let start = DispatchTime.now().uptimeNanoseconds
     let index = step % trainBatches.windowCount
     if index == 0 { carried = nil }
@@ -311,7 +318,9 @@ public final class CharLMTrainer {
   /// state, generators, mode) is left as it was.
   public func evaluate(_ batches: TextBatches? = nil) throws -> Double? {
     guard let batches = batches ?? validationBatches else { return nil }
-    return try Self.evaluate(model: model, batches: batches)
+    return try Kernels.withMatmulPrecision(configuration.matmulPrecision ?? .highest) {
+      try Self.evaluate(model: model, batches: batches)
+    }
   }
 
   /// Mean cross-entropy (nats/token) of `model` on `batches`.

@@ -6,7 +6,7 @@ import Recur
 struct BenchRNN: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rnn",
-    abstract: "Time RNN, LSTM and GRU inference and training steps (time-major, float32).",
+    abstract: "Time RNN, LSTM and GRU inference and training steps (time-major, float32 tensors).",
     discussion: """
       Configurations: small (input 64, hidden 128, 1 layer, batch 32, seq 64), medium (128, 256, 2 layers, \
       batch 64, seq 100), large (256, 512, 2 layers, batch 64, seq 128), charlm (embedding 64 → LSTM 512 × 2, \
@@ -25,6 +25,8 @@ struct BenchRNN: ParsableCommand {
   var threads = 2
   @Option(help: "Timed repetitions per row (after one warm-up).")
   var repeats = 7
+  @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("highest (float32) or medium (bfloat16 products where the CPU has AVX512_BF16).", valueName: "highest|medium"))
+  var matmulPrecision: Kernels.MatmulPrecision = .highest
   @Flag(help: "Print JSON instead of a table.")
   var json = false
 
@@ -46,9 +48,11 @@ struct BenchRNN: ParsableCommand {
 
   func run() throws {
     Kernels.numThreads = threads
+    Kernels.matmulPrecision = matmulPrecision
     var rows: [RNNBenchRow] = []
+    let precision = matmulPrecision == .medium ? (Kernels.bfloat16Available ? ", bfloat16 matmuls" : ", float32 matmuls (no AVX512_BF16)") : ""
     if !json {
-      print("recur bench rnn — \(Kernels.isa), \(threads) thread(s), median of \(repeats)")
+      print("recur bench rnn — \(Kernels.isa)\(precision), \(threads) thread(s), median of \(repeats)")
       print(RNNBenchRow.header)
     }
     for name in list(config) {
@@ -63,7 +67,8 @@ struct BenchRNN: ParsableCommand {
       }
     }
     if json {
-      let data = try JSONSerialization.data(withJSONObject: ["isa": Kernels.isa, "threads": threads, "rows": rows.map(\.json)],
+      let data = try JSONSerialization.data(withJSONObject: ["isa": Kernels.isa, "threads": threads, "matmul_precision": matmulPrecision.rawValue,
+                                                                 "bfloat16": matmulPrecision == .medium && Kernels.bfloat16Available, "rows": rows.map(\.json)],
                                             options: [.prettyPrinted, .sortedKeys])
       print(String(decoding: data, as: UTF8.self))
     }

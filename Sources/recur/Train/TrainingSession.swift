@@ -124,9 +124,15 @@ struct TrainingSession {
     if let e = c.epochs { budget.append("\(e) epochs") }
     if let t = c.timeLimit { budget.append("\(ProgressLine.duration(t)) of training") }
     lines.append("optimiser: \(c.optimizer.rawValue), lr \(c.learningRate) (\(schedule)), grad clip \(c.gradClip == 0 ? "off" : "\(c.gradClip)"); "
-      + "budget: \(budget.joined(separator: " or ")); \(Kernels.numThreads) threads (\(Kernels.isa))")
+      + "budget: \(budget.joined(separator: " or ")); \(Kernels.numThreads) threads (\(Kernels.isa)\(Self.precisionNote(c.matmulPrecision)))")
     lines.append("output: \(out.path)/ (\(CharLMTrainer.OutputFile.best), \(CharLMTrainer.OutputFile.last), \(CharLMTrainer.OutputFile.metrics), \(Self.plotName)); Ctrl-C stops and saves")
     return lines.joined(separator: "\n")
+  }
+
+  /// How the matrix products run, when not in plain float32.
+  static func precisionNote(_ precision: Kernels.MatmulPrecision?) -> String {
+    guard precision == .medium else { return "" }
+    return Kernels.bfloat16Available ? ", bfloat16 matmuls" : ", float32 matmuls: this CPU has no AVX512_BF16 for --matmul-precision medium"
   }
 
   static func statusLine(trainer: CharLMTrainer, trainLoss: Double, validationLoss: Double?, tokensPerSecond: Double,

@@ -1,0 +1,4 @@
+import ArgumentParser
+import Recur
+
+extension Kernels.MatmulPrecision: ExpressibleByArgument {}
