@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "transpose_avx2.h"
 
 #define RECUR_TARGET_AVX512_BF16 \
   __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx512bf16,fma")))
@@ -90,11 +91,28 @@ static RECUR_TARGET_AVX512_BF16 void pack_a_bf16(int transA, const float *A, lon
     int mr = mc - t < BF_MR ? mc - t : BF_MR;
     uint32_t *dst = (uint32_t *)Ap + (size_t)(t / BF_MR) * kcp * BF_MR;
     if (!transA) {
-      // row i's pairs are adjacent floats: convert each row, then lay the words out as the
-      // FP32 pack lays out floats (a word copy is a float copy)
-      _Alignas(64) uint32_t rows[BF_MR * BF_ROW_WORDS];
-      for (int i = 0; i < mr; i++) pairs_of_row(A + (size_t)(i0 + t + i) * lda + k0, kc, rows + i * kcp);
-      recur_ops_avx512.pack_a(0, (const float *)rows, kcp, 0, mr, 0, kcp, (float *)dst);
+      // row i's pairs are adjacent floats
+      const float *src = A + (size_t)(i0 + t) * lda + k0;
+      int p = 0;
+      if (mr == BF_MR) {
+        // 8 rows x 16 floats → 8 x 8 words, transposed into place
+        for (; 2 * p + 16 <= kc; p += 8) {
+          _Alignas(32) uint32_t block[BF_MR * 8];
+          for (int i = 0; i < BF_MR; i++) {
+            __m256bh w = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + (size_t)i * lda + 2 * p));
+            _mm256_store_si256((__m256i *)(block + i * 8), (__m256i)w);
+          }
+          recur_transpose8x8_avx2((const float *)block, 8, (float *)(dst + (size_t)p * BF_MR), BF_MR);
+        }
+      }
+      for (; p < kcp; p++) {
+        uint32_t *w = dst + (size_t)p * BF_MR;
+        for (int i = 0; i < mr; i++) {
+          const float *r = src + (size_t)i * lda + 2 * p;
+          w[i] = bf16_pair(r[0], 2 * p + 1 < kc ? r[1] : 0.0f);
+        }
+        for (int i = mr; i < BF_MR; i++) w[i] = 0;
+      }
     } else {
       // stored [K, M]: a word pairs rows k and k+1 of A's storage at the same column
       for (int p = 0; p < kcp; p++) {
