@@ -80,52 +80,87 @@ static RECUR_TARGET_AVX512_BF16 __m256i interleave8(const float *x, const float 
 
 // MARK: - Packing
 
-/// Scratch for one MR- or NR-row group converted to words before the FP32 transposing packs.
+/// Scratch for the NR rows of a transposed B converted to words before the FP32 transposing pack.
 enum { BF_ROW_WORDS = (BF_KC + 1) / 2 };
+
+/// Micro-panel of rows [t, t+mr) of a transposed A (stored [K, M]): a word pairs rows k and k+1
+/// of the storage at the same column.
+static RECUR_TARGET_AVX512_BF16 void pack_a_panel_transposed(const float *A, long lda, int col,
+                                                             int mr, int k0, int kc, uint32_t *dst) {
+  const int kcp = (kc + 1) / 2;
+  for (int p = 0; p < kcp; p++) {
+    const float *r0 = A + (size_t)(k0 + 2 * p) * lda + col;
+    const float *r1 = 2 * p + 1 < kc ? r0 + lda : NULL;
+    uint32_t *w = dst + (size_t)p * BF_MR;
+    if (r1 != NULL && mr == BF_MR) {
+      _mm256_store_si256((__m256i *)w, interleave8(r0, r1));
+    } else {
+      for (int i = 0; i < mr; i++) w[i] = bf16_pair(r0[i], r1 ? r1[i] : 0.0f);
+      for (int i = mr; i < BF_MR; i++) w[i] = 0;
+    }
+  }
+}
+
+/// Micro-panel of rows [row, row+mr) of an untransposed A: row i's pairs are adjacent floats.
+static RECUR_TARGET_AVX512_BF16 void pack_a_panel(const float *A, long lda, int row, int mr,
+                                                  int k0, int kc, uint32_t *dst) {
+  const int kcp = (kc + 1) / 2;
+  const float *src = A + (size_t)row * lda + k0;
+  int p = 0;
+  if (mr == BF_MR) {
+    // 8 rows x 16 floats → 8 x 8 words, transposed into place
+    for (; 2 * p + 16 <= kc; p += 8) {
+      _Alignas(32) uint32_t block[BF_MR * 8];
+      for (int i = 0; i < BF_MR; i++) {
+        __m256bh w = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + (size_t)i * lda + 2 * p));
+        _mm256_store_si256((__m256i *)(block + i * 8), (__m256i)w);
+      }
+      recur_transpose8x8_avx2((const float *)block, 8, (float *)(dst + (size_t)p * BF_MR), BF_MR);
+    }
+  }
+  for (; p < kcp; p++) {
+    uint32_t *w = dst + (size_t)p * BF_MR;
+    for (int i = 0; i < mr; i++) {
+      const float *r = src + (size_t)i * lda + 2 * p;
+      w[i] = bf16_pair(r[0], 2 * p + 1 < kc ? r[1] : 0.0f);
+    }
+    for (int i = mr; i < BF_MR; i++) w[i] = 0;
+  }
+}
 
 /// See recur_isa_ops.pack_a; kc <= BF_KC.
 static RECUR_TARGET_AVX512_BF16 void pack_a_bf16(int transA, const float *A, long lda, int i0,
                                                   int mc, int k0, int kc, float *Ap) {
   const int kcp = (kc + 1) / 2;
-  for (int t = 0; t < mc; t += BF_MR) {
-    int mr = mc - t < BF_MR ? mc - t : BF_MR;
-    uint32_t *dst = (uint32_t *)Ap + (size_t)(t / BF_MR) * kcp * BF_MR;
-    if (!transA) {
-      // row i's pairs are adjacent floats
-      const float *src = A + (size_t)(i0 + t) * lda + k0;
+  uint32_t *panels = (uint32_t *)Ap;
+  int t = 0;
+  if (transA) {
+    // two micro-panels at a time: 16 adjacent floats of each storage row, whole cache lines
+    for (; t + 2 * BF_MR <= mc; t += 2 * BF_MR) {
+      uint32_t *d0 = panels + (size_t)(t / BF_MR) * kcp * BF_MR, *d1 = d0 + (size_t)kcp * BF_MR;
       int p = 0;
-      if (mr == BF_MR) {
-        // 8 rows x 16 floats → 8 x 8 words, transposed into place
-        for (; 2 * p + 16 <= kc; p += 8) {
-          _Alignas(32) uint32_t block[BF_MR * 8];
-          for (int i = 0; i < BF_MR; i++) {
-            __m256bh w = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + (size_t)i * lda + 2 * p));
-            _mm256_store_si256((__m256i *)(block + i * 8), (__m256i)w);
-          }
-          recur_transpose8x8_avx2((const float *)block, 8, (float *)(dst + (size_t)p * BF_MR), BF_MR);
-        }
-      }
-      for (; p < kcp; p++) {
-        uint32_t *w = dst + (size_t)p * BF_MR;
-        for (int i = 0; i < mr; i++) {
-          const float *r = src + (size_t)i * lda + 2 * p;
-          w[i] = bf16_pair(r[0], 2 * p + 1 < kc ? r[1] : 0.0f);
-        }
-        for (int i = mr; i < BF_MR; i++) w[i] = 0;
-      }
-    } else {
-      // stored [K, M]: a word pairs rows k and k+1 of A's storage at the same column
-      for (int p = 0; p < kcp; p++) {
+      for (; 2 * p + 1 < kc; p++) {
         const float *r0 = A + (size_t)(k0 + 2 * p) * lda + i0 + t;
-        const float *r1 = 2 * p + 1 < kc ? r0 + lda : NULL;
-        uint32_t *w = dst + (size_t)p * BF_MR;
-        if (r1 != NULL && mr == BF_MR) {
-          _mm256_store_si256((__m256i *)w, interleave8(r0, r1));
-        } else {
-          for (int i = 0; i < mr; i++) w[i] = bf16_pair(r0[i], r1 ? r1[i] : 0.0f);
-          for (int i = mr; i < BF_MR; i++) w[i] = 0;
+        __m512i w = interleave16(r0, r0 + lda);
+        _mm256_store_si256((__m256i *)(d0 + (size_t)p * BF_MR), _mm512_castsi512_si256(w));
+        _mm256_store_si256((__m256i *)(d1 + (size_t)p * BF_MR), _mm512_extracti64x4_epi64(w, 1));
+      }
+      if (p < kcp) {  // odd kc: the last pair has no high half
+        const float *r0 = A + (size_t)(k0 + 2 * p) * lda + i0 + t;
+        for (int i = 0; i < BF_MR; i++) {
+          d0[(size_t)p * BF_MR + i] = bf16_pair(r0[i], 0.0f);
+          d1[(size_t)p * BF_MR + i] = bf16_pair(r0[BF_MR + i], 0.0f);
         }
       }
+    }
+  }
+  for (; t < mc; t += BF_MR) {
+    int mr = mc - t < BF_MR ? mc - t : BF_MR;
+    uint32_t *dst = panels + (size_t)(t / BF_MR) * kcp * BF_MR;
+    if (transA) {
+      pack_a_panel_transposed(A, lda, i0 + t, mr, k0, kc, dst);
+    } else {
+      pack_a_panel(A, lda, i0 + t, mr, k0, kc, dst);
     }
   }
 }

@@ -148,7 +148,11 @@ extension RecurrentStack {
     if w.biasIH != nil {
       let dbih = Tensor(uninitializedShape: [G]), dbhh = Tensor(uninitializedShape: [G])
       recur_sum_rows(Int32(rows), Int32(G), dGx.storage.pointer, dbih.storage.pointer)
-      recur_sum_rows(Int32(rows), Int32(G), dGh.storage.pointer, dbhh.storage.pointer)
+      if kind == .gru {
+        recur_sum_rows(Int32(rows), Int32(G), dGh.storage.pointer, dbhh.storage.pointer)
+      } else {
+        dbhh.storage.pointer.update(from: dbih.storage.pointer, count: G)  // the same gate gradients
+      }
       params += [dbih, dbhh]
     }
     if let dHistory, let m = cache.unprojected {
