@@ -171,9 +171,16 @@ private func bfloat16Rounded(_ x: Float) -> Float {
 
 /// Shapes for the medium-precision GEMM: edge tiles, odd K (a last pair with one half), K over
 /// a block (384 for bfloat16), M over an M block, and the recurrent step and weight-gradient shapes.
-private let bfloat16GemmCases: [GemmCase] = {
-  let sizes = [(1, 1, 1), (9, 23, 1), (7, 33, 19), (13, 50, 70), (37, 100, 300), (250, 40, 20), (64, 96, 257),
-               (17, 49, 385), (300, 130, 801), (32, 500, 512), (100, 60, 1700)]
+private let bfloat16GemmCases = transposeCases(
+  [(1, 1, 1), (9, 23, 1), (7, 33, 19), (13, 50, 70), (37, 100, 300), (250, 40, 20), (64, 96, 257),
+   (17, 49, 385), (300, 130, 801), (32, 500, 512), (100, 60, 1700)], paddings: .alternate)
+
+/// Padded leading dimensions in `transposeCases`: every case both ways, or every other case.
+private enum Paddings { case both, alternate }
+
+/// The four transpose combinations of each (m, n, k), cycling through alpha/beta pairs, with
+/// leading dimensions larger than needed as `paddings` says.
+private func transposeCases(_ sizes: [(Int, Int, Int)], paddings: Paddings) -> [GemmCase] {
   let scalars: [(Float, Float)] = [(1, 0), (1, 1), (-0.5, 0.3), (2.5, -1)]
   var cases: [GemmCase] = []
   var v = 0
@@ -181,15 +188,19 @@ private let bfloat16GemmCases: [GemmCase] = {
     for ta in [false, true] {
       for tb in [false, true] {
         let (alpha, beta) = scalars[v % scalars.count]
-        let pad = v % 2 == 1
+        let plain = GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta)
+        var padded = plain
+        (padded.padA, padded.padB, padded.padC) = (5, 3, 7)
+        switch paddings {
+        case .both: cases += [plain, padded]
+        case .alternate: cases.append(v % 2 == 1 ? padded : plain)
+        }
         v += 1
-        cases.append(GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta,
-                              padA: pad ? 5 : 0, padB: pad ? 3 : 0, padC: pad ? 7 : 0))
       }
     }
   }
   return cases
-}()
+}
 
 /// Runs `body` for every ISA path this CPU has, with each thread count, restoring the settings.
 private func forEachPath(threads counts: [Int] = [1, 2], _ body: (_ isa: String, _ threads: Int) -> Void) {
@@ -277,21 +288,7 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
   @Test func gemmEdgeTilesTransposesAlphaBetaAndStrides() {
     // sizes that are not multiples of any micro-tile (6x16, 8x48, 4x8), K over a K block,
     // M over an M block
-    let sizes = [(7, 33, 19), (13, 50, 70), (37, 100, 300), (250, 40, 20), (64, 96, 257)]
-    let scalars: [(Float, Float)] = [(1, 0), (1, 1), (-0.5, 0.3), (2.5, -1)]
-    var cases: [GemmCase] = []
-    var v = 0
-    for (m, n, k) in sizes {
-      for ta in [false, true] {
-        for tb in [false, true] {
-          let (alpha, beta) = scalars[v % scalars.count]
-          v += 1
-          cases.append(GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta))
-          cases.append(GemmCase(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, beta: beta,
-                                padA: 5, padB: 3, padC: 7))
-        }
-      }
-    }
+    let cases = transposeCases([(7, 33, 19), (13, 50, 70), (37, 100, 300), (250, 40, 20), (64, 96, 257)], paddings: .both)
     runGemmCases(cases, seed: 100)
   }
 

@@ -1,3 +1,4 @@
+import CRecurKernels
 import Foundation
 
 /// The update shared by `Adam` and `AdamW` (torch ≥ 2.6 implements AdamW as Adam with decoupled
@@ -71,33 +72,12 @@ struct AdamCore {
       let l2 = !decoupled && weightDecay != 0, shrink = decoupled && weightDecay != 0
       p.update { buffer in
         guard let theta = buffer.baseAddress else { return }
-        let n = buffer.count
-        if !shrink && !l2 && vMax == nil && Swift.abs(lerpWeight) < 0.5 {
-          // The common case without branches, so that the compiler can vectorise it.
-          for j in 0..<n {
-            let gj = g[j]
-            let mj = m[j] + lerpWeight * (gj - m[j])
-            let vj = v[j] * b2 + (oneMinusB2 * gj) * gj
-            m[j] = mj
-            v[j] = vj
-            theta[j] = theta[j] + (negStepSize * mj) / (vj.squareRoot() / bc2Sqrt + epsF)
-          }
-          return
-        }
-        for j in 0..<n {
-          if shrink { theta[j] = theta[j] * decay }
-          var gj = g[j]
-          if l2 { gj = gj + wd * theta[j] }
-          m[j] = lerp(m[j], gj, lerpWeight)
-          v[j] = v[j] * b2 + (oneMinusB2 * gj) * gj
-          var second = v[j]
-          if let vMax {
-            vMax[j] = Swift.max(vMax[j], v[j])
-            second = vMax[j]
-          }
-          let denom = second.squareRoot() / bc2Sqrt + epsF
-          theta[j] = theta[j] + (negStepSize * m[j]) / denom
-        }
+        var args = recur_adam_args(
+          n: buffer.count, theta: theta, exp_avg: m, exp_avg_sq: v, max_exp_avg_sq: vMax, grad: g,
+          lerp_weight: lerpWeight, beta2: b2, one_minus_beta2: oneMinusB2, neg_step_size: negStepSize,
+          bias_correction2_sqrt: bc2Sqrt, eps: epsF, decoupled_decay: shrink ? 1 : 0, l2_decay: l2 ? 1 : 0,
+          decay: decay, weight_decay: wd)
+        recur_adam_update(&args)
       }
     }
   }

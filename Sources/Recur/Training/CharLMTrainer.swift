@@ -51,8 +51,8 @@ public struct CharLMTrainingConfiguration: Sendable, Codable, Equatable {
   public var evalBatchSize: Int = 128
   /// Seed of the initial weights, the dropout masks and the training samples.
   public var seed: UInt64 = 42
-  /// The precision of the matrix products in training steps and evaluations (nil: `.highest`,
-  /// as in checkpoints written before the setting existed).
+  /// The precision of the matrix products in training steps (nil: `.highest`, as in checkpoints
+  /// written before the setting existed); evaluations always use `.highest`.
   public var matmulPrecision: Kernels.MatmulPrecision?
   /// Where the corpus came from (a path or "bundled:NAME"), to find it again on resume.
   public var corpus: String = ""
@@ -318,17 +318,16 @@ public final class CharLMTrainer {
   /// state, generators, mode) is left as it was.
   public func evaluate(_ batches: TextBatches? = nil) throws -> Double? {
     guard let batches = batches ?? validationBatches else { return nil }
-    return try Kernels.withMatmulPrecision(configuration.matmulPrecision ?? .highest) {
-      try Self.evaluate(model: model, batches: batches)
-    }
+    return try Self.evaluate(model: model, batches: batches)
   }
 
-  /// Mean cross-entropy (nats/token) of `model` on `batches`.
+  /// Mean cross-entropy (nats/token) of `model` on `batches`, with float32 matrix products
+  /// whatever the training precision, so losses compare across runs and with PyTorch.
   public static func evaluate(model: CharLM, batches: TextBatches) throws -> Double {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.setTraining(wasTraining) }
-    return try withoutGradients {
+    return try Kernels.withMatmulPrecision(.highest) { try withoutGradients {
       var state: CharLM.State? = nil
       var total = 0.0
       var count = 0
@@ -340,7 +339,7 @@ public final class CharLMTrainer {
         state = next
       }
       return total / Double(count)
-    }
+    } }
   }
 
   /// A sample of `length` characters after `prompt`, from a generator seeded by `seed` (the
