@@ -6,6 +6,11 @@ Usage (PyTorch in a virtualenv outside the repo):
   swift build -c release
   ~/ref/bin/python Tools/Benchmarks/compare_torch.py [--recur .build/release/recur] [--rounds 2]
       [--configs small,medium,large,charlm] [--cells rnn_tanh,lstm,gru] [--modes infer,train]
+      [--matmul-precision highest|medium]
+
+--matmul-precision medium runs Recur with bfloat16 GEMMs and PyTorch under
+torch.autocast("cpu", dtype=torch.bfloat16) (its bfloat16 mixed precision; master weights and
+optimiser state float32 on both sides).
 """
 import argparse
 import json
@@ -23,6 +28,7 @@ CONFIGS = {
 TORCH_ROW = r'''
 import json, resource, sys, time, torch
 cfg, cell, mode, repeats, threads = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+bf16 = sys.argv[6] == "medium"
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 T, B, I, H, L = cfg["seq"], cfg["batch"], cfg["input"], cfg["hidden"], cfg["layers"]
@@ -40,8 +46,10 @@ else:
     x = torch.randn(T, B, I); target = 0.5 * torch.randn(T, B, H)
     opt = torch.optim.SGD(params, lr=1e-3)
 def forward():
-    out, _ = rnn(emb(tokens) if vocab else x)
-    return dec(out) if vocab else out
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        out, _ = rnn(emb(tokens) if vocab else x)
+        out = dec(out) if vocab else out
+    return out.float()
 def once():
     if mode == "train":
         out = forward()
@@ -60,16 +68,16 @@ print(json.dumps(dict(median_ms=times[len(times) // 2], peak_rss_mb=peak)))
 '''
 
 
-def run_recur(recur, config, cell, mode, repeats, threads):
+def run_recur(recur, config, cell, mode, repeats, threads, precision):
     out = subprocess.run([recur, "bench", "rnn", "--config", config, "--cell", cell, "--mode", mode,
-                          "--repeats", str(repeats), "--threads", str(threads), "--json"],
+                          "--repeats", str(repeats), "--threads", str(threads), "--matmul-precision", precision, "--json"],
                          check=True, capture_output=True, text=True).stdout
     row = json.loads(out)["rows"][0]
     return row["median_ms"], row["peak_rss_mb"]
 
 
-def run_torch(config, cell, mode, repeats, threads):
-    out = subprocess.run([sys.executable, "-c", TORCH_ROW, json.dumps(CONFIGS[config]), cell, mode, str(repeats), str(threads)],
+def run_torch(config, cell, mode, repeats, threads, precision):
+    out = subprocess.run([sys.executable, "-c", TORCH_ROW, json.dumps(CONFIGS[config]), cell, mode, str(repeats), str(threads), precision],
                          check=True, capture_output=True, text=True).stdout
     row = json.loads(out)
     return row["median_ms"], row["peak_rss_mb"]
@@ -84,9 +92,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per row (medians are taken over rounds)")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--matmul-precision", default="highest", choices=["highest", "medium"])
     args = ap.parse_args()
     import torch
-    print(f"PyTorch {torch.__version__}, {args.threads} threads, {args.rounds} alternating rounds, median of {args.repeats} each")
+    precision = "float32" if args.matmul_precision == "highest" else "bfloat16 matmuls (PyTorch: autocast)"
+    print(f"PyTorch {torch.__version__}, {args.threads} threads, {precision}, {args.rounds} alternating rounds, median of {args.repeats} each")
     print(f"{'config':8}{'cell':10}{'mode':7}{'recur ms':>10}{'torch ms':>10}{'speed ×':>9}{'recur MB':>10}{'torch MB':>10}")
     for config in args.configs.split(","):
         cells = ["lstm"] if config == "charlm" else args.cells.split(",")
@@ -94,9 +104,9 @@ def main():
             for mode in args.modes.split(","):
                 r_ms, t_ms, r_mb, t_mb = [], [], [], []
                 for _ in range(args.rounds):
-                    ms, mb = run_recur(args.recur, config, cell, mode, args.repeats, args.threads)
+                    ms, mb = run_recur(args.recur, config, cell, mode, args.repeats, args.threads, args.matmul_precision)
                     r_ms.append(ms); r_mb.append(mb)
-                    ms, mb = run_torch(config, cell, mode, args.repeats, args.threads)
+                    ms, mb = run_torch(config, cell, mode, args.repeats, args.threads, args.matmul_precision)
                     t_ms.append(ms); t_mb.append(mb)
                 rm, tm = statistics.median(r_ms), statistics.median(t_ms)
                 print(f"{config:8}{cell:10}{mode:7}{rm:10.2f}{tm:10.2f}{tm / rm:9.2f}{max(r_mb):10.0f}{max(t_mb):10.0f}", flush=True)

@@ -10,8 +10,7 @@ final class TensorStorage: @unchecked Sendable {
   @usableFromInline
   init(uninitializedCount count: Int) {
     self.count = count
-    let bytes = max(64, (count * MemoryLayout<Float>.stride + 63) & ~63)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    let raw = LargeBufferCache.shared.allocate(bytes: Self.bytes(for: count))
     pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
   }
 
@@ -29,5 +28,9 @@ final class TensorStorage: @unchecked Sendable {
     return new
   }
 
-  deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+  /// Bytes allocated for `count` floats: whole 64-byte lines, at least one.
+  @usableFromInline
+  static func bytes(for count: Int) -> Int { max(64, (count * MemoryLayout<Float>.stride + 63) & ~63) }
+
+  deinit { LargeBufferCache.shared.release(UnsafeMutableRawPointer(pointer), bytes: Self.bytes(for: count)) }
 }
