@@ -377,6 +377,56 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
     }
   }
 
+  @Test func cellAndOptimizerKernelsGiveTheSameBitsOnAnyThreadCount() {
+    // The pointwise kernels split rows (or columns, or chunks) over the pool; each element must
+    // be computed the same way whatever the split.
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    var rng = SplitMix(state: 77)
+    func random(_ n: Int) -> [Float] { (0..<n).map { _ in rng.float() } }
+    let (B, H) = (37, 200)
+    let gates = random(B * 4 * H), bias = random(4 * H), cPrev = random(B * H), dh = random(B * H), dc = random(B * H)
+    let gruX = random(B * 3 * H), gruHH = random(B * 3 * H), wide = random(3000 * 130)
+    let adam = (theta: random(100_000), grad: random(100_000), m: random(100_000), v: random(100_000).map { $0 * $0 })
+    func run(threads: Int) -> [[Float]] {
+      Kernels.numThreads = threads
+      var g = gates, c = [Float](repeating: 0, count: B * H), tc = c, h = c
+      recur_lstm_forward_step(Int32(B), Int32(H), &g, bias, cPrev, &c, &tc, &h)
+      var dcv = dc, dg = [Float](repeating: 0, count: B * 4 * H)
+      recur_lstm_backward_step(Int32(B), Int32(H), g, cPrev, tc, dh, &dcv, &dg)
+      var x = gruX, hh = gruHH, gh = [Float](repeating: 0, count: B * H)
+      recur_gru_forward_step(Int32(B), Int32(H), &x, &hh, bias, cPrev, &gh)
+      var dgx = [Float](repeating: 0, count: B * 3 * H), dgh = dgx, direct = gh
+      recur_gru_backward_step(Int32(B), Int32(H), x, hh, cPrev, dh, &dgx, &dgh, &direct)
+      var biased = wide, sums = [Float](repeating: 0, count: 130)
+      recur_add_row_bias(3000, 130, &biased, Array(bias.prefix(130)))
+      recur_sum_rows(3000, 130, wide, &sums)
+      var theta = adam.theta, m = adam.m, v = adam.v
+      theta.withUnsafeMutableBufferPointer { t in m.withUnsafeMutableBufferPointer { mp in v.withUnsafeMutableBufferPointer { vp in
+        adam.grad.withUnsafeBufferPointer { gp in
+          var args = recur_adam_args(n: t.count, theta: t.baseAddress, exp_avg: mp.baseAddress, exp_avg_sq: vp.baseAddress,
+                                     max_exp_avg_sq: nil, grad: gp.baseAddress, lerp_weight: 0.1, beta2: 0.999,
+                                     one_minus_beta2: 0.001, neg_step_size: -2e-3, bias_correction2_sqrt: 0.05, eps: 1e-8,
+                                     decoupled_decay: 0, l2_decay: 0, decay: 1, weight_decay: 0)
+          recur_adam_update(&args)
+        }
+      } } }
+      return [g, c, tc, h, dcv, dg, x, hh, gh, dgx, dgh, direct, biased, sums, theta, m, v]
+    }
+    let one = run(threads: 1), two = run(threads: 2), three = run(threads: 3)
+    let names = ["lstm gates", "c", "tanh c", "h", "dc", "dgates", "gru act", "gru hh", "gru h", "dgx", "dgh", "dh direct",
+                 "row bias", "row sums", "adam theta", "adam m", "adam v"]
+    for i in names.indices {
+      #expect(one[i].map(\.bitPattern) == two[i].map(\.bitPattern), "\(names[i]): 1 vs 2 threads")
+      #expect(one[i].map(\.bitPattern) == three[i].map(\.bitPattern), "\(names[i]): 1 vs 3 threads")
+    }
+    // and the row sums are sums
+    for j in [0, 64, 129] {
+      let want = (0..<3000).map { Double(wide[$0 * 130 + j]) }.reduce(0, +)
+      #expect(abs(Double(one[13][j]) - want) < 1e-3, "column \(j)")
+    }
+  }
+
   @Test func parallelForCoversEveryIndexOnce() {
     let saved = Kernels.numThreads
     defer { Kernels.numThreads = saved }
