@@ -263,6 +263,23 @@ struct CharLMTrainerTests {
     return s
   }
 
+  /// `trainer` saved to a temporary checkpoint and loaded into fresh objects.
+  static func savedAndReloaded(_ trainer: CharLMTrainer) throws -> CharLMTrainer {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-charlm-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try trainer.save(to: url)
+    return try CharLMTrainer(resumingFrom: try Checkpoint.load(from: url), corpus: Self.corpus)
+  }
+
+  /// Every tensor of the two runs' state is the same bit for bit.
+  static func expectSameBits(_ straight: CharLMTrainer, _ resumed: CharLMTrainer) {
+    let a = snapshot(straight), b = snapshot(resumed)
+    #expect(a.keys.sorted() == b.keys.sorted())
+    for key in a.keys.sorted() {
+      #expect(a[key]!.map(\.bitPattern) == b[key]!.map(\.bitPattern), "\(key) differs after resume")
+    }
+  }
+
   @Test func resumeIsBitIdentical() throws {
     // 30 steps straight vs 15, save, load into fresh objects, 15 more. The text has 25 windows
     // per pass, so the run crosses a pass boundary (state reset) after the resume.
@@ -273,22 +290,13 @@ struct CharLMTrainerTests {
 
     let first = try CharLMTrainer(configuration: config, corpus: Self.corpus)
     for _ in 0..<15 { try first.trainStep() }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-charlm-\(UUID().uuidString).safetensors")
-    defer { try? FileManager.default.removeItem(at: url) }
-    try first.save(to: url)
-
-    let resumed = try CharLMTrainer(resumingFrom: try Checkpoint.load(from: url), corpus: Self.corpus)
+    let resumed = try Self.savedAndReloaded(first)
     #expect(resumed.step == 15)
     #expect(resumed.model.dropoutGenerator == first.model.dropoutGenerator)
     #expect(resumed.model.rnn.generator == first.model.rnn.generator)
     for _ in 0..<15 { try resumed.trainStep() }
 
-    let a = Self.snapshot(straight), b = Self.snapshot(resumed)
-    #expect(a.keys.sorted() == b.keys.sorted())
-    for key in a.keys.sorted() {
-      let same = a[key]!.map(\.bitPattern) == b[key]!.map(\.bitPattern)
-      #expect(same, "\(key) differs after resume")
-    }
+    Self.expectSameBits(straight, resumed)
     #expect(straight.model.dropoutGenerator == resumed.model.dropoutGenerator)
     #expect(straight.tokensSeen == resumed.tokensSeen)
   }
@@ -302,16 +310,11 @@ struct CharLMTrainerTests {
 
     let first = try CharLMTrainer(configuration: config, corpus: Self.corpus)
     for _ in 0..<10 { try first.trainStep() }
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-charlm-\(UUID().uuidString).safetensors")
-    defer { try? FileManager.default.removeItem(at: url) }
-    try first.save(to: url)
-    let resumed = try CharLMTrainer(resumingFrom: try Checkpoint.load(from: url), corpus: Self.corpus)
+    let resumed = try Self.savedAndReloaded(first)
     #expect(resumed.configuration.matmulPrecision == .medium)
     for _ in 0..<10 { try resumed.trainStep() }
-    let a = Self.snapshot(straight), b = Self.snapshot(resumed)
-    for key in a.keys.sorted() {
-      #expect(a[key]!.map(\.bitPattern) == b[key]!.map(\.bitPattern), "\(key) differs after resume")
-    }
+    Self.expectSameBits(straight, resumed)
+    let a = Self.snapshot(straight)
     // and a float32 run of the same configuration differs where bfloat16 runs
     config.matmulPrecision = nil
     let exact = try CharLMTrainer(configuration: config, corpus: Self.corpus)
