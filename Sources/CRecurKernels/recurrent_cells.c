@@ -14,8 +14,7 @@ static int row_grain(int width) { return width >= 4096 ? 1 : 4096 / (width > 0 ?
 typedef struct {
   int H;
   float *gates, *c, *tanh_c, *h, *dc, *dgates, *xw, *hh, *dgx, *dgh, *dp;
-  const float *bhh, *c_prev, *cgates, *ctanh_c, *dh, *act, *chh, *h_prev, *pre, *ch;
-  int relu;
+  const float *bhh, *c_prev, *cgates, *ctanh_c, *dh, *act, *chh, *h_prev;
 } cell_job;
 
 static void lstm_forward_rows(void *p, int b0, int b1) {

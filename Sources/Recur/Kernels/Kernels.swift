@@ -31,7 +31,7 @@ public enum Kernels {
     return try body()
   }
 
-  /// How float32 matrix products compute (process-wide), as `torch.set_float32_matmul_precision`.
+  /// How float32 matrix products compute, as `torch.set_float32_matmul_precision`.
   public enum MatmulPrecision: String, Sendable, Codable, CaseIterable {
     /// Products in float32: results agree with PyTorch's float32 to rounding (the default).
     case highest
@@ -40,6 +40,9 @@ public enum Kernels {
     /// float32 elsewhere. For training, where the noise is far below that of SGD; weights,
     /// activations, gradients and optimiser state stay float32.
     case medium
+
+    /// The RECUR_MATMUL_* constant of the C kernels.
+    var kernelValue: Int32 { self == .medium ? Int32(RECUR_MATMUL_MEDIUM) : Int32(RECUR_MATMUL_HIGHEST) }
   }
 
   /// The precision of GEMMs: setting it sets the process-wide default (`.highest` at start);
@@ -47,7 +50,7 @@ public enum Kernels {
   /// Packed weights are repacked when it changes.
   public static var matmulPrecision: MatmulPrecision {
     get { recur_get_matmul_precision() == Int32(RECUR_MATMUL_MEDIUM) ? .medium : .highest }
-    set { recur_set_matmul_precision(newValue == .medium ? Int32(RECUR_MATMUL_MEDIUM) : Int32(RECUR_MATMUL_HIGHEST)) }
+    set { recur_set_matmul_precision(newValue.kernelValue) }
   }
 
   /// Whether `.medium` precision runs bfloat16 GEMMs on this CPU and path (AVX512_BF16).
@@ -57,7 +60,7 @@ public enum Kernels {
   /// previous setting. Per thread: other threads keep theirs.
   public static func withMatmulPrecision<T>(_ precision: MatmulPrecision, _ body: () throws -> T) rethrows -> T {
     let saved = recur_get_thread_matmul_precision()
-    recur_set_thread_matmul_precision(precision == .medium ? Int32(RECUR_MATMUL_MEDIUM) : Int32(RECUR_MATMUL_HIGHEST))
+    recur_set_thread_matmul_precision(precision.kernelValue)
     defer { recur_set_thread_matmul_precision(saved) }
     return try body()
   }

@@ -45,14 +45,4 @@ final class LargeBufferCache: @unchecked Sendable {
     }
     p.deallocate()
   }
-
-  /// Frees every idle buffer.
-  func trim() {
-    lock.lock()
-    let all = idle.values.flatMap { $0 }
-    idle = [:]
-    idleBytes = 0
-    lock.unlock()
-    for p in all { p.deallocate() }
-  }
 }
