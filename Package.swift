@@ -24,11 +24,15 @@ let package = Package(
       resources: [.copy("Resources/austen_pride_and_prejudice.txt")]
     ),
 
+    // MARK: - Test tools (not part of the library product)
+    .target(name: "RecurFuzz", dependencies: ["Recur"]),
+
     // MARK: - Command-line tool
     .executableTarget(
       name: "recur",
       dependencies: [
         "Recur",
+        "RecurFuzz",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -37,7 +41,7 @@ let package = Package(
     .target(name: "_RecurTestSupport", dependencies: ["Recur"], path: "Tests/_RecurTestSupport"),
     .testTarget(
       name: "RecurTests",
-      dependencies: ["Recur", "_RecurTestSupport", "CRecurKernels"],
+      dependencies: ["Recur", "RecurFuzz", "_RecurTestSupport", "CRecurKernels"],
       resources: [.copy("Fixtures")]
     ),
   ],

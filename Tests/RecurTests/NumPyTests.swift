@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Recur
+import RecurFuzz
 
 @Suite("NumPy .npy")
 struct NumPyTests {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recur
+import RecurFuzz
 
 /// `recur fuzz-io` (hidden): feeds mutated safetensors, .npy and checkpoint files to the readers
 /// and reports how many parsed, how many were rejected (by error kind) and any broken invariant.

@@ -1,4 +1,5 @@
 import Foundation
+import Recur
 
 /// A mutation fuzzer for the safetensors, .npy and checkpoint readers: it takes valid files, damages
 /// them (bit flips, byte changes, truncations, appended garbage, header-length edits, header text
@@ -228,7 +229,13 @@ public enum _IOFuzzer {
     header += repeatElement(UInt8(ascii: " "), count: (64 - (preamble + header.count + 1) % 64) % 64)
     header.append(UInt8(ascii: "\n"))
     var bytes = NumPyArray.magic + [version, 0]
-    bytes += version == 1 ? [UInt8(header.count & 0xFF), UInt8(header.count >> 8)] : (0..<4).map { UInt8((header.count >> (8 * $0)) & 0xFF) }
+    let length: [UInt8]
+    if version == 1 {
+      length = [UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
+    } else {
+      length = (0..<4).map { (shift: Int) -> UInt8 in UInt8((header.count >> (8 * shift)) & 0xFF) }
+    }
+    bytes += length
     return bytes + header + data
   }
 

@@ -58,7 +58,10 @@ public struct SafeTensorsFile: Sendable, Equatable {
       self.init(dtype: dtype, shape: shape, raw: bytes)
     }
 
-    init(dtype: SafeTensorsDType, shape: [Int], raw: [UInt8]) {
+    /// An entry holding `raw` little-endian bytes of `dtype` as they stand (no conversion); the
+    /// byte count must fill `shape`.
+    public init(dtype: SafeTensorsDType, shape: [Int], raw: [UInt8]) {
+      precondition(raw.count * 8 == shape.reduce(1, *) * dtype.bitWidth, "\(raw.count) bytes do not fill \(dtype) \(shape)")
       self.dtype = dtype
       self.shape = shape
       storage = .raw(raw)

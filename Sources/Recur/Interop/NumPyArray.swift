@@ -79,7 +79,8 @@ public struct NumPyArray: Sendable, Equatable {
 
   // MARK: - Reading
 
-  static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+  /// The six bytes that open every .npy file.
+  public static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
   /// Parses a whole `.npy` file held in memory. Throws `IOError` for anything malformed or
   /// unsupported.
