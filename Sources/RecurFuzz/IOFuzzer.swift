@@ -223,7 +223,7 @@ public enum _IOFuzzer {
   }
 
   /// A .npy file with the given header fields and raw data (header padded as numpy.save pads).
-  static func npyBytes(descr: String, shapeText: String, fortran: Bool, version: UInt8, data: [UInt8]) -> [UInt8] {
+  public static func npyBytes(descr: String, shapeText: String, fortran: Bool, version: UInt8, data: [UInt8]) -> [UInt8] {
     var header = Array("{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shapeText), }".utf8)
     let preamble = version == 1 ? 10 : 12
     header += repeatElement(UInt8(ascii: " "), count: (64 - (preamble + header.count + 1) % 64) % 64)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import Recur
-import RecurFuzz
+@testable import RecurFuzz
 
 @Suite("NumPy .npy")
 struct NumPyTests {
