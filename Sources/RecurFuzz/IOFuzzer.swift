@@ -117,14 +117,12 @@ public enum _IOFuzzer {
     }
     _ = RNNStateDictArchitecture(file.orderedEntries.map { ($0.name, $0.entry.shape) })?.description
     do {
-      let checkpoint = try Checkpoint(file: file)
-      let rewritten = try Checkpoint(file: try checkpoint.file())
-      if rewritten.step != checkpoint.step || rewritten.rng != checkpoint.rng || rewritten.config != checkpoint.config
-        || rewritten.vocabulary != checkpoint.vocabulary || rewritten.metadata != checkpoint.metadata
-        || rewritten.model.map(\.name) != checkpoint.model.map(\.name) || rewritten.optimizer.map(\.name) != checkpoint.optimizer.map(\.name)
-      {
-        return "checkpoint does not round-trip"
-      }
+      let archive = try ModelArchive(file: file)
+      let rewritten = try ModelArchive(file: archive.safeTensorsFile())
+      let sameFields = rewritten.task == archive.task && rewritten.producer == archive.producer
+        && rewritten.configuration == archive.configuration && rewritten.training == archive.training
+      let sameBody = rewritten.file == archive.file
+      if !sameFields || !sameBody { return "archive does not round-trip" }
     } catch let error as IOError {
       if error.problem.isEmpty { return "checkpoint IOError without a message" }
     } catch {
@@ -194,11 +192,12 @@ public enum _IOFuzzer {
     lm += [("decoder.weight", Tensor(shape: [5, 2], scalars: values(10))), ("decoder.bias", Tensor(values(5)))]
     seeds.append(Seed(name: "lstm-lm", format: .safetensors, bytes: SafeTensorsFile(tensors: lm).serialized()))
 
-    let checkpoint = Checkpoint(
-      model: [("rnn.weight_ih_l0", Tensor(shape: [3, 2], scalars: values(6))), ("rnn.weight_hh_l0", Tensor(shape: [3, 3], scalars: values(9)))],
-      optimizer: [("exp_avg.0", Tensor(values(6))), ("step", Tensor(scalar: 3))], step: 17, rng: RandomGenerator(seed: 9),
-      config: "{\"cell\":\"rnn\",\"hidden\":3}", vocabulary: "[\"a\",\"b\",\"\\n\"]", metadata: ["user": "x"])
-    if let file = try? checkpoint.file() { seeds.append(Seed(name: "checkpoint", format: .safetensors, bytes: file.serialized())) }
+    var archive = ModelArchive(task: "language-model", configuration: "{\"cell\":\"rnn\",\"vocabulary\":[97,98,10]}")
+    archive.add([("rnn.weight_ih_l0", Tensor(shape: [3, 2], scalars: values(6))), ("rnn.weight_hh_l0", Tensor(shape: [3, 3], scalars: values(9)))])
+    archive.add([("exp_avg.0", Tensor(values(6))), ("step", Tensor(scalar: 3))], prefix: ModelArchive.optimizerPrefix)
+    archive.training = "{\"step\":17,\"generator\":[\"1\",\"2\",\"3\",\"4\"]}"
+    archive.file.metadata["user"] = "x"
+    seeds.append(Seed(name: "archive", format: .safetensors, bytes: archive.safeTensorsFile().serialized()))
     seeds.append(Seed(name: "no-tensors", format: .safetensors, bytes: SafeTensorsFile().serialized()))
 
     seeds.append(Seed(name: "npy-f4", format: .npy, bytes: NumPyArray(Tensor(shape: [2, 3], scalars: values(6))).serialized()))

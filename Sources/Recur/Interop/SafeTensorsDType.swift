@@ -51,6 +51,9 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable, Equatable {
     }
   }
 
+  /// Whether the type holds real numbers Recur reads as `Float` (not integers, not booleans).
+  public var holdsReals: Bool { isReadable && !isInteger }
+
   var scalarKind: ScalarKind? {
     switch self {
     case .bool: .bool

@@ -15,7 +15,6 @@ public final class Embedding: Module {
   public let count: Int
   /// Width of each vector.
   public let dimension: Int
-  public var isTraining = true
 
   /// - Parameters:
   ///   - count: number of embeddings (`num_embeddings`).

@@ -21,7 +21,6 @@ public final class LayerNorm: Module {
   public let weight: Parameter?
   /// Per-element shift (zeros), or nil without `elementwiseAffine` or `bias`.
   public let bias: Parameter?
-  public var isTraining = true
 
   /// - Parameters:
   ///   - normalizedShape: the trailing axes to normalise over (often just `[H]`).

@@ -23,7 +23,6 @@ public final class Linear: Module {
   public let bias: Parameter?
   public let inputSize: Int
   public let outputSize: Int
-  public var isTraining = true
 
   /// - Parameters:
   ///   - inputSize: H_in, the extent of the input's last axis.

@@ -5,8 +5,6 @@ public protocol Module: AnyObject {
   var ownParameters: [(name: String, parameter: Parameter)] { get }
   /// Child modules with the attribute names PyTorch would use.
   var children: [(name: String, module: any Module)] { get }
-  /// Training mode (dropout active) or evaluation mode.
-  var isTraining: Bool { get set }
 }
 
 extension Module {
@@ -27,16 +25,6 @@ extension Module {
 
   /// Total number of trainable scalars.
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
-
-  /// Switches this module and its children to training mode.
-  public func train() { setTraining(true) }
-  /// Switches this module and its children to evaluation mode.
-  public func eval() { setTraining(false) }
-
-  public func setTraining(_ on: Bool) {
-    isTraining = on
-    for (_, child) in children { child.setTraining(on) }
-  }
 
   /// Forgets all accumulated gradients.
   public func zeroGrad() { for p in parameters { p.zeroGrad() } }

@@ -13,10 +13,4 @@ public final class GRU: RecurrentLayer {
     super.init(kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
                batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, projSize: 0, seed: seed)
   }
-
-  /// Runs the GRU. `state` (h [numLayers·D, N, H]) defaults to zeros.
-  public func callAsFunction(_ input: Tensor, _ state: Tensor? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: Tensor) {
-    let r = try runLayer(input, h0: state, c0: nil, lengths: lengths)
-    return (r.output, r.h)
-  }
 }

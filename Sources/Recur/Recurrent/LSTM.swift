@@ -20,10 +20,4 @@ public final class LSTM: RecurrentLayer {
     super.init(kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
                batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, projSize: projSize, seed: seed)
   }
-
-  /// Runs the LSTM. `state` defaults to zeros.
-  public func callAsFunction(_ input: Tensor, _ state: LSTMState? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: LSTMState) {
-    let r = try runLayer(input, h0: state?.h, c0: state?.c, lengths: lengths)
-    return (r.output, LSTMState(h: r.h, c: r.c!))
-  }
 }

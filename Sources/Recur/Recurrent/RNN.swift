@@ -10,10 +10,4 @@ public final class RNN: RecurrentLayer {
                numLayers: numLayers, bias: bias, batchFirst: batchFirst, dropout: dropout,
                bidirectional: bidirectional, projSize: 0, seed: seed)
   }
-
-  /// Runs the RNN. `state` (h [numLayers·D, N, H]) defaults to zeros.
-  public func callAsFunction(_ input: Tensor, _ state: Tensor? = nil, lengths: [Int]? = nil) throws -> (output: Tensor, state: Tensor) {
-    let r = try runLayer(input, h0: state, c0: nil, lengths: lengths)
-    return (r.output, r.h)
-  }
 }

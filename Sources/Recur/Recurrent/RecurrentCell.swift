@@ -6,7 +6,6 @@ public class RecurrentCell: Module {
   public let inputSize: Int
   public let hiddenSize: Int
   public let bias: Bool
-  public var isTraining = true
   let stack: RecurrentStack
 
   init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, bias: Bool, seed: UInt64) {
@@ -57,9 +56,10 @@ public final class LSTMCell: RecurrentCell {
     super.init(kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, seed: seed)
   }
 
-  public func callAsFunction(_ input: Tensor, _ state: LSTMState? = nil) throws -> LSTMState {
+  /// Returns (h', c'), each [N, H] (or [H]).
+  public func callAsFunction(_ input: Tensor, _ state: RecurrentState? = nil) throws -> RecurrentState {
     let r = try step(input, h: state?.h, c: state?.c)
-    return LSTMState(h: r.h, c: r.c!)
+    return RecurrentState(h: r.h, c: r.c)
   }
 }
 

@@ -1,6 +1,9 @@
 /// What `RNN`, `LSTM` and `GRU` share: PyTorch's `RNNBase` — configuration, parameters named
 /// `weight_ih_l{k}[_reverse]` …, input/state validation, batch-first and unbatched inputs.
-public class RecurrentLayer: Module {
+///
+/// `RecurrentLayer.make(_:…)` builds the layer for a cell kind: the one place a kind is mapped to
+/// a layer (and so to its kernels).
+public class RecurrentLayer: SequenceLayer {
   public let kind: RecurrentCellKind
   public let inputSize: Int
   public let hiddenSize: Int
@@ -10,9 +13,6 @@ public class RecurrentLayer: Module {
   public let dropout: Float
   public let bidirectional: Bool
   public let projSize: Int
-  public var isTraining = true
-  /// The generator that draws the between-layer dropout masks (save and restore it to resume runs exactly).
-  public var generator: RandomGenerator
   /// Per-time-step gradient norms of the last backward pass.
   public var gradientFlow: GradientFlow { stack.gradientFlow }
 
@@ -20,7 +20,9 @@ public class RecurrentLayer: Module {
 
   var numDirections: Int { bidirectional ? 2 : 1 }
   /// Width of h (projSize when projecting, else hiddenSize).
-  public var outputSize: Int { projSize > 0 ? projSize : hiddenSize }
+  public var stateSize: Int { projSize > 0 ? projSize : hiddenSize }
+  /// Width of each output step: directions × `stateSize`.
+  public var outputSize: Int { numDirections * stateSize }
 
   init(kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int, bias: Bool, batchFirst: Bool,
        dropout: Float, bidirectional: Bool, projSize: Int, seed: UInt64) {
@@ -31,9 +33,6 @@ public class RecurrentLayer: Module {
     precondition(projSize >= 0, "projSize should be a positive integer or zero to disable projections, got \(projSize)")
     precondition(projSize < hiddenSize, "projSize has to be smaller than hiddenSize (\(projSize) >= \(hiddenSize))")
     precondition(projSize == 0 || kind == .lstm, "projSize argument is only supported for LSTM, not RNN or GRU")
-    if dropout > 0 && numLayers == 1 {
-      print("warning: dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects numLayers greater than 1, but got dropout=\(dropout) and numLayers=\(numLayers)")
-    }
     self.kind = kind
     self.inputSize = inputSize
     self.hiddenSize = hiddenSize
@@ -44,7 +43,6 @@ public class RecurrentLayer: Module {
     self.bidirectional = bidirectional
     self.projSize = projSize
     var initGenerator = RandomGenerator(seed: seed)
-    generator = RandomGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_D00D)
     let directions = bidirectional ? 2 : 1
     let hOut = projSize > 0 ? projSize : hiddenSize
     var weights: [RecurrentWeights] = []
@@ -57,6 +55,22 @@ public class RecurrentLayer: Module {
     }
     stack = RecurrentStack(kind: kind, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
                            numDirections: directions, projSize: projSize, dropout: dropout, weights: weights)
+  }
+
+  /// A layer of `kind`: `LSTM`, `GRU`, or `RNN` with tanh or ReLU (`projSize` is LSTM-only).
+  public static func make(_ kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
+                          dropout: Float = 0, bidirectional: Bool = false, projSize: Int = 0, seed: UInt64 = 0) -> RecurrentLayer {
+    switch kind {
+    case .lstm:
+      return LSTM(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, dropout: dropout,
+                  bidirectional: bidirectional, projSize: projSize, seed: seed)
+    case .gru:
+      return GRU(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, dropout: dropout,
+                 bidirectional: bidirectional, seed: seed)
+    case .rnnTanh, .rnnRelu:
+      return RNN(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, nonlinearity: kind == .rnnRelu ? .relu : .tanh,
+                 bias: bias, dropout: dropout, bidirectional: bidirectional, seed: seed)
+    }
   }
 
   public var ownParameters: [(name: String, parameter: Parameter)] { stack.weights.flatMap(\.namedParameters) }
@@ -77,8 +91,31 @@ public class RecurrentLayer: Module {
     return stack.weights[layer * numDirections + (reverse ? 1 : 0)]
   }
 
+  /// Runs the layer on `input` [T, B, I] ([B, T, I] if batchFirst; unbatched [T, I]) from
+  /// `state` (zeros when nil), drawing between-layer dropout masks from `context` in training.
+  public func callAsFunction(_ input: Tensor, state: RecurrentState?, lengths: [Int]?,
+                             context: inout ForwardContext) throws -> (output: Tensor, state: RecurrentState) {
+    if kind != .lstm, state?.c != nil { throw RecurrentError("\(typeName): a cell state was given, but only LSTM has one") }
+    let r = try runLayer(input, h0: state?.h, c0: state?.c, lengths: lengths, context: &context)
+    return (r.output, RecurrentState(h: r.h, c: r.c))
+  }
+
+  /// Runs the layer in evaluation mode (no dropout): `layer(x)`, `layer(x, state)`.
+  public func callAsFunction(_ input: Tensor, _ state: RecurrentState? = nil, lengths: [Int]? = nil) throws
+    -> (output: Tensor, state: RecurrentState) {
+    var context = ForwardContext.inference
+    return try self(input, state: state, lengths: lengths, context: &context)
+  }
+
+  /// A zero state for `batchSize` sequences (`c` for the LSTM only).
+  public func zeroState(batchSize: Int) -> RecurrentState {
+    let rows = numLayers * numDirections
+    return RecurrentState(h: .zeros([rows, batchSize, stateSize]), c: kind == .lstm ? .zeros([rows, batchSize, hiddenSize]) : nil)
+  }
+
   /// Validates and runs the stack. `input` is [T, B, I] ([B, T, I] if batchFirst) or unbatched [T, I].
-  func runLayer(_ input: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?) throws -> (output: Tensor, h: Tensor, c: Tensor?) {
+  func runLayer(_ input: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?, context: inout ForwardContext) throws
+    -> (output: Tensor, h: Tensor, c: Tensor?) {
     let D = numDirections, L = numLayers
     guard input.rank == 2 || input.rank == 3 else {
       throw RecurrentError("\(typeName): Expected input to be 2D or 3D, got \(input.rank)D tensor of shape \(input.shape)")
@@ -105,7 +142,7 @@ public class RecurrentLayer: Module {
       }
       return s
     }
-    let h = try checkState(h0, "hx", width: outputSize)
+    let h = try checkState(h0, "hx", width: stateSize)
     let c = try checkState(c0, "cx", width: hiddenSize)
     if let lengths {
       guard lengths.count == B else {
@@ -118,7 +155,7 @@ public class RecurrentLayer: Module {
     for t in [x] + [h, c].compactMap({ $0 }) where !t.isFinite {
       throw RecurrentError("\(typeName): input or state contains NaN or infinity")
     }
-    let r = stack.run(x: x, h0: h, c0: c, lengths: lengths, training: isTraining, generator: &generator)
+    let r = stack.run(x: x, h0: h, c0: c, lengths: lengths, training: context.isTraining, generator: &context.generator)
     x = r.output
     if unbatched { return (x.squeezed(1), r.h.squeezed(1), r.c?.squeezed(1)) }
     return (batchFirst ? x.transposed(0, 1) : x, r.h, r.c)

@@ -16,9 +16,13 @@ public struct MetricsRecord: Sendable, Equatable, Decodable {
   public var elapsed: Double
   /// Training throughput since the previous record.
   public var tokensPerSecond: Double
+  /// The task's other validation metrics (accuracy, RMSE…).
+  public var metrics: [String: Double]
 
+  /// A record from its fields.
   public init(step: Int, tokens: Int, trainLoss: Double, validationLoss: Double?, learningRate: Double,
-              elapsed: Double, tokensPerSecond: Double) {
+              elapsed: Double, tokensPerSecond: Double, metrics: [String: Double] = [:]) {
+    self.metrics = metrics
     self.step = step
     self.tokens = tokens
     self.trainLoss = trainLoss
@@ -38,6 +42,20 @@ public struct MetricsRecord: Sendable, Equatable, Decodable {
     case learningRate = "lr"
     case elapsed = "elapsed_s"
     case tokensPerSecond = "tokens_per_s"
+    case metrics
+  }
+
+  /// Decodes a record; files written before `metrics` existed have none.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    step = try c.decode(Int.self, forKey: .step)
+    tokens = try c.decode(Int.self, forKey: .tokens)
+    trainLoss = try c.decode(Double.self, forKey: .trainLoss)
+    validationLoss = try c.decodeIfPresent(Double.self, forKey: .validationLoss)
+    learningRate = try c.decode(Double.self, forKey: .learningRate)
+    elapsed = try c.decode(Double.self, forKey: .elapsed)
+    tokensPerSecond = try c.decode(Double.self, forKey: .tokensPerSecond)
+    metrics = try c.decodeIfPresent([String: Double].self, forKey: .metrics) ?? [:]
   }
 }
 
@@ -77,7 +95,10 @@ public struct MetricsLog: Sendable {
     return records.map { r in
       "{\"step\":\(r.step),\"tokens\":\(r.tokens),\"train_loss\":\(number(r.trainLoss)),"
         + "\"val_loss\":\(r.validationLoss.map(number) ?? "null"),\"lr\":\(number(r.learningRate)),"
-        + "\"tokens_per_s\":\(number(r.tokensPerSecond)),\"elapsed_s\":\(number(r.elapsed))}\n"
+        + "\"tokens_per_s\":\(number(r.tokensPerSecond)),\"elapsed_s\":\(number(r.elapsed))"
+        + (r.metrics.isEmpty ? "" : ",\"metrics\":{" + r.metrics.sorted { $0.key < $1.key }
+          .map { "\(jsonQuoted($0.key)):\(number($0.value))" }.joined(separator: ",") + "}")
+        + "}\n"
     }.joined()
   }
 

@@ -15,6 +15,8 @@
 /// `lookback` is the warm-up: states before row lookback - 1 are not used.
 public struct ESNForecaster: Forecaster {
   public static let kind = "esn"
+  /// The model kind, `"esn"`.
+  public var kind: String { Self.kind }
 
   /// Hyper-parameters (names as in ``Reservoir`` and ``Ridge``).
   public struct Configuration: Codable, Sendable, Equatable {
@@ -308,7 +310,7 @@ extension ESNForecaster {
                                                       ridge: ridge, inputSize: inputSize, inputMode: inputMode ?? .levels))
   }
 
-  public init(restoringFrom file: SafeTensorsFile) throws {
+  public init(restoringFrom file: SafeTensorsFile, kind: String = ESNForecaster.kind) throws {
     guard let text = file.metadata["esn.config"] else {
       throw ForecastError.checkpoint("the checkpoint has no esn.config metadata; it was not written for an ESN model")
     }

@@ -3,94 +3,83 @@ import Foundation
 /// A fitted forecaster with everything needed to forecast again: the model (any ``Forecaster``
 /// kind), the column names, the ``Scaler`` fitted on the training part and the settings used.
 ///
-/// Stored as one safetensors file (written atomically): the model's tensors plus metadata
-///
-/// | key | value |
-/// |---|---|
-/// | `recur.format_version` | `"1"` |
-/// | `recur.forecast.kind` | `"esn"`, `"lstm"`, `"gru"` |
-/// | `recur.forecast.columns` | JSON array of column names (the first is the reported target) |
-/// | `recur.forecast.scaler` | JSON of the ``Scaler`` |
-/// | `recur.forecast.lookback`, `recur.forecast.horizon` | decimal |
-/// | `recur.forecast.settings` | JSON object of free-form settings (fill policy, season, …) |
-/// | `<kind>.…` | the model's own settings |
+/// Stored as a ``ModelArchive`` of task `forecasting` (written atomically): the model's tensors
+/// under `<kind>.` (its own settings as `<kind>.config` metadata), and as the configuration
+/// `{kind, columns, scaler, lookback, horizon, settings}`.
 public struct ForecastCheckpoint: Sendable {
+  /// The model kind (`esn`, `lstm`, `gru`…).
   public var kind: String
+  /// Column names; the first is the reported target.
   public var columns: [String]
+  /// The scaling fitted on the training rows.
   public var scaler: Scaler
+  /// Rows of history a forecast needs.
   public var lookback: Int
+  /// Rows forecast from each origin.
   public var horizon: Int
+  /// Free-form settings (fill policy, season…).
   public var settings: [String: String]
-  /// The whole file (the model restores itself from it).
+  /// The model's tensors and metadata (the model restores itself from them).
   public var file: SafeTensorsFile
 
-  public enum Key {
-    public static let formatVersion = "recur.format_version"
-    public static let kind = "recur.forecast.kind"
-    public static let columns = "recur.forecast.columns"
-    public static let scaler = "recur.forecast.scaler"
-    public static let lookback = "recur.forecast.lookback"
-    public static let horizon = "recur.forecast.horizon"
-    public static let settings = "recur.forecast.settings"
+  /// The archive task name.
+  public static let task = "forecasting"
+
+  private struct Stored: Codable {
+    var kind: String
+    var columns: [String]
+    var scaler: Scaler
+    var lookback: Int
+    var horizon: Int
+    var settings: [String: String]
   }
 
   /// Bundles a fitted `model` with its data description.
-  public init<M: Forecaster>(model: M, columns: [String], scaler: Scaler, settings: [String: String] = [:]) throws {
+  public init(model: any Forecaster, columns: [String], scaler: Scaler, settings: [String: String] = [:]) throws {
     var file = SafeTensorsFile()
     try model.store(in: &file)
-    kind = M.kind
+    kind = model.kind
     self.columns = columns
     self.scaler = scaler
     lookback = model.lookback
     horizon = model.horizon
     self.settings = settings
-    file.metadata[Key.formatVersion] = "1"
-    file.metadata[Key.kind] = M.kind
-    file.metadata[Key.columns] = try jsonText(columns)
-    file.metadata[Key.scaler] = try jsonText(scaler)
-    file.metadata[Key.lookback] = String(model.lookback)
-    file.metadata[Key.horizon] = String(model.horizon)
-    file.metadata[Key.settings] = try jsonText(settings)
     self.file = file
   }
 
-  /// Writes the checkpoint atomically (a crash leaves the old file or the new one).
-  public func save(to url: URL) throws {
-    do {
-      try file.write(to: url)
-    } catch {
-      throw ForecastError.checkpoint("cannot write checkpoint \(url.path): \(error)")
-    }
+  /// The checkpoint as an archive.
+  public func archive(producer: String = "Recur \(RecurVersion.current)") throws -> ModelArchive {
+    let stored = Stored(kind: kind, columns: columns, scaler: scaler, lookback: lookback, horizon: horizon, settings: settings)
+    var archive = ModelArchive(task: Self.task, configuration: try ModelArchive.json(stored), producer: producer)
+    archive.file = file
+    return archive
   }
 
-  /// Reads a checkpoint written by ``save(to:)``.
+  /// Writes the checkpoint atomically (a crash leaves the old file or the new one).
+  public func save(to url: URL, producer: String = "Recur \(RecurVersion.current)") throws {
+    try archive(producer: producer).write(to: url)
+  }
+
+  /// Reads a checkpoint written by ``save(to:producer:)``.
   public static func load(from url: URL) throws -> ForecastCheckpoint {
-    let file: SafeTensorsFile
+    let archive = try ModelArchive.read(from: url)
+    guard archive.task == task else {
+      throw ForecastError.checkpoint("\(url.lastPathComponent) holds a \(archive.task) model, not a forecaster; pass a file written by recur forecast")
+    }
+    let stored: Stored
     do {
-      file = try SafeTensorsFile.read(from: url)
+      stored = try archive.decodeConfiguration(Stored.self)
     } catch {
-      throw ForecastError.checkpoint("cannot read checkpoint \(url.path): \(error)")
+      throw ForecastError.checkpoint("\(url.lastPathComponent) has a damaged forecasting configuration; re-create it")
     }
-    func meta(_ key: String) throws -> String {
-      guard let v = file.metadata[key] else {
-        throw ForecastError.checkpoint("\(url.lastPathComponent) is not a forecast checkpoint (no \(key)); pass a file written by recur forecast")
-      }
-      return v
-    }
-    guard try meta(Key.formatVersion) == "1" else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) has forecast format \(try meta(Key.formatVersion)); this recur reads format 1")
-    }
-    guard let lookback = Int(try meta(Key.lookback)), let horizon = Int(try meta(Key.horizon)), lookback >= 1, horizon >= 1 else {
+    guard stored.lookback >= 1, stored.horizon >= 1 else {
       throw ForecastError.checkpoint("\(url.lastPathComponent) has a damaged lookback or horizon; re-create it")
     }
-    let columns: [String] = try decodeJSON(try meta(Key.columns), what: "columns", file: url)
-    let scaler: Scaler = try decodeJSON(try meta(Key.scaler), what: "scaler", file: url)
-    let settings: [String: String] = try decodeJSON(try meta(Key.settings), what: "settings", file: url)
-    guard !columns.isEmpty, scaler.columnCount == columns.count else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) stores \(columns.count) columns but a scaler for \(scaler.columnCount); re-create it")
+    guard !stored.columns.isEmpty, stored.scaler.columnCount == stored.columns.count else {
+      throw ForecastError.checkpoint("\(url.lastPathComponent) stores \(stored.columns.count) columns but a scaler for \(stored.scaler.columnCount); re-create it")
     }
-    return ForecastCheckpoint(kind: try meta(Key.kind), columns: columns, scaler: scaler, lookback: lookback,
-                              horizon: horizon, settings: settings, file: file)
+    return ForecastCheckpoint(kind: stored.kind, columns: stored.columns, scaler: stored.scaler, lookback: stored.lookback,
+                              horizon: stored.horizon, settings: stored.settings, file: archive.file)
   }
 
   private init(kind: String, columns: [String], scaler: Scaler, lookback: Int, horizon: Int,
@@ -104,12 +93,9 @@ public struct ForecastCheckpoint: Sendable {
     self.file = file
   }
 
-  /// The stored model, as `M` (which must be the stored kind).
+  /// The stored model as `M`, restored from the checkpoint's tensors.
   public func model<M: Forecaster>(as type: M.Type) throws -> M {
-    guard kind == M.kind else {
-      throw ForecastError.checkpoint("the checkpoint holds a '\(kind)' model, not '\(M.kind)'")
-    }
-    let model = try M(restoringFrom: file)
+    let model = try M(restoringFrom: file, kind: kind)
     guard model.lookback == lookback, model.horizon == horizon else {
       throw ForecastError.checkpoint("the stored model's lookback/horizon differ from the checkpoint's; re-create it")
     }

@@ -17,7 +17,7 @@ import Foundation
 /// register the type with the `recur forecast` command.
 public protocol Forecaster: Sendable {
   /// The model kind on the command line and in checkpoints ("esn", "lstm", "gru").
-  static var kind: String { get }
+  var kind: String { get }
   /// Rows of history a forecast needs (windowed models read exactly these; the ESN uses them as
   /// its warm-up).
   var lookback: Int { get }
@@ -31,8 +31,8 @@ public protocol Forecaster: Sendable {
   /// Adds the fitted model to a checkpoint: tensors under names prefixed by the kind (`"esn."`),
   /// settings as metadata under the same prefix.
   func store(in file: inout SafeTensorsFile) throws
-  /// The fitted model stored by ``store(in:)``.
-  init(restoringFrom file: SafeTensorsFile) throws
+  /// The fitted model of `kind` stored by ``store(in:)``.
+  init(restoringFrom file: SafeTensorsFile, kind: String) throws
 }
 
 extension Forecaster {

@@ -22,16 +22,11 @@ import Foundation
 ///
 /// One type for both cells; the ``Forecaster`` conformances (whose kind is static) are
 /// ``LSTMForecaster`` and ``GRUForecaster``, thin wrappers fixing the cell.
-public struct RecurrentForecaster: Sendable {
-
-  /// The recurrent cell.
-  public enum Cell: String, Codable, Sendable, CaseIterable {
-    case lstm, gru
-  }
+public struct RecurrentForecaster: Forecaster {
 
   /// Hyper-parameters.
   public struct Configuration: Codable, Sendable, Equatable {
-    public var cell: Cell = .lstm
+    public var cell: RecurrentCellKind = .lstm
     public var hiddenSize = 32
     public var numLayers = 1
     public var epochs = 200
@@ -47,7 +42,7 @@ public struct RecurrentForecaster: Sendable {
     public var relative = true
     public var seed: UInt64 = 0
 
-    public init(cell: Cell = .lstm) { self.cell = cell }
+    public init(cell: RecurrentCellKind = .lstm) { self.cell = cell }
 
     /// Describes the first invalid value, or nil.
     public var problem: String? {
@@ -67,13 +62,15 @@ public struct RecurrentForecaster: Sendable {
   public let lookback: Int
   public let horizon: Int
   /// The fitted network (nil before ``fit(series:split:)``); never changed after fitting.
-  private var network: Network?
+  // Written only by fit/restore (which own the value); forecasts only read it, in evaluation mode.
+  nonisolated(unsafe) private var network: RecurrentForecastNetwork?
   /// Training epochs run and the best epoch (1-based) after fitting.
   public private(set) var epochsRun = 0
   public private(set) var bestEpoch = 0
   public private(set) var bestValidationLoss = Double.nan
 
-  public var cellKind: String { configuration.cell.rawValue }
+  /// The model kind: the cell's name (`lstm`, `gru`, `rnn_tanh`, `rnn_relu`).
+  public var kind: String { configuration.cell.rawValue }
 
   public init(configuration: Configuration = Configuration(), lookback: Int, horizon: Int) throws {
     guard lookback >= 1, horizon >= 1 else {
@@ -85,95 +82,27 @@ public struct RecurrentForecaster: Sendable {
     self.horizon = horizon
   }
 
-  // MARK: - Network
-
-  /// Recurrent stack + head. Immutable once fitted (only read, in evaluation mode, by forecasts).
-  final class Network: Module, @unchecked Sendable {
-    let rnn: RecurrentLayer
-    let head: Linear
-    let drop: Dropout
-    let features: Int
-    var dropoutGenerator: RandomGenerator
-    var isTraining = true
-
-    init(_ c: Configuration, features: Int, horizon: Int) {
-      var generator = RandomGenerator(seed: c.seed)
-      let rnnSeed = generator.next()
-      let between = Float(c.numLayers > 1 ? c.dropout : 0)
-      switch c.cell {
-      case .lstm: rnn = LSTM(inputSize: features, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: between, seed: rnnSeed)
-      case .gru: rnn = GRU(inputSize: features, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: between, seed: rnnSeed)
-      }
-      head = Linear(inputSize: c.hiddenSize, outputSize: horizon * features, generator: &generator)
-      drop = Dropout(p: Float(c.dropout))
-      dropoutGenerator = RandomGenerator(seed: generator.next())
-      self.features = features
-    }
-
-    var children: [(name: String, module: any Module)] { [("rnn", rnn), ("head", head)] }
-
-    /// `x` `[lookback, B, F]` → `[B, horizon·F]`.
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
-      let output: Tensor
-      switch rnn {
-      case let lstm as LSTM: output = try lstm(x).output
-      case let gru as GRU: output = try gru(x).output
-      default: preconditionFailure("RecurrentForecaster: unknown recurrent layer \(type(of: rnn))")
-      }
-      var last = output[row: x.shape[0] - 1]
-      if isTraining && drop.p > 0 { last = drop(last, generator: &dropoutGenerator) }
-      return head(last)
-    }
-  }
-
-  /// Inputs `[lookback, B, F]` (time-major) and targets `[B, horizon·F]` of the windows `indices`
-  /// of `windows`.
-  private func batch(_ w: ForecastWindows, _ indices: ArraySlice<Int>) -> (x: Tensor, y: Tensor?) {
-    let f = w.features, b = indices.count
-    var x = [Float](repeating: 0, count: lookback * b * f)
-    var y = [Float](repeating: 0, count: w.targets.isEmpty ? 0 : b * horizon * f)
-    for (j, i) in indices.enumerated() {
-      let base = i * lookback * f
-      let lastRow = base + (lookback - 1) * f
-      for s in 0..<lookback {
-        for k in 0..<f {
-          let v = w.inputs[base + s * f + k] - (configuration.relative ? w.inputs[lastRow + k] : 0)
-          x[(s * b + j) * f + k] = Float(v)
-        }
-      }
-      if !w.targets.isEmpty {
-        for h in 0..<horizon {
-          for k in 0..<f {
-            let v = w.targets[(i * horizon + h) * f + k] - (configuration.relative ? w.inputs[lastRow + k] : 0)
-            y[j * horizon * f + h * f + k] = Float(v)
-          }
-        }
-      }
-    }
-    return (Tensor(shape: [lookback, b, f], scalars: x), w.targets.isEmpty ? nil : Tensor(shape: [b, horizon * f], scalars: y))
-  }
-
-  /// Mean squared error (scaled units, as trained) of `network` on all windows of `w`.
-  private func loss(_ network: Network, _ w: ForecastWindows) throws -> Double {
-    var sum = 0.0
-    let chunk = 1024
-    try withoutGradients {
-      for start in stride(from: 0, to: w.count, by: chunk) {
-        let (x, y) = batch(w, Array(0..<w.count)[start..<min(w.count, start + chunk)])
-        let p = try network(x)
-        sum += Double(mseLoss(p, y!, reduction: .sum).item)
-      }
-    }
-    return sum / Double(w.count * horizon * w.features)
-  }
-
   // MARK: - Fit
 
-  public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
-    guard split.count == series.rows, split.horizon == horizon else {
-      preconditionFailure("RecurrentForecaster.fit: split for \(split.count) rows / horizon \(split.horizon), series has \(series.rows) rows, horizon \(horizon)")
-    }
+  /// The trainer options of a fit: Adam, clipping, `epochs` passes with an evaluation after each,
+  /// early stopping after `patience` evaluations without improvement, the best epoch's weights kept.
+  public var trainerOptions: TrainerOptions {
     let c = configuration
+    var options = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: Float(c.learningRate)))
+    options.gradClip = Float(c.gradClip)
+    options.epochs = Double(c.epochs)
+    options.patience = c.patience
+    options.restoreBest = true
+    options.seed = c.seed ^ 0x5DEE_CE66_D1CE_D00D
+    return options
+  }
+
+  /// The training task for `series` as split by `split` (the model freshly initialised), and
+  /// whether its validation windows were held out of the training part.
+  public func makeTask(series: DoubleMatrix, split: ForecastSplit) throws -> (task: ForecastingTask, heldOut: Bool) {
+    guard split.count == series.rows, split.horizon == horizon else {
+      preconditionFailure("RecurrentForecaster: split for \(split.count) rows / horizon \(split.horizon), series has \(series.rows) rows, horizon \(horizon)")
+    }
     // Only training and validation rows are read (never the test rows).
     let known = series.rows(0..<split.validation.upperBound)
     var trainOrigins = split.trainOrigins
@@ -185,7 +114,7 @@ public struct RecurrentForecaster: Sendable {
     if validationOrigins.isEmpty {
       let held = max(1, trainOrigins.count / 5)
       guard trainOrigins.count - held - horizon >= 1 else {
-        throw TimeSeriesError.tooShort("too few training windows (\(trainOrigins.count)) to hold some out for early stopping; use a longer series, a smaller lookback or --validation-fraction")
+        throw TimeSeriesError.tooShort("too few training windows (\(trainOrigins.count)) to hold some out for early stopping; use a longer series, a smaller lookback or a validation part")
       }
       let last = trainOrigins.last!
       validationOrigins = Array((last - held + 1)...last)
@@ -193,51 +122,33 @@ public struct RecurrentForecaster: Sendable {
       trainOrigins = trainOrigins.filter { $0 <= last - held + 1 - horizon }
       heldOut = true
     }
-    let trainWindows = ForecastWindows(series: known, lookback: lookback, horizon: horizon, origins: trainOrigins)
-    let validationWindows = ForecastWindows(series: known, lookback: lookback, horizon: horizon, origins: validationOrigins)
+    let c = configuration
+    let network = RecurrentForecastNetwork(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: Float(c.dropout),
+                                           features: series.columns, horizon: horizon, seed: c.seed)
+    let task = ForecastingTask(
+      model: network, train: ForecastWindows(series: known, lookback: lookback, horizon: horizon, origins: trainOrigins),
+      validation: ForecastWindows(series: known, lookback: lookback, horizon: horizon, origins: validationOrigins),
+      lookback: lookback, horizon: horizon, batchSize: c.batchSize, relative: c.relative, shuffleSeed: c.seed ^ 0x5DEE_CE66_D1CE_5EED)
+    return (task, heldOut)
+  }
 
-    let network = Network(c, features: series.columns, horizon: horizon)
-    let optimizer = Adam(parameters: network.parameters, learningRate: Float(c.learningRate))
-    var shuffler = RandomGenerator(seed: c.seed ^ 0x5DEE_CE66_D1CE_5EED)
-    var order = Array(0..<trainWindows.count)
-    var best = (loss: Double.infinity, epoch: 0, weights: [String: Tensor]())
-    var epoch = 0
-    while epoch < c.epochs {
-      epoch += 1
-      network.train()
-      order.shuffle(using: &shuffler)
-      for start in stride(from: 0, to: order.count, by: c.batchSize) {
-        let (x, y) = batch(trainWindows, order[start..<min(order.count, start + c.batchSize)])
-        let loss = mseLoss(try network(x), y!)
-        optimizer.zeroGrad()
-        loss.backward()
-        if c.gradClip > 0 {
-          let norm = clipGradNorm(network.parameters, maxNorm: Float(c.gradClip))
-          if !norm.isFinite { continue }
-        }
-        optimizer.step()
-      }
-      network.eval()
-      let v = try loss(network, validationWindows)
-      guard v.isFinite else {
-        throw ForecastError.invalidArgument("training diverged (validation loss \(v) in epoch \(epoch)); lower --learning-rate or --grad-clip")
-      }
-      if v < best.loss {
-        best = (v, epoch, Dictionary(uniqueKeysWithValues: network.stateDict().map { ($0.name, $0.tensor) }))
-      } else if epoch - best.epoch >= c.patience {
-        break
-      }
+  public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
+    let c = configuration
+    let (task, heldOut) = try makeTask(series: series, split: split)
+    let trainer = try Trainer(task: task, options: trainerOptions)
+    do {
+      try trainer.run()
+    } catch TrainingError.nonFinite(let what, let step, let value) {
+      throw ForecastError.invalidArgument("training diverged (the \(what) became \(value) at step \(step)); lower the learning rate or the gradient clip")
     }
-    try network.loadStateDict(best.weights)
-    network.eval()
-    self.network = network
-    epochsRun = epoch
-    bestEpoch = best.epoch
-    bestValidationLoss = best.loss
+    network = task.model
+    epochsRun = (trainer.step + task.stepsPerEpoch - 1) / task.stepsPerEpoch
+    bestEpoch = (trainer.best?.step ?? 0) / task.stepsPerEpoch
+    bestValidationLoss = trainer.best?.loss ?? .nan
     return [
       "network": "\(c.cell.rawValue) \(c.numLayers)×\(c.hiddenSize), dropout \(c.dropout), \(c.relative ? "relative" : "level") inputs, seed \(c.seed)",
-      "training": "Adam lr \(c.learningRate), batch \(c.batchSize), grad clip \(c.gradClip), \(trainOrigins.count) windows; stopped after \(epoch) of \(c.epochs) epochs (patience \(c.patience))",
-      "selection": "best epoch \(best.epoch): scaled validation MSE \(String(format: "%.4g", best.loss)) on \(validationOrigins.count) origins"
+      "training": "Adam lr \(c.learningRate), batch \(c.batchSize), grad clip \(c.gradClip), \(task.trainWindows.count) windows; stopped after \(epochsRun) of \(c.epochs) epochs (patience \(c.patience))",
+      "selection": "best epoch \(bestEpoch): scaled validation MSE \(String(format: "%.4g", bestValidationLoss)) on \(task.validationWindows.count) origins"
         + (heldOut ? " (the end of the training part)" : ""),
     ]
   }
@@ -246,7 +157,7 @@ public struct RecurrentForecaster: Sendable {
 
   public func forecast(series: DoubleMatrix, origins: [Int]) throws -> ForecastBatch {
     guard let network else {
-      throw ForecastError.invalidArgument("the \(cellKind) forecaster is not fitted; fit it or load a checkpoint first")
+      throw ForecastError.invalidArgument("the \(kind) forecaster is not fitted; fit it or load a checkpoint first")
     }
     guard series.columns == network.features else {
       throw ForecastError.invalidArgument("the model forecasts \(network.features) columns, the series has \(series.columns)")
@@ -264,7 +175,9 @@ public struct RecurrentForecaster: Sendable {
     try withoutGradients {
       for start in stride(from: 0, to: w.count, by: chunk) {
         let indices = Array(start..<min(w.count, start + chunk))
-        let p = try network(batch(w, indices[...]).x).scalars
+        var context = ForwardContext.inference
+        let x = ForecastingTask.windowBatch(w, indices[...], lookback: lookback, horizon: horizon, relative: configuration.relative).x
+        let p = try network(x, context: &context).scalars
         for (j, i) in indices.enumerated() {
           let lastRow = (i * lookback + lookback - 1) * f
           for h in 0..<horizon {
@@ -291,17 +204,20 @@ public struct RecurrentForecaster: Sendable {
 
   public func store(in file: inout SafeTensorsFile) throws {
     guard let network else {
-      throw ForecastError.invalidArgument("the \(cellKind) forecaster is not fitted; fit it before saving a checkpoint")
+      throw ForecastError.invalidArgument("the \(kind) forecaster is not fitted; fit it before saving a checkpoint")
     }
-    let prefix = cellKind + "."
+    let prefix = kind + "."
     for (name, tensor) in network.stateDict() { file[prefix + name] = SafeTensorsFile.Entry(tensor) }
     file.metadata[prefix + "config"] = try jsonText(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
                                                            features: network.features, epochsRun: epochsRun, bestEpoch: bestEpoch))
   }
 
-  /// The model stored under `<cell>.` in `file`.
-  public init(restoringFrom file: SafeTensorsFile, cell: Cell) throws {
-    let prefix = cell.rawValue + "."
+  /// The model stored under `<kind>.` in `file`.
+  public init(restoringFrom file: SafeTensorsFile, kind: String) throws {
+    guard let cell = RecurrentCellKind(rawValue: kind) else {
+      throw ForecastError.checkpoint("'\(kind)' is not a recurrent cell; the checkpoint is damaged")
+    }
+    let prefix = kind + "."
     guard let text = file.metadata[prefix + "config"] else {
       throw ForecastError.checkpoint("the checkpoint has no \(prefix)config metadata; it was not written for a \(cell.rawValue) model")
     }
@@ -310,7 +226,9 @@ public struct RecurrentForecaster: Sendable {
           stored.features >= 1 else {
       throw ForecastError.checkpoint("the checkpoint's \(prefix)config is damaged; re-create it")
     }
-    let network = Network(stored.configuration, features: stored.features, horizon: stored.horizon)
+    let c = stored.configuration
+    let network = RecurrentForecastNetwork(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: Float(c.dropout),
+                                           features: stored.features, horizon: stored.horizon, seed: c.seed)
     var tensors: [String: Tensor] = [:]
     for name in file.names where name.hasPrefix(prefix) {
       tensors[String(name.dropFirst(prefix.count))] = file[name]!.tensor
@@ -320,7 +238,6 @@ public struct RecurrentForecaster: Sendable {
     } catch let error as StateDictError {
       throw ForecastError.checkpoint("the checkpoint's \(cell.rawValue) weights do not fit its settings (\(error.description)); re-create it")
     }
-    network.eval()
     configuration = stored.configuration
     lookback = stored.lookback
     horizon = stored.horizon
@@ -328,48 +245,4 @@ public struct RecurrentForecaster: Sendable {
     bestEpoch = stored.bestEpoch
     self.network = network
   }
-}
-
-/// The ``RecurrentForecaster`` with LSTM cells (kind `"lstm"`).
-public struct LSTMForecaster: Forecaster {
-  public static let kind = "lstm"
-  public private(set) var base: RecurrentForecaster
-  public var lookback: Int { base.lookback }
-  public var horizon: Int { base.horizon }
-
-  public init(configuration: RecurrentForecaster.Configuration = .init(cell: .lstm), lookback: Int, horizon: Int) throws {
-    var c = configuration
-    c.cell = .lstm
-    base = try RecurrentForecaster(configuration: c, lookback: lookback, horizon: horizon)
-  }
-  public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
-    try base.fit(series: series, split: split)
-  }
-  public func forecast(series: DoubleMatrix, origins: [Int]) throws -> ForecastBatch {
-    try base.forecast(series: series, origins: origins)
-  }
-  public func store(in file: inout SafeTensorsFile) throws { try base.store(in: &file) }
-  public init(restoringFrom file: SafeTensorsFile) throws { base = try RecurrentForecaster(restoringFrom: file, cell: .lstm) }
-}
-
-/// The ``RecurrentForecaster`` with GRU cells (kind `"gru"`).
-public struct GRUForecaster: Forecaster {
-  public static let kind = "gru"
-  public private(set) var base: RecurrentForecaster
-  public var lookback: Int { base.lookback }
-  public var horizon: Int { base.horizon }
-
-  public init(configuration: RecurrentForecaster.Configuration = .init(cell: .gru), lookback: Int, horizon: Int) throws {
-    var c = configuration
-    c.cell = .gru
-    base = try RecurrentForecaster(configuration: c, lookback: lookback, horizon: horizon)
-  }
-  public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
-    try base.fit(series: series, split: split)
-  }
-  public func forecast(series: DoubleMatrix, origins: [Int]) throws -> ForecastBatch {
-    try base.forecast(series: series, origins: origins)
-  }
-  public func store(in file: inout SafeTensorsFile) throws { try base.store(in: &file) }
-  public init(restoringFrom file: SafeTensorsFile) throws { base = try RecurrentForecaster(restoringFrom: file, cell: .gru) }
 }

@@ -23,24 +23,25 @@
 ///
 /// Dropout (inverted, probability `dropout`) applies to the embeddings, between recurrent layers
 /// and to the recurrent output, in training only — the placement of PyTorch's
-/// `word_language_model`. Its masks come from `dropoutGenerator` and the recurrent layer's own
-/// `generator`; both are part of a checkpoint so a resumed run draws the same masks.
+/// `word_language_model`. Every mask is drawn from the `ForwardContext` of the call.
 public final class CharLM: Module {
-  /// The recurrent cell of a `CharLM`.
-  public enum Cell: String, Sendable, Codable, CaseIterable {
-    case lstm, gru, rnn
-  }
-
-  /// Everything needed to rebuild the model's shape (stored in checkpoints).
+  /// Everything needed to rebuild the model's shape (stored in archives).
   public struct Configuration: Sendable, Codable, Equatable {
-    public var cell: Cell
+    /// The recurrent cell.
+    public var cell: RecurrentCellKind
+    /// V, the number of distinct tokens.
     public var vocabularySize: Int
+    /// The width of the token embeddings.
     public var embeddingSize: Int
+    /// H, the recurrent layers' width.
     public var hiddenSize: Int
+    /// Recurrent layers stacked.
     public var numLayers: Int
+    /// Dropout probability on embeddings, between layers and on the output (training only).
     public var dropout: Float
 
-    public init(cell: Cell = .lstm, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 512,
+    /// A configuration; the vocabulary size usually comes from the corpus.
+    public init(cell: RecurrentCellKind = .lstm, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 512,
                 numLayers: Int = 2, dropout: Float = 0.25) {
       self.cell = cell
       self.vocabularySize = vocabularySize
@@ -50,58 +51,39 @@ public final class CharLM: Module {
       self.dropout = dropout
     }
 
-    /// Describes the first invalid value, or nil when all are valid.
-    public var problem: String? {
-      if vocabularySize < 1 { return "vocabulary size must be at least 1, got \(vocabularySize)" }
-      if embeddingSize < 1 { return "--embedding-size must be a positive integer, got \(embeddingSize)" }
-      if hiddenSize < 1 { return "--hidden-size must be a positive integer, got \(hiddenSize)" }
-      if numLayers < 1 { return "--num-layers must be a positive integer, got \(numLayers)" }
-      if !(dropout >= 0 && dropout < 1) { return "--dropout must be in [0, 1), got \(dropout)" }
-      return nil
+    /// Throws `TrainingError.invalidSetting` for the first invalid value.
+    public func validate() throws {
+      try TrainingError.require(vocabularySize >= 1, "vocabularySize", vocabularySize, "at least 1")
+      try TrainingError.require(embeddingSize >= 1, "embeddingSize", embeddingSize, "a positive integer")
+      try TrainingError.require(hiddenSize >= 1, "hiddenSize", hiddenSize, "a positive integer")
+      try TrainingError.require(numLayers >= 1, "numLayers", numLayers, "a positive integer")
+      try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
     }
   }
 
-  /// The recurrent state carried between windows: `h` `[numLayers, B, H]`, and `c` (same shape)
-  /// for the LSTM.
-  public struct State {
-    public var h: Tensor
-    public var c: Tensor?
-    public init(h: Tensor, c: Tensor?) { self.h = h; self.c = c }
-    /// The state cut from the tape (truncated BPTT).
-    public func detached() -> State { State(h: h.detached(), c: c?.detached()) }
-  }
-
+  /// The model's shape.
   public let configuration: Configuration
+  /// Token embeddings `[V, embeddingSize]`.
   public let embedding: Embedding
-  /// The recurrent stack (`LSTM`, `GRU` or `RNN`).
-  public let rnn: RecurrentLayer
+  /// The recurrent stack.
+  public let rnn: any SequenceLayer
+  /// The output layer `[V, hiddenSize]`.
   public let decoder: Linear
   let dropoutLayer: Dropout
-  /// Draws the masks of the embedding and output dropout.
-  public var dropoutGenerator: RandomGenerator
-  public var isTraining = true
 
   /// A freshly initialised model (PyTorch's default initialisations, drawn from `seed`).
-  public init(_ configuration: Configuration, seed: UInt64) {
-    if let problem = configuration.problem { preconditionFailure("CharLM: \(problem)") }
+  /// Throws `TrainingError.invalidSetting` for an invalid configuration.
+  public init(_ configuration: Configuration, seed: UInt64) throws {
+    try configuration.validate()
     self.configuration = configuration
     let c = configuration
     var generator = RandomGenerator(seed: seed)
     embedding = Embedding(count: c.vocabularySize, dimension: c.embeddingSize, generator: &generator)
-    let rnnSeed = generator.next()
     // Dropout between layers only exists with more than one layer (avoids PyTorch's warning).
-    let between: Float = c.numLayers > 1 ? c.dropout : 0
-    switch c.cell {
-    case .lstm:
-      rnn = LSTM(inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: between, seed: rnnSeed)
-    case .gru:
-      rnn = GRU(inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: between, seed: rnnSeed)
-    case .rnn:
-      rnn = RNN(inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: between, seed: rnnSeed)
-    }
+    rnn = RecurrentLayer.make(c.cell, inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
+                              dropout: c.numLayers > 1 ? c.dropout : 0, seed: generator.next())
     decoder = Linear(inputSize: c.hiddenSize, outputSize: c.vocabularySize, generator: &generator)
     dropoutLayer = Dropout(p: c.dropout)
-    dropoutGenerator = RandomGenerator(seed: generator.next())
   }
 
   public var children: [(name: String, module: any Module)] {
@@ -109,49 +91,40 @@ public final class CharLM: Module {
   }
 
   /// A zero state for `batchSize` streams.
-  public func zeroState(batchSize: Int) -> State {
-    let shape = [configuration.numLayers, batchSize, configuration.hiddenSize]
-    return State(h: .zeros(shape), c: configuration.cell == .lstm ? .zeros(shape) : nil)
+  public func zeroState(batchSize: Int) -> RecurrentState { rnn.zeroState(batchSize: batchSize) }
+
+  /// Scores for the next token after each input.
+  /// - Parameters:
+  ///   - tokens: `[steps, batchSize]` ids, time-major, flattened, each in `0..<vocabularySize`.
+  ///   - state: the state after the previous window (zeros when nil).
+  ///   - context: training mode and the generator of the dropout masks.
+  /// - Returns: logits `[steps, batchSize, V]` and the state after the last step.
+  public func callAsFunction(_ tokens: [Int], steps: Int, batchSize: Int, state: RecurrentState? = nil,
+                             context: inout ForwardContext) throws -> (logits: Tensor, state: RecurrentState) {
+    precondition(tokens.count == steps * batchSize, "CharLM: \(tokens.count) tokens do not fill [\(steps), \(batchSize)]")
+    let x = dropoutLayer(embedding(tokens, shape: [steps, batchSize]), context: &context)
+    let (output, next) = try rnn(x, state: state, lengths: nil, context: &context)
+    return (decoder(dropoutLayer(output, context: &context)), next)
   }
 
-  /// Scores for the next character after each input.
-  /// - Parameters:
-  ///   - tokens: `[steps, batchSize]` ids, time-major, each in `0..<vocabularySize`.
-  ///   - state: the state after the previous window (zeros when nil).
-  /// - Returns: logits `[steps, batchSize, V]` and the state after the last step.
-  public func callAsFunction(_ tokens: [Int], steps: Int, batchSize: Int, state: State? = nil) throws -> (logits: Tensor, state: State) {
-    precondition(tokens.count == steps * batchSize, "CharLM: \(tokens.count) tokens do not fill [\(steps), \(batchSize)]")
-    var x = embedding(tokens, shape: [steps, batchSize])
-    if isTraining { x = dropoutLayer(x, generator: &dropoutGenerator) }
-    let output: Tensor, next: State
-    switch rnn {
-    case let lstm as LSTM:
-      let r = try lstm(x, state.map { LSTMState(h: $0.h, c: $0.c ?? .zeros($0.h.shape)) })
-      (output, next) = (r.output, State(h: r.state.h, c: r.state.c))
-    case let gru as GRU:
-      let r = try gru(x, state?.h)
-      (output, next) = (r.output, State(h: r.state, c: nil))
-    case let plain as RNN:
-      let r = try plain(x, state?.h)
-      (output, next) = (r.output, State(h: r.state, c: nil))
-    default:
-      preconditionFailure("CharLM: unknown recurrent layer \(type(of: rnn))")
-    }
-    let y = isTraining ? dropoutLayer(output, generator: &dropoutGenerator) : output
-    return (decoder(y), next)
+  /// Scores in evaluation mode (no dropout).
+  public func callAsFunction(_ tokens: [Int], steps: Int, batchSize: Int, state: RecurrentState? = nil) throws
+    -> (logits: Tensor, state: RecurrentState) {
+    var context = ForwardContext.inference
+    return try self(tokens, steps: steps, batchSize: batchSize, state: state, context: &context)
   }
 }
 
 extension CharLM {
   /// The cell of a model saved as a state dict, from its recurrent weight shapes: gate blocks of
-  /// `rnn.weight_ih_l0` rows ÷ `rnn.weight_hh_l0` columns (4 LSTM, 3 GRU, 1 RNN).
-  public static func inferCell(from tensors: [String: Tensor]) -> Cell? {
+  /// `rnn.weight_ih_l0` rows ÷ `rnn.weight_hh_l0` columns (4 LSTM, 3 GRU, 1 tanh RNN).
+  public static func inferCell(from tensors: [String: Tensor]) -> RecurrentCellKind? {
     guard let wih = tensors["rnn.weight_ih_l0"], let whh = tensors["rnn.weight_hh_l0"], wih.rank == 2, whh.rank == 2,
           whh.shape[1] > 0 else { return nil }
     switch wih.shape[0] / whh.shape[1] {
     case 4: return .lstm
     case 3: return .gru
-    case 1: return .rnn
+    case 1: return .rnnTanh
     default: return nil
     }
   }

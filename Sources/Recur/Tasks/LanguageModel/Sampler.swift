@@ -53,8 +53,7 @@ public struct Sampler: Sendable {
 
 extension CharLM {
   /// Generates `length` tokens after `prompt`, calling `emit` with each as soon as it is drawn
-  /// (so text can be streamed). Runs in evaluation mode without recording gradients; the
-  /// model's training mode is restored afterwards.
+  /// (so text can be streamed). Runs in evaluation mode without recording gradients.
   ///
   /// - Parameters:
   ///   - prompt: ids to condition on (at least one).
@@ -65,9 +64,6 @@ extension CharLM {
   @discardableResult
   public func generate(prompt: [Int], length: Int, sampler: inout Sampler, emit: (Int) -> Bool = { _ in true }) throws -> [Int] {
     precondition(!prompt.isEmpty, "CharLM.generate: the prompt needs at least one token")
-    let wasTraining = isTraining
-    eval()
-    defer { setTraining(wasTraining) }
     return try withoutGradients {
       let V = configuration.vocabularySize
       var (logits, state) = try self(prompt, steps: prompt.count, batchSize: 1)

@@ -1,0 +1,165 @@
+import Foundation
+
+/// The one file format of every task: a safetensors file holding the model's state dict under
+/// PyTorch's names, plus JSON metadata that says what the model is and, for a checkpoint, where
+/// its training stood. `train`, `generate`, `eval`, `forecast`, `infer` and `inspect` all read it;
+/// any safetensors reader opens it (`safetensors.torch.load_file` gives the state dict plus the
+/// `optimizer.`- and `data.`-prefixed training entries).
+///
+/// | metadata key | value |
+/// |---|---|
+/// | `recur.format` | the format version (`2`) |
+/// | `recur.producer` | the Recur version and the command that wrote the file |
+/// | `recur.task` | the task (`language-model`, `forecasting`, …) |
+/// | `recur.configuration` | JSON: architecture, vocabulary or scaler — whatever rebuilds the model |
+/// | `recur.training` | JSON: the training state of a checkpoint (absent in a model-only file) |
+///
+/// Tensor names are kept exactly as written (bytes, in order): two names are never merged.
+/// Files of format 1 (Recur 0.1 checkpoints) are recognised and rejected with a message that
+/// says how to convert them.
+public struct ModelArchive: Sendable {
+  /// The format this build writes and the newest it reads.
+  public static let currentFormat = 2
+  /// Prefix of optimiser-state tensors.
+  public static let optimizerPrefix = "optimizer."
+  /// Prefix of task data-state tensors (e.g. a carried recurrent state).
+  public static let dataPrefix = "data."
+
+  /// The metadata keys of the format.
+  public enum Key {
+    public static let format = "recur.format"
+    public static let producer = "recur.producer"
+    public static let task = "recur.task"
+    public static let configuration = "recur.configuration"
+    public static let training = "recur.training"
+    /// The key of format-1 files.
+    public static let legacyFormat = "recur.format_version"
+  }
+
+  /// The format version of the file.
+  public var formatVersion: Int
+  /// The Recur version and command that wrote the file.
+  public var producer: String
+  /// The task the model belongs to.
+  public var task: String
+  /// JSON text that rebuilds the model (architecture, vocabulary, scaler…).
+  public var configuration: String
+  /// JSON text of the training state (nil for a model-only file).
+  public var training: String?
+  /// The tensors, in order: the state dict, then `optimizer.*` and `data.*` entries.
+  public var file: SafeTensorsFile
+
+  /// An archive of `task` with its `configuration` (JSON text) and no tensors yet.
+  public init(task: String, configuration: String, producer: String = "Recur \(RecurVersion.current)") {
+    formatVersion = Self.currentFormat
+    self.producer = producer
+    self.task = task
+    self.configuration = configuration
+    file = SafeTensorsFile()
+  }
+
+  /// Adds float32 tensors under their names (e.g. `model.stateDict()`).
+  public mutating func add(_ tensors: [(name: String, tensor: Tensor)], prefix: String = "") {
+    for (name, tensor) in tensors { file[prefix + name] = SafeTensorsFile.Entry(tensor) }
+  }
+
+  /// The float tensors whose names start with `prefix`, the prefix removed.
+  public func tensors(prefix: String) -> [(name: String, tensor: Tensor)] {
+    file.orderedEntries.filter { $0.name.hasPrefix(prefix) && $0.entry.dtype.holdsReals }
+      .map { (String($0.name.dropFirst(prefix.count)), $0.entry.tensor) }
+  }
+
+  /// The model's state dict: every floating-point tensor outside the training prefixes.
+  public var stateDict: [String: Tensor] {
+    var result: [String: Tensor] = [:]
+    for (name, entry) in file.orderedEntries
+    where !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals {
+      result[name] = entry.tensor
+    }
+    return result
+  }
+
+  /// The configuration decoded as `T`. Throws `IOError.invalidMetadata` when it does not decode.
+  public func decodeConfiguration<T: Decodable>(_ type: T.Type) throws -> T { try Self.decode(type, configuration, Key.configuration) }
+
+  /// The training state decoded as `T`, or nil for a model-only file.
+  public func decodeTraining<T: Decodable>(_ type: T.Type) throws -> T? { try training.map { try Self.decode(type, $0, Key.training) } }
+
+  /// `value` as JSON text with sorted keys (reproducible files).
+  public static func json<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do {
+      return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch {
+      throw IOError(.invalidArgument, format: "archive", problem: "cannot encode \(T.self) as JSON: \(error)",
+                    remedy: "Make the value JSON-encodable (finite numbers, string keys)")
+    }
+  }
+
+  private static func decode<T: Decodable>(_ type: T.Type, _ text: String, _ field: String) throws -> T {
+    do {
+      return try JSONDecoder().decode(type, from: Data(text.utf8))
+    } catch {
+      throw IOError(.invalidMetadata, format: "archive", problem: "\(field) does not decode as \(T.self)",
+                    remedy: "The file is damaged or was written for another task; use a file written by recur for this task")
+    }
+  }
+
+  // MARK: - Files
+
+  /// The archive as a safetensors file.
+  public func safeTensorsFile() -> SafeTensorsFile {
+    var out = file
+    out.metadata[Key.format] = String(formatVersion)
+    out.metadata[Key.producer] = producer
+    out.metadata[Key.task] = task
+    out.metadata[Key.configuration] = configuration
+    if let training { out.metadata[Key.training] = training }
+    return out
+  }
+
+  /// Reads an archive from a parsed safetensors file. Throws `IOError.notACheckpoint` for plain
+  /// weights files, format-1 files and newer formats; `.invalidMetadata` for damaged fields.
+  public init(file: SafeTensorsFile) throws {
+    func fail(_ kind: IOError.Kind, _ problem: String, _ remedy: String) -> IOError { IOError(kind, format: "archive", problem: problem, remedy: remedy) }
+    let meta = file.metadata
+    if let legacy = meta[Key.legacyFormat], meta[Key.format] == nil {
+      throw fail(.notACheckpoint, "a Recur 0.1 checkpoint (format \(legacy.prefix(8)))",
+                 "Convert it with `recur convert OLD.safetensors NEW.safetensors` (char-LM checkpoints), or re-create it with this version")
+    }
+    guard let versionText = meta[Key.format] else {
+      throw fail(.notACheckpoint, "no \(Key.format) metadata: a safetensors weights file, not a Recur archive",
+                 "Load plain weights with SafeTensorsFile.read(from:) and Module.loadStateDict(_:)")
+    }
+    guard let version = Int(versionText), version >= 2 else {
+      throw fail(.invalidMetadata, "\(Key.format) is \(versionText.prefix(40).debugDescription), not a format number", IOError.corruptSafeTensors)
+    }
+    guard version <= Self.currentFormat else {
+      throw fail(.notACheckpoint, "archive format \(version) is newer than this Recur reads (\(Self.currentFormat))", "Upgrade Recur")
+    }
+    guard let task = meta[Key.task], let configuration = meta[Key.configuration] else {
+      throw fail(.invalidMetadata, "\(Key.task) or \(Key.configuration) is missing", IOError.corruptSafeTensors)
+    }
+    for (field, text) in [(Key.configuration, configuration), (Key.training, meta[Key.training])] {
+      if let text, (try? JSONParser.parse(text)) == nil { throw fail(.invalidMetadata, "\(field) is not valid JSON", IOError.corruptSafeTensors) }
+    }
+    formatVersion = version
+    producer = meta[Key.producer] ?? ""
+    self.task = task
+    self.configuration = configuration
+    training = meta[Key.training]
+    var body = file
+    body.metadata = meta.filter { !$0.key.hasPrefix("recur.") }
+    self.file = body
+  }
+
+  /// Writes the archive atomically: a crash at any moment leaves the previous file or this one.
+  public func write(to url: URL) throws { try safeTensorsFile().write(to: url) }
+
+  /// Reads an archive written by `write(to:)`.
+  public static func read(from url: URL) throws -> ModelArchive {
+    let file = try SafeTensorsFile.read(from: url)
+    return try attributing(to: url.path) { try ModelArchive(file: file) }
+  }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Windowed forecasting as a `TrainingTask`: a `RecurrentForecastNetwork` learns to map the
+/// `lookback` rows before an origin to the `horizon` rows after it, by mean squared error over
+/// mini-batches of windows shuffled each epoch. Validation is the MSE over the validation windows.
+///
+/// With `relative` inputs are the window's rows minus its last row and targets are differences
+/// from it (see `RecurrentForecaster`).
+public final class ForecastingTask: TrainingTask {
+  /// The name in archives.
+  public static let name = "forecasting"
+
+  /// The network being trained.
+  public let model: RecurrentForecastNetwork
+  /// The training windows.
+  public let trainWindows: ForecastWindows
+  /// The validation windows.
+  public let validationWindows: ForecastWindows
+  /// Windows per step.
+  public let batchSize: Int
+  /// Inputs and targets relative to each window's last row.
+  public let relative: Bool
+  let lookback: Int, horizon: Int
+  /// Steps taken so far.
+  private(set) var position = 0
+  /// The seed of the per-epoch shuffles.
+  let shuffleSeed: UInt64
+  /// The current epoch's order of the training windows.
+  private var order: [Int] = []
+
+  /// A task over the given windows; the shuffles draw from `shuffleSeed`.
+  public init(model: RecurrentForecastNetwork, train: ForecastWindows, validation: ForecastWindows, lookback: Int, horizon: Int,
+              batchSize: Int, relative: Bool, shuffleSeed: UInt64) {
+    self.model = model
+    trainWindows = train
+    validationWindows = validation
+    self.lookback = lookback
+    self.horizon = horizon
+    self.batchSize = batchSize
+    self.relative = relative
+    self.shuffleSeed = shuffleSeed
+  }
+
+  public var stepsPerEpoch: Int { (trainWindows.count + batchSize - 1) / batchSize }
+
+  public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
+    let index = position % stepsPerEpoch
+    if index == 0 || order.isEmpty { order = Self.permutation(trainWindows.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
+    let indices = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
+    let (x, y) = batch(trainWindows, indices)
+    position += 1
+    return BatchLoss(loss: mseLoss(try model(x, context: &context), y!), count: indices.count)
+  }
+
+  /// The order of epoch `epoch`: a permutation of `0..<count` drawn from its own stream, so a
+  /// resumed run needs only its position.
+  static func permutation(_ count: Int, epoch: Int, seed: UInt64) -> [Int] {
+    var generator = RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+    var order = Array(0..<count)
+    order.shuffle(using: &generator)
+    return order
+  }
+
+  public func evaluate() throws -> Evaluation? {
+    Evaluation(loss: try meanSquaredError(validationWindows))
+  }
+
+  /// Mean squared error (scaled units, as trained) on all windows of `w`, in evaluation mode.
+  func meanSquaredError(_ w: ForecastWindows) throws -> Double {
+    var sum = 0.0
+    var context = ForwardContext.inference
+    try withoutGradients {
+      for start in stride(from: 0, to: w.count, by: 1024) {
+        let (x, y) = batch(w, Array(start..<Swift.min(w.count, start + 1024))[...])
+        sum += Double(mseLoss(try model(x, context: &context), y!, reduction: .sum).item)
+      }
+    }
+    return sum / Double(w.count * horizon * w.features)
+  }
+
+  func batch(_ w: ForecastWindows, _ indices: ArraySlice<Int>) -> (x: Tensor, y: Tensor?) {
+    Self.windowBatch(w, indices, lookback: lookback, horizon: horizon, relative: relative)
+  }
+
+  /// Inputs `[lookback, B, F]` (time-major) and targets `[B, horizon·F]` (nil when `w` has no
+  /// targets) of the windows `indices` of `w`.
+  static func windowBatch(_ w: ForecastWindows, _ indices: ArraySlice<Int>, lookback: Int, horizon: Int,
+                          relative: Bool) -> (x: Tensor, y: Tensor?) {
+    let f = w.features, b = indices.count
+    var x = [Float](repeating: 0, count: lookback * b * f)
+    var y = [Float](repeating: 0, count: w.targets.isEmpty ? 0 : b * horizon * f)
+    for (j, i) in indices.enumerated() {
+      let base = i * lookback * f
+      let lastRow = base + (lookback - 1) * f
+      for s in 0..<lookback {
+        for k in 0..<f { x[(s * b + j) * f + k] = Float(w.inputs[base + s * f + k] - (relative ? w.inputs[lastRow + k] : 0)) }
+      }
+      guard !w.targets.isEmpty else { continue }
+      for h in 0..<horizon {
+        for k in 0..<f {
+          y[j * horizon * f + h * f + k] = Float(w.targets[(i * horizon + h) * f + k] - (relative ? w.inputs[lastRow + k] : 0))
+        }
+      }
+    }
+    return (Tensor(shape: [lookback, b, f], scalars: x), w.targets.isEmpty ? nil : Tensor(shape: [b, horizon * f], scalars: y))
+  }
+
+  private struct Position: Codable {
+    var position: Int
+  }
+
+  public func dataState() throws -> TaskDataState {
+    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+  }
+
+  public func restoreDataState(_ state: TaskDataState) throws {
+    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
+      throw TrainingError.inconsistentCheckpoint("the window position is damaged")
+    }
+    position = p.position
+    order = []
+  }
+
+  public func archiveConfiguration() throws -> String { "{}" }
+}

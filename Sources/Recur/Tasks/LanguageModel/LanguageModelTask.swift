@@ -1,0 +1,206 @@
+import Foundation
+
+/// Character-level language modelling as a `TrainingTask`: a `CharLM` learns to predict the next
+/// character of a text, by truncated backpropagation through time.
+///
+/// The text is read as `batchSize` parallel streams (`TextBatches`); each step takes the next
+/// window of `seqLength` characters from every stream and starts from the state the previous
+/// window ended in (detached), zeros at the start of each pass. The loss is the mean
+/// cross-entropy of all predictions of the window. Validation runs over the held-out end of the
+/// text from a zero state, carried across its windows.
+public final class LanguageModelTask: TrainingTask {
+  /// The name in archives.
+  public static let name = "language-model"
+
+  /// How the text is cut into batches (stored in archives).
+  public struct DataSettings: Sendable, Codable, Equatable {
+    /// T, the window of truncated BPTT.
+    public var seqLength = 100
+    /// B, the parallel streams.
+    public var batchSize = 32
+    /// Fraction of the text (its end) held out for validation; 0 for none.
+    public var validationFraction = 0.1
+    /// Parallel streams of the validation text (fewer when the text is short).
+    public var evalBatchSize = 128
+    /// Where the text came from (a path or "bundled:NAME"), to find it again on resume.
+    public var corpus = ""
+
+    /// Default settings.
+    public init() {}
+
+    /// Throws `TrainingError.invalidSetting` for the first invalid value.
+    public func validate() throws {
+      try TrainingError.require(seqLength >= 1, "seqLength", seqLength, "a positive integer")
+      try TrainingError.require(batchSize >= 1, "batchSize", batchSize, "a positive integer")
+      try TrainingError.require(validationFraction >= 0 && validationFraction < 1, "validationFraction", validationFraction, "in [0, 1)")
+      try TrainingError.require(evalBatchSize >= 1, "evalBatchSize", evalBatchSize, "a positive integer")
+    }
+  }
+
+  /// What an archive of this task stores as its configuration.
+  public struct StoredConfiguration: Sendable, Codable, Equatable {
+    /// The model's shape.
+    public var model: CharLM.Configuration
+    /// The vocabulary as Unicode code points, in id order.
+    public var vocabulary: [UInt32]
+    /// How the text was batched.
+    public var data: DataSettings
+    /// The seed of the initial weights.
+    public var seed: UInt64
+  }
+
+  /// The model being trained.
+  public let model: CharLM
+  /// The characters the model knows.
+  public let vocabulary: CharVocabulary
+  /// The batching of the text.
+  public let settings: DataSettings
+  /// The seed the weights were drawn from.
+  public let seed: UInt64
+  /// The training streams.
+  public let trainBatches: TextBatches
+  /// The validation streams (nil without validation text).
+  public let validationBatches: TextBatches?
+  /// Windows taken so far (the next is `position % windowCount`).
+  public private(set) var position = 0
+  /// The state after the previous window (nil at the start of a pass).
+  var carried: RecurrentState?
+
+  /// A fresh model of shape `model` (its vocabulary size is set from `corpus`) on `corpus`.
+  /// Throws `TrainingError` for invalid settings, `TextCorpusError` when the text is too short.
+  public convenience init(corpus: TextCorpus, model: CharLM.Configuration, settings: DataSettings, seed: UInt64) throws {
+    let vocabulary = CharVocabulary(text: corpus.text)
+    var configuration = model
+    configuration.vocabularySize = vocabulary.count
+    var settings = settings
+    settings.corpus = corpus.source
+    try self.init(model: try CharLM(configuration, seed: seed), vocabulary: vocabulary, settings: settings, seed: seed, corpus: corpus)
+  }
+
+  /// The model stored in `archive`, continuing on `corpus` (the text it was trained on).
+  public convenience init(archive: ModelArchive, corpus: TextCorpus) throws {
+    let (model, vocabulary, stored) = try Self.loadModel(from: archive)
+    try self.init(model: model, vocabulary: vocabulary, settings: stored.data, seed: stored.seed, corpus: corpus)
+  }
+
+  init(model: CharLM, vocabulary: CharVocabulary, settings: DataSettings, seed: UInt64, corpus: TextCorpus) throws {
+    try settings.validate()
+    try corpus.checkLength(seqLength: settings.seqLength)
+    let ids: [Int]
+    do {
+      ids = try vocabulary.encode(corpus.text)
+    } catch let error as CharVocabularyError {
+      throw TextCorpusError("corpus \(corpus.source) does not fit the model's vocabulary: \(error.description); resume on the text the run was trained on")
+    }
+    let (train, validation) = TextCorpus.split(ids, validationFraction: settings.validationFraction)
+    self.model = model
+    self.vocabulary = vocabulary
+    self.settings = settings
+    self.seed = seed
+    trainBatches = try TextBatches(ids: train, batchSize: settings.batchSize, seqLength: settings.seqLength, what: "training")
+    if settings.validationFraction > 0 {
+      // Evaluation runs without gradients, so it takes more streams than training (fewer sequential
+      // steps, larger GEMMs), as many as the text allows at one window each.
+      let streams = Swift.min(settings.evalBatchSize, Swift.max(1, validation.count / (settings.seqLength + 1)))
+      validationBatches = try TextBatches(ids: validation, batchSize: streams, seqLength: settings.seqLength, what: "validation")
+    } else {
+      validationBatches = nil
+    }
+  }
+
+  public var stepsPerEpoch: Int { trainBatches.windowCount }
+
+  public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
+    let index = position % trainBatches.windowCount
+    if index == 0 { carried = nil }
+    let window = trainBatches.window(index)
+    let (logits, state) = try model(window.inputs, steps: window.steps, batchSize: trainBatches.batchSize, state: carried,
+                                    context: &context)
+    carried = state.detached()
+    position += 1
+    return BatchLoss(loss: crossEntropy(logits: logits, targets: window.targets), count: window.targets.count)
+  }
+
+  public func evaluate() throws -> Evaluation? {
+    guard let validationBatches else { return nil }
+    return Evaluation(loss: try Self.meanLoss(model: model, batches: validationBatches))
+  }
+
+  /// Mean cross-entropy (nats/token) of `model` on `batches`, in evaluation mode, from a zero
+  /// state carried across windows.
+  public static func meanLoss(model: CharLM, batches: TextBatches) throws -> Double {
+    try withoutGradients {
+      var state: RecurrentState? = nil
+      var total = 0.0
+      var count = 0
+      for w in 0..<batches.windowCount {
+        let window = batches.window(w)
+        let (logits, next) = try model(window.inputs, steps: window.steps, batchSize: batches.batchSize, state: state)
+        total += Double(crossEntropy(logits: logits, targets: window.targets, reduction: .sum).item)
+        count += window.targets.count
+        state = next
+      }
+      return total / Double(count)
+    }
+  }
+
+  public func dataState() throws -> TaskDataState {
+    TaskDataState(json: "{\"position\":\(position)}", tensors: carried.map { s in [("h", s.h)] + (s.c.map { [("c", $0)] } ?? []) } ?? [])
+  }
+
+  public func restoreDataState(_ state: TaskDataState) throws {
+    struct Position: Decodable { var position: Int }
+    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
+      throw TrainingError.inconsistentCheckpoint("the text position is not a non-negative integer")
+    }
+    let tensors = Dictionary(state.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    if let h = tensors["h"] {
+      let expected = model.zeroState(batchSize: settings.batchSize)
+      guard h.shape == expected.h.shape, tensors["c"]?.shape == expected.c?.shape else {
+        throw TrainingError.inconsistentCheckpoint("carried state of shape \(h.shape) for a model with state \(expected.h.shape)")
+      }
+      carried = RecurrentState(h: h, c: tensors["c"])
+    } else {
+      carried = nil
+    }
+    position = p.position
+  }
+
+  public func archiveConfiguration() throws -> String {
+    try ModelArchive.json(StoredConfiguration(model: model.configuration, vocabulary: vocabulary.codePoints, data: settings, seed: seed))
+  }
+
+  /// The model, vocabulary and configuration in an archive of this task (for sampling and
+  /// evaluation).
+  public static func loadModel(from archive: ModelArchive) throws -> (model: CharLM, vocabulary: CharVocabulary, configuration: StoredConfiguration) {
+    guard archive.task == name else { throw TrainingError.wrongTask(expected: name, found: archive.task) }
+    let stored = try archive.decodeConfiguration(StoredConfiguration.self)
+    let vocabulary: CharVocabulary
+    do {
+      vocabulary = try CharVocabulary(codePoints: stored.vocabulary)
+    } catch let error as CharVocabularyError {
+      throw TrainingError.inconsistentCheckpoint(error.description)
+    }
+    guard vocabulary.count == stored.model.vocabularySize else {
+      throw TrainingError.inconsistentCheckpoint("vocabulary of \(vocabulary.count) characters but a model for \(stored.model.vocabularySize)")
+    }
+    let model: CharLM
+    do {
+      model = try CharLM(stored.model, seed: stored.seed)
+      try model.loadStateDict(archive.stateDict)
+    } catch let error as TrainingError {
+      throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
+    } catch let error as StateDictError {
+      throw TrainingError.inconsistentCheckpoint(error.description)
+    }
+    return (model, vocabulary, stored)
+  }
+
+  /// A sample of `length` characters after `prompt`, from a generator seeded by `seed` (no
+  /// training state is touched).
+  public func sample(prompt: String, length: Int, temperature: Float = 0.8, seed: UInt64) throws -> String {
+    let ids = try vocabulary.encode(prompt)
+    var sampler = Sampler(temperature: temperature, seed: seed)
+    return vocabulary.decode(try model.generate(prompt: ids, length: length, sampler: &sampler))
+  }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+extension Trainer {
+  /// The step budget from the options: `steps`, `epochs` × steps per epoch, and as many steps as
+  /// fit in the time limit (from `secondsUsed` on), whichever is smallest.
+  func budgetInSteps(startingAt secondsUsed: Double) throws -> Int {
+    var candidates: [Int] = []
+    if let steps = options.steps { candidates.append(steps) }
+    if let epochs = options.epochs { candidates.append(Swift.max(1, Int((epochs * Double(task.stepsPerEpoch)).rounded()))) }
+    if let limit = options.timeLimit { candidates.append(step + (try stepsThatFit(in: limit - secondsUsed))) }
+    guard let budget = candidates.min() else { throw TrainingError.noBudget }
+    return Swift.max(budget, step + 1)
+  }
+
+  /// How many more steps fit in `seconds` of wall time, evaluations included, measured by timing
+  /// forward and backward passes on the next batches and one evaluation. Nothing changes: the
+  /// data position and the random stream are put back and the gradients dropped.
+  func stepsThatFit(in seconds: Double) throws -> Int {
+    let start = DispatchTime.now().uptimeNanoseconds
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    let savedData = try task.dataState(), savedContext = context
+    var stepTimes: [Double] = []
+    try Kernels.withMatmulPrecision(options.matmulPrecision) {
+      for _ in 0..<3 {
+        let t0 = now()
+        let batch = try task.trainingLoss(context: &context)
+        batch.loss.backward()
+        _ = clipGradNorm(optimizer.parameters, maxNorm: .greatestFiniteMagnitude)
+        optimizer.zeroGrad()
+        stepTimes.append(now() - t0)
+        if now() > seconds / 20 { break }
+      }
+    }
+    try task.restoreDataState(savedData)
+    context = savedContext
+    let t0 = now()
+    _ = try evaluate()
+    let evaluationCost = now() - t0
+    // The first pass warms caches up: use the later ones when there are any.
+    let stepCost = stepTimes.count > 1 ? stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1) : stepTimes[0]
+    let available = seconds - now() - evaluationCost
+    let perStep = stepCost + evaluationCost / Double(evalEvery)
+    return Swift.max(1, Int((available / Swift.max(perStep, 1e-9)).rounded(.down)))
+  }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// The training state a checkpoint's `recur.training` field holds (tensors go beside it:
+/// `optimizer.*` and `data.*`).
+struct TrainingRecord: Codable {
+  var options: TrainerOptions
+  var step: Int
+  var totalSteps: Int?
+  var itemsSeen: Int
+  var trainingSeconds: Double
+  var bestStep: Int?
+  var bestLoss: Double?
+  var evaluationsWithoutImprovement: Int
+  /// The trainer's random stream, as decimal strings (exact for 64-bit words).
+  var generator: [String]
+  /// Optimiser scalars (step counts, learning rate) as exact decimal strings, in order.
+  var optimizerScalars: [[String]]
+  /// The task's data position, JSON text.
+  var data: String
+}
+
+extension Trainer {
+  /// Everything needed to resume this run or to use the model: weights under PyTorch names, the
+  /// task's configuration, the optimiser state, the data position and every random stream.
+  public func archive() throws -> ModelArchive {
+    var archive = ModelArchive(task: Task.name, configuration: try task.archiveConfiguration(), producer: producer)
+    archive.add(task.model.stateDict())
+    let optimizerState = optimizer.stateDict()
+    archive.add(optimizerState.tensors, prefix: ModelArchive.optimizerPrefix)
+    let data = try task.dataState()
+    archive.add(data.tensors, prefix: ModelArchive.dataPrefix)
+    let record = TrainingRecord(
+      options: options, step: step, totalSteps: totalSteps, itemsSeen: itemsSeen, trainingSeconds: trainingSeconds,
+      bestStep: best?.step, bestLoss: best?.loss, evaluationsWithoutImprovement: evaluationsWithoutImprovement,
+      generator: context.generator.stateWords.map { String($0) },
+      optimizerScalars: optimizerState.scalars.map { [$0.name, "\($0.value)"] }, data: data.json)
+    archive.training = try ModelArchive.json(record)
+    return archive
+  }
+
+  /// Continues the run saved in `archive` with `task` (rebuilt by the caller from the archive's
+  /// configuration, its weights loaded). `adjust` may change the budget, evaluation cadence and
+  /// patience; a changed budget is turned into steps again when the run starts.
+  public convenience init(resuming archive: ModelArchive, task: Task, outputDirectory: URL? = nil,
+                          adjust: ((inout TrainerOptions) -> Void)? = nil) throws {
+    guard archive.task == Task.name else { throw TrainingError.wrongTask(expected: Task.name, found: archive.task) }
+    guard let record = try archive.decodeTraining(TrainingRecord.self) else {
+      throw TrainingError.inconsistentCheckpoint("it holds a model but no training state, so there is nothing to resume")
+    }
+    var options = record.options
+    adjust?(&options)
+    let budgetChanged = options.steps != record.options.steps || options.epochs != record.options.epochs
+      || options.timeLimit != record.options.timeLimit
+    try self.init(task: task, options: options, outputDirectory: outputDirectory)
+    var scalars: [(name: String, value: Double)] = []
+    for pair in record.optimizerScalars {
+      guard pair.count == 2, let value = Double(pair[1]) else {
+        throw TrainingError.inconsistentCheckpoint("an optimiser scalar is not a name and a number")
+      }
+      scalars.append((pair[0], value))
+    }
+    do {
+      try optimizer.loadStateDict(OptimizerState(tensors: archive.tensors(prefix: ModelArchive.optimizerPrefix), scalars: scalars))
+    } catch let error as OptimizerStateError {
+      throw TrainingError.inconsistentCheckpoint(error.description)
+    }
+    let words = record.generator.compactMap(UInt64.init)
+    guard words.count == 4 else { throw TrainingError.inconsistentCheckpoint("the random stream is not four 64-bit words") }
+    context = ForwardContext(training: true, generator: RandomGenerator(state: words))
+    try task.restoreDataState(TaskDataState(json: record.data, tensors: archive.tensors(prefix: ModelArchive.dataPrefix)))
+    step = record.step
+    totalSteps = budgetChanged ? nil : record.totalSteps
+    itemsSeen = record.itemsSeen
+    trainingSeconds = record.trainingSeconds
+    if let s = record.bestStep, let l = record.bestLoss { best = (s, l) }
+    evaluationsWithoutImprovement = record.evaluationsWithoutImprovement
+    if let outputDirectory {
+      log = MetricsLog.read(from: outputDirectory.appendingPathComponent(TrainingOutputFile.metrics))
+      log.truncate(after: step)
+    }
+  }
+}

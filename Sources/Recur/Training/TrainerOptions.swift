@@ -1,0 +1,44 @@
+/// Every training choice the `Trainer` owns (stored in checkpoints, so a run resumes with the
+/// settings it started with).
+public struct TrainerOptions: Sendable, Codable, Equatable {
+  /// The optimiser.
+  public var optimizer: OptimizerSettings
+  /// The learning-rate schedule.
+  public var schedule = ScheduleSettings()
+  /// Clip the global gradient norm to this (0 disables).
+  public var gradClip: Float = 0
+  /// Budget: stop after this many optimiser steps.
+  public var steps: Int?
+  /// Budget: stop after this many passes over the training data.
+  public var epochs: Double?
+  /// Budget: this much wall time, seconds, evaluations included. Turned into a step budget when
+  /// training starts (by timing a few steps and an evaluation), so the schedule is a function of
+  /// the step and a resumed run is bit-identical.
+  public var timeLimit: Double?
+  /// Evaluate (validation, checkpoints, metrics) every this many steps (nil: once per epoch).
+  public var evalEvery: Int?
+  /// Stop when this many evaluations in a row did not improve on the best validation loss (nil: never).
+  public var patience: Int?
+  /// At the end, load the weights of the best evaluation into the model.
+  public var restoreBest = false
+  /// The precision of the matrix products in training steps (evaluations run at `.highest`).
+  public var matmulPrecision: Kernels.MatmulPrecision = .highest
+  /// Seed of the trainer's random stream (dropout masks and every other draw of the forward pass).
+  public var seed: UInt64 = 0
+
+  /// Options for `optimizer`; everything else at its default.
+  public init(optimizer: OptimizerSettings) { self.optimizer = optimizer }
+
+  /// Throws `TrainingError` for the first invalid value or a missing budget.
+  public func validate() throws {
+    try optimizer.validate()
+    try schedule.validate()
+    try TrainingError.require(gradClip >= 0 && gradClip.isFinite, "gradClip", gradClip, "≥ 0 (0 disables clipping)")
+    if let steps { try TrainingError.require(steps >= 1, "steps", steps, "a positive integer") }
+    if let epochs { try TrainingError.require(epochs > 0 && epochs.isFinite, "epochs", epochs, "a positive number") }
+    if let timeLimit { try TrainingError.require(timeLimit > 0 && timeLimit.isFinite, "timeLimit", timeLimit, "a positive duration in seconds") }
+    if let evalEvery { try TrainingError.require(evalEvery >= 1, "evalEvery", evalEvery, "a positive integer") }
+    if let patience { try TrainingError.require(patience >= 1, "patience", patience, "a positive integer") }
+    if steps == nil && epochs == nil && timeLimit == nil { throw TrainingError.noBudget }
+  }
+}

@@ -1,0 +1,36 @@
+/// Why training could not start, go on, or resume — in the library's terms (setting names,
+/// steps, paths), never command-line flags.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  /// A setting outside its valid range: its name, the value given, what it must be.
+  case invalidSetting(name: String, value: String, expected: String)
+  /// No budget: give steps, epochs or a time limit.
+  case noBudget
+  /// The `what` (training loss, gradient norm, validation loss, weights) became NaN or infinite
+  /// at optimiser step `step` (1-based); the weights of the last good evaluation are kept.
+  case nonFinite(what: String, step: Int, value: Float)
+  /// An archive that does not hold the expected task (`found` is what it holds).
+  case wrongTask(expected: String, found: String)
+  /// An archive whose parts do not fit together or do not fit the task.
+  case inconsistentCheckpoint(String)
+
+  public var description: String {
+    switch self {
+    case let .invalidSetting(name, value, expected):
+      return "\(name) must be \(expected), got \(value)"
+    case .noBudget:
+      return "no training budget: give a number of steps, epochs or a time limit"
+    case let .nonFinite(what, step, value):
+      let became = what == "weights" ? "became NaN or infinite" : "became \(value)"
+      return "the \(what) \(became) at step \(step) (training diverged); the weights were not updated"
+    case let .wrongTask(expected, found):
+      return "the archive holds a \(found) model, not a \(expected) model"
+    case let .inconsistentCheckpoint(detail):
+      return "the checkpoint is inconsistent: \(detail)"
+    }
+  }
+
+  /// Throws `.invalidSetting(name, value, expected)` unless `condition` holds.
+  static func require<V>(_ condition: Bool, _ name: String, _ value: V, _ expected: String) throws {
+    if !condition { throw TrainingError.invalidSetting(name: name, value: "\(value)", expected: expected) }
+  }
+}

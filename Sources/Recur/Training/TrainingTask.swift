@@ -1,0 +1,79 @@
+/// What one use of Recur (a language model, a forecaster, a classifier…) supplies to the
+/// `Trainer`: its model, its batches and its loss. The trainer does everything else: optimiser
+/// and schedule, clipping, precision, evaluation cadence, checkpoints, resume, stopping rules and
+/// reporting.
+///
+/// To add a task: a folder under `Tasks/` with the data readers, the model (built from
+/// `any SequenceLayer`), a type adopting this protocol, and its metrics.
+public protocol TrainingTask: AnyObject {
+  associatedtype Model: Module
+
+  /// The name stored in archives ("language-model", "forecasting", …).
+  static var name: String { get }
+  /// The model being trained.
+  var model: Model { get }
+  /// Optimiser steps in one pass over the training data (at least 1).
+  var stepsPerEpoch: Int { get }
+
+  /// The mean loss over the next training batch (running on past the end of the data into the
+  /// next pass), computed in the mode and with the random generator of `context`. The task
+  /// advances its data position (and carries any state it keeps between batches).
+  func trainingLoss(context: inout ForwardContext) throws -> BatchLoss
+
+  /// The loss and metrics on the validation data in evaluation mode, or nil when the task has
+  /// none. Must leave the data position and any carried state as they were.
+  func evaluate() throws -> Evaluation?
+
+  /// Where the task is in its data (and what it carries between batches), for an exact resume.
+  func dataState() throws -> TaskDataState
+  /// Returns to a position saved by `dataState()`.
+  func restoreDataState(_ state: TaskDataState) throws
+
+  /// What an archive needs to rebuild the model and its data description (architecture,
+  /// vocabulary, scaler…), as JSON text: the archive's `configuration`.
+  func archiveConfiguration() throws -> String
+}
+
+/// The loss of one batch: the scalar mean `loss` over `count` items (tokens, windows…).
+public struct BatchLoss {
+  /// A scalar tensor on the tape.
+  public var loss: Tensor
+  /// How many items the mean is over (for rates and weighted averages).
+  public var count: Int
+
+  /// The loss of a batch of `count` items.
+  public init(loss: Tensor, count: Int) {
+    self.loss = loss
+    self.count = count
+  }
+}
+
+/// A task's result on its validation data: the loss that selects the best checkpoint and drives
+/// early stopping, plus any other metrics (accuracy, RMSE…), in a fixed order.
+public struct Evaluation: Sendable, Equatable {
+  /// The validation loss (lower is better).
+  public var loss: Double
+  /// Further metrics by name.
+  public var metrics: [String: Double]
+
+  /// An evaluation with `loss` and optional `metrics`.
+  public init(loss: Double, metrics: [String: Double] = [:]) {
+    self.loss = loss
+    self.metrics = metrics
+  }
+}
+
+/// A task's position in its data: small scalars as JSON text and tensors (e.g. a carried
+/// recurrent state), saved in checkpoints so a resumed run reads the same batches.
+public struct TaskDataState {
+  /// Scalars (position, epoch, generator words…) as JSON text.
+  public var json: String
+  /// Named tensors, names without a prefix.
+  public var tensors: [(name: String, tensor: Tensor)]
+
+  /// A state from its parts.
+  public init(json: String, tensors: [(name: String, tensor: Tensor)] = []) {
+    self.json = json
+    self.tensors = tensors
+  }
+}
