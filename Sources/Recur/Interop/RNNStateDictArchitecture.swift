@@ -20,6 +20,15 @@ public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvert
   public enum Cell: String, Sendable {
     case rnn, lstm, gru
 
+    /// The layer kind, given the Elman nonlinearity (which weights do not record).
+    public func kind(nonlinearity: Nonlinearity = .tanh) -> RecurrentCellKind {
+      switch self {
+      case .rnn: nonlinearity == .relu ? .rnnRelu : .rnnTanh
+      case .lstm: .lstm
+      case .gru: .gru
+      }
+    }
+
     /// Gate blocks in the weight rows.
     var gateCount: Int {
       switch self {

@@ -59,17 +59,18 @@ public class RecurrentLayer: SequenceLayer {
 
   /// A layer of `kind`: `LSTM`, `GRU`, or `RNN` with tanh or ReLU (`projSize` is LSTM-only).
   public static func make(_ kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
-                          dropout: Float = 0, bidirectional: Bool = false, projSize: Int = 0, seed: UInt64 = 0) -> RecurrentLayer {
+                          batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false, projSize: Int = 0,
+                          seed: UInt64 = 0) -> RecurrentLayer {
     switch kind {
     case .lstm:
-      return LSTM(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, dropout: dropout,
-                  bidirectional: bidirectional, projSize: projSize, seed: seed)
+      return LSTM(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, batchFirst: batchFirst,
+                  dropout: dropout, bidirectional: bidirectional, projSize: projSize, seed: seed)
     case .gru:
-      return GRU(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, dropout: dropout,
-                 bidirectional: bidirectional, seed: seed)
+      return GRU(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias, batchFirst: batchFirst,
+                 dropout: dropout, bidirectional: bidirectional, seed: seed)
     case .rnnTanh, .rnnRelu:
       return RNN(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, nonlinearity: kind == .rnnRelu ? .relu : .tanh,
-                 bias: bias, dropout: dropout, bidirectional: bidirectional, seed: seed)
+                 bias: bias, batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional, seed: seed)
     }
   }
 

@@ -33,7 +33,7 @@ struct EvalCommand: ParsableCommand {
     if let seqLength, seqLength < 1 { throw CLIError("--seq-length must be a positive integer, got \(seqLength)") }
     if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
     if let threads { Kernels.numThreads = threads }
-    let (model, vocabulary, configuration) = try CharLMTrainer.loadModel(from: loadCheckpoint(checkpoint))
+    let (model, vocabulary, configuration) = try LanguageModelTask.loadModel(from: loadArchive(checkpoint))
     let text = try TextCorpus.load(path: corpus)
     let missing = vocabulary.missingScalars(in: text.text)
     if !missing.isEmpty {
@@ -44,11 +44,11 @@ struct EvalCommand: ParsableCommand {
     let ids = try vocabulary.encode(text.text)
     guard ids.count >= 2 else { throw CLIError("corpus \(corpus) has \(ids.count) character; it needs at least 2 (one input and its next character)") }
     // Fit the layout to the text: at most the requested streams, each at least one window + 1.
-    let T = Swift.min(seqLength ?? configuration.seqLength, ids.count - 1)
-    let B = Swift.max(1, Swift.min(batchSize ?? configuration.evalBatchSize, ids.count / (T + 1)))
+    let T = Swift.min(seqLength ?? configuration.data.seqLength, ids.count - 1)
+    let B = Swift.max(1, Swift.min(batchSize ?? configuration.data.evalBatchSize, ids.count / (T + 1)))
     let batches = try TextBatches(ids: ids, batchSize: B, seqLength: T)
     let start = ProgressLine.now()
-    let loss = try CharLMTrainer.evaluate(model: model, batches: batches)
+    let loss = try Kernels.withMatmulPrecision(.highest) { try LanguageModelTask.meanLoss(model: model, batches: batches) }
     let seconds = ProgressLine.now() - start
     print(String(format: "loss %.4f nats/char, %.4f bits/char (perplexity %.3f) over %d characters of %@ (%d streams × %d; %.1fs)",
                  loss, loss / M_LN2, Foundation.exp(loss), batches.tokenCount, corpus, B, T, seconds))

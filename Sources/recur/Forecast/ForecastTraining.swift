@@ -40,8 +40,8 @@ enum ForecastModels {
         c.ridge = v
       }
       return try ESNForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
-    case LSTMForecaster.kind, GRUForecaster.kind:
-      var c = RecurrentForecaster.Configuration(cell: kind == GRUForecaster.kind ? .gru : .lstm)
+    case "lstm", "gru":
+      var c = RecurrentForecaster.Configuration(cell: kind == "gru" ? .gru : .lstm)
       if let v = command.hiddenSize { c.hiddenSize = v }
       if let v = command.numLayers { c.numLayers = v }
       if let v = command.epochs { c.epochs = v }
@@ -54,8 +54,7 @@ enum ForecastModels {
       if let problem = c.problem { throw CLIError("--" + problem.replacingOccurrences(of: "hidden size", with: "hidden-size")
         .replacingOccurrences(of: "number of layers", with: "num-layers").replacingOccurrences(of: "learning rate", with: "learning-rate")
         .replacingOccurrences(of: "batch size", with: "batch-size").replacingOccurrences(of: "gradient clip", with: "grad-clip")) }
-      if kind == GRUForecaster.kind { return try GRUForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon) }
-      return try LSTMForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
+      return try RecurrentForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
     default:
       throw CLIError("--model must be one of \(kinds.joined(separator: ", ")), got '\(kind)'")
     }
@@ -65,8 +64,7 @@ enum ForecastModels {
   static func restore(_ checkpoint: ForecastCheckpoint) throws -> any Forecaster {
     switch checkpoint.kind {
     case ESNForecaster.kind: return try checkpoint.model(as: ESNForecaster.self)
-    case LSTMForecaster.kind: return try checkpoint.model(as: LSTMForecaster.self)
-    case GRUForecaster.kind: return try checkpoint.model(as: GRUForecaster.self)
+    case "lstm", "gru": return try checkpoint.model(as: RecurrentForecaster.self)
     default:
       throw CLIError("the checkpoint holds a '\(checkpoint.kind)' model, which this recur cannot load")
     }

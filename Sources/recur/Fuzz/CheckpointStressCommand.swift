@@ -5,7 +5,7 @@ import Recur
 /// `recur checkpoint-stress` (hidden): saves a large checkpoint over and over, for the test that
 /// kills this process mid-write and checks the file is always a whole checkpoint.
 ///
-/// Checkpoint k has `recur.step` k, every model value equal to k, every optimiser value equal to
+/// Archive k has configuration k, every model value equal to k, every optimiser value equal to
 /// −k and config `{"step":k}`, so a reader can tell a torn or mixed file from a whole one. After
 /// each save it prints `saved k` (flushed), so the killer knows the last completed step.
 struct CheckpointStressCommand: ParsableCommand {
@@ -29,18 +29,17 @@ struct CheckpointStressCommand: ParsableCommand {
 
   func run() throws {
     let url = URL(fileURLWithPath: output)
-    var step = try startStep ?? ((FileManager.default.fileExists(atPath: url.path) ? Checkpoint.load(from: url).step : 0) + 1)
+    var step = try startStep ?? ((FileManager.default.fileExists(atPath: url.path) ? Int(ModelArchive.read(from: url).configuration) ?? 0 : 0) + 1)
     let count = max(1, Int(megabytes * 1_048_576 / 4) / 2)
     print("ready \(step)")
     fflush(stdout)
     var done = 0
     while iterations == 0 || done < iterations {
       let value = Float(step)
-      let checkpoint = Checkpoint(
-        model: [("weight_a", Tensor(repeating: value, shape: [count])), ("weight_b", Tensor(repeating: value, shape: [count / 2, 2]))],
-        optimizer: [("exp_avg", Tensor(repeating: -value, shape: [count]))],
-        step: step, rng: RandomGenerator(seed: UInt64(step)), config: "{\"step\":\(step)}")
-      try checkpoint.save(to: url)
+      var archive = ModelArchive(task: "stress", configuration: String(step))
+      archive.add([("weight_a", Tensor(repeating: value, shape: [count])), ("weight_b", Tensor(repeating: value, shape: [count / 2, 2]))])
+      archive.add([("exp_avg", Tensor(repeating: -value, shape: [count]))], prefix: ModelArchive.optimizerPrefix)
+      try archive.write(to: url)
       print("saved \(step)")
       fflush(stdout)
       step += 1

@@ -35,7 +35,7 @@ struct GenerateCommand: ParsableCommand {
     guard topK >= 0 else { throw CLIError("--top-k must be ≥ 0 (0 keeps all characters), got \(topK)") }
     if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
     if let threads { Kernels.numThreads = threads }
-    let (model, vocabulary, _) = try CharLMTrainer.loadModel(from: loadCheckpoint(checkpoint))
+    let (model, vocabulary, _) = try LanguageModelTask.loadModel(from: loadArchive(checkpoint))
 
     var promptText = prompt ?? ""
     if let prompt {

@@ -59,15 +59,9 @@ struct InferCommand: ParsableCommand {
         ? "\(weights) holds \(architecture.recurrent.count) recurrent modules (\(names)); choose one with --module"
         : "no recurrent module '\(module!)' in \(weights); it has: \(names)")
     }
-    let layer: RecurrentLayer = switch arch.cell {
-    case .lstm: LSTM(inputSize: arch.inputSize, hiddenSize: arch.hiddenSize, numLayers: arch.numLayers, bias: arch.bias,
-                     batchFirst: batchFirst, bidirectional: arch.bidirectional, projSize: arch.projSize)
-    case .gru: GRU(inputSize: arch.inputSize, hiddenSize: arch.hiddenSize, numLayers: arch.numLayers, bias: arch.bias,
-                   batchFirst: batchFirst, bidirectional: arch.bidirectional)
-    case .rnn: RNN(inputSize: arch.inputSize, hiddenSize: arch.hiddenSize, numLayers: arch.numLayers, nonlinearity: nl,
-                   bias: arch.bias, batchFirst: batchFirst, bidirectional: arch.bidirectional)
-    }
-    layer.eval()
+    let layer = RecurrentLayer.make(arch.cell.kind(nonlinearity: nl), inputSize: arch.inputSize, hiddenSize: arch.hiddenSize,
+                                    numLayers: arch.numLayers, bias: arch.bias, batchFirst: batchFirst,
+                                    bidirectional: arch.bidirectional, projSize: arch.projSize)
     let prefix = arch.module.isEmpty ? "" : arch.module + "."
     var tensors: [String: Tensor] = [:]
     for (name, _) in layer.namedParameters() { tensors[name] = file[prefix + name]?.tensor }
@@ -85,24 +79,13 @@ struct InferCommand: ParsableCommand {
     if c0 != nil && arch.cell != .lstm { throw CLIError("--initial-cell applies to an LSTM only; this is a \(arch.cell.rawValue)") }
     if finalCell != nil && arch.cell != .lstm { throw CLIError("--final-cell applies to an LSTM only; this is a \(arch.cell.rawValue)") }
 
+    if arch.cell == .lstm && (h0 == nil) != (c0 == nil) {
+      throw CLIError("an LSTM needs both --initial-state and --initial-cell, or neither")
+    }
+    let state = h0.map { RecurrentState(h: $0, c: c0) }
     let (y, h, c): (Tensor, Tensor, Tensor?) = try withoutGradients {
-      switch layer {
-      case let lstm as LSTM:
-        var state: LSTMState? = nil
-        if h0 != nil || c0 != nil {
-          guard let h0, let c0 else { throw CLIError("an LSTM needs both --initial-state and --initial-cell, or neither") }
-          state = LSTMState(h: h0, c: c0)
-        }
-        let r = try lstm(x, state, lengths: lengthValues)
-        return (r.output, r.state.h, r.state.c)
-      case let gru as GRU:
-        let r = try gru(x, h0, lengths: lengthValues)
-        return (r.output, r.state, nil)
-      case let rnn as RNN:
-        let r = try rnn(x, h0, lengths: lengthValues)
-        return (r.output, r.state, nil)
-      default: fatalError("unreachable")
-      }
+      let r = try layer(x, state, lengths: lengthValues)
+      return (r.output, r.state.h, r.state.c)
     }
     try NumPyArray(y).write(to: URL(fileURLWithPath: output))
     if let finalState { try NumPyArray(h).write(to: URL(fileURLWithPath: finalState)) }

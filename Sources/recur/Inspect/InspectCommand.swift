@@ -44,18 +44,21 @@ struct InspectCommand: ParsableCommand {
 
   private func inspectSafeTensors(_ url: URL) throws {
     let header = try SafeTensorsHeader.read(from: url)
-    let isCheckpoint = header.metadata[Checkpoint.Key.formatVersion] != nil
+    let isArchive = header.metadata[ModelArchive.Key.format] != nil
     let elements = header.tensors.reduce(0) { $0 + $1.elementCount }
     print("\(file): safetensors, \(header.tensors.count) tensor\(header.tensors.count == 1 ? "" : "s"), "
           + "\(grouped(elements)) elements, \(byteSize(header.dataByteCount)) of data, header \(grouped(header.headerByteCount)) bytes")
 
-    if isCheckpoint {
-      let optimizer = header.tensors.filter { $0.name.hasPrefix(Checkpoint.optimizerPrefix) }
-      let modelElements = header.tensors.filter { !$0.name.hasPrefix(Checkpoint.optimizerPrefix) }.reduce(0) { $0 + $1.elementCount }
-      var parts = ["format \(header.metadata[Checkpoint.Key.formatVersion]!)", "step \(header.metadata[Checkpoint.Key.step] ?? "?")",
-                   "model \(grouped(modelElements)) parameters", "optimizer state \(optimizer.count) tensors"]
-      if header.metadata[Checkpoint.Key.rng] != nil { parts.append("RNG state saved") }
-      print("Recur checkpoint: " + parts.joined(separator: ", "))
+    if isArchive {
+      let training = header.tensors.filter { isTrainingState($0.name) }
+      let modelElements = header.tensors.filter { !isTrainingState($0.name) }.reduce(0) { $0 + $1.elementCount }
+      var parts = ["format \(header.metadata[ModelArchive.Key.format]!)", "task \(header.metadata[ModelArchive.Key.task] ?? "?")",
+                   "model \(grouped(modelElements)) parameters"]
+      parts.append(header.metadata[ModelArchive.Key.training] != nil ? "training state \(training.count) tensors (resumable)" : "no training state")
+      if let producer = header.metadata[ModelArchive.Key.producer] { parts.append("written by \(abbreviated(producer))") }
+      print("Recur archive: " + parts.joined(separator: ", "))
+    } else if let legacy = header.metadata[ModelArchive.Key.legacyFormat] {
+      print("Recur 0.1 checkpoint (format \(abbreviated(legacy))): convert it with `recur convert`")
     }
 
     if !header.metadata.isEmpty {
@@ -80,11 +83,16 @@ struct InspectCommand: ParsableCommand {
       }
     }
 
-    let modelTensors = header.tensors.filter { !(isCheckpoint && $0.name.hasPrefix(Checkpoint.optimizerPrefix)) }
+    let modelTensors = header.tensors.filter { !isTrainingState($0.name) }
     if let architecture = RNNStateDictArchitecture(modelTensors.map { ($0.name, $0.shape) }) {
       print("\narchitecture (from names and shapes):")
       for line in architecture.description.split(separator: "\n") { print("  " + printable(String(line))) }
     }
+  }
+
+  /// Whether a tensor of an archive belongs to the training state (optimiser, data position).
+  private func isTrainingState(_ name: String) -> Bool {
+    name.hasPrefix(ModelArchive.optimizerPrefix) || name.hasPrefix(ModelArchive.dataPrefix)
   }
 
   // MARK: - npy

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Recur
 
 /// A user error: printed as one line on standard error, exit status 1.
 struct CLIError: Error, CustomStringConvertible {
@@ -13,6 +14,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
     try body()
   } catch let exit as ExitCode {
     throw exit
+  } catch let error as TrainingError {
+    fputs("error: \(SettingFlags.message(error))\n", stderr)
+    throw ExitCode.failure
   } catch {
     let message = describe(error).replacingOccurrences(of: "\n", with: " ")
     fputs("error: \(message)\n", stderr)

@@ -12,7 +12,7 @@ func loadCorpus(_ path: String?) throws -> TextCorpus {
 }
 
 /// Reads a checkpoint, with messages for a missing path and a directory.
-func loadCheckpoint(_ path: String) throws -> Checkpoint {
+func loadArchive(_ path: String) throws -> ModelArchive {
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
     throw CLIError("checkpoint \(path) does not exist; pass the path of a .safetensors file written by `recur train` (e.g. runs/char-lm/best.safetensors)")
@@ -20,7 +20,7 @@ func loadCheckpoint(_ path: String) throws -> Checkpoint {
   if isDirectory.boolValue {
     throw CLIError("checkpoint \(path) is a directory; pass a .safetensors file inside it (e.g. \(path)/best.safetensors)")
   }
-  return try Checkpoint.load(from: URL(fileURLWithPath: path))
+  return try ModelArchive.read(from: URL(fileURLWithPath: path))
 }
 
 /// Checks that `url` is, or can be created as, a writable directory — without leaving anything

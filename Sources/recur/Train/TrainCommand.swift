@@ -129,50 +129,52 @@ struct TrainCommand: ParsableCommand {
 
   // MARK: - Setting up
 
-  /// The configuration of a fresh run from the flags (defaults where absent), validated.
-  func freshConfiguration() throws -> CharLMTrainingConfiguration {
+  /// The settings of a fresh run from the flags (defaults where absent), validated.
+  func freshSettings() throws -> (model: CharLM.Configuration, data: LanguageModelTask.DataSettings, options: TrainerOptions) {
     var model = CharLM.Configuration(vocabularySize: 1)
     if let name = self.model {
-      guard let cell = CharLM.Cell(rawValue: name.lowercased()) else {
-        throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn")
-      }
+      let cells: [String: RecurrentCellKind] = ["lstm": .lstm, "gru": .gru, "rnn": .rnnTanh, "rnn_tanh": .rnnTanh, "rnn_relu": .rnnRelu]
+      guard let cell = cells[name.lowercased()] else { throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn") }
       model.cell = cell
     }
     model.hiddenSize = hiddenSize ?? Defaults.hiddenSize
     model.numLayers = numLayers ?? Defaults.numLayers
     model.embeddingSize = embeddingSize ?? Defaults.embeddingSize
     model.dropout = dropout ?? Defaults.dropout
-    var c = CharLMTrainingConfiguration(model: model)
-    c.seqLength = seqLength ?? Defaults.seqLength
-    c.batchSize = batchSize ?? Defaults.batchSize
+    try model.validate()
+    var data = LanguageModelTask.DataSettings()
+    data.seqLength = seqLength ?? Defaults.seqLength
+    data.batchSize = batchSize ?? Defaults.batchSize
+    data.validationFraction = valFraction ?? 0.1
+    if let evalBatchSize { data.evalBatchSize = evalBatchSize }
+    try data.validate()
+    var kind = OptimizerSettings.Kind.adam
     if let name = optimizer {
-      guard let kind = CharLMTrainingConfiguration.OptimizerKind(rawValue: name.lowercased()) else {
-        throw CLIError("unknown --optimizer \"\(name)\"; use adam, adamw, sgd or rmsprop")
+      guard let k = OptimizerSettings.Kind(rawValue: name.lowercased()) else {
+        throw CLIError("unknown --optimizer \"\(name)\"; use adam, adamw, sgd, rmsprop or adagrad")
       }
-      c.optimizer = kind
+      kind = k
     }
-    c.learningRate = learningRate ?? Defaults.learningRate
+    var o = TrainerOptions(optimizer: OptimizerSettings(kind: kind, learningRate: learningRate ?? Defaults.learningRate,
+                                                        weightDecay: weightDecay ?? (kind == .adamw ? 0.01 : 0), momentum: momentum ?? 0))
+    o.schedule.kind = .cosine
     if let name = lrSchedule {
-      guard let kind = CharLMTrainingConfiguration.ScheduleKind(rawValue: name.lowercased()) else {
+      guard let k = ScheduleSettings.Kind(rawValue: name.lowercased()) else {
         throw CLIError("unknown --lr-schedule \"\(name)\"; use constant, cosine or step")
       }
-      c.schedule = kind
+      o.schedule.kind = k
     }
-    c.warmupSteps = warmupSteps ?? Defaults.warmupSteps
-    c.minLearningRateFactor = minLRFactor ?? Defaults.minLearningRateFactor
-    if let lrDecay { c.decayFactor = lrDecay }
-    if let lrDecayEvery { c.decayEvery = lrDecayEvery }
-    c.weightDecay = weightDecay ?? (c.optimizer == .adamw ? 0.01 : 0)
-    c.momentum = momentum ?? 0
-    c.gradClip = gradClip ?? Defaults.gradClip
-    c.validationFraction = valFraction ?? 0.1
-    try applyBudget(to: &c, defaultTimeLimit: Defaults.timeLimit)
-    c.evalEvery = evalEvery ?? Defaults.evalEvery
-    if let evalBatchSize { c.evalBatchSize = evalBatchSize }
-    c.seed = seed ?? 42
-    c.matmulPrecision = try parsedMatmulPrecision() ?? Defaults.matmulPrecision
-    if let problem = c.problem { throw CLIError(problem) }
-    return c
+    o.schedule.warmupSteps = warmupSteps ?? Defaults.warmupSteps
+    o.schedule.minLearningRateFactor = minLRFactor ?? Defaults.minLearningRateFactor
+    if let lrDecay { o.schedule.decayFactor = lrDecay }
+    if let lrDecayEvery { o.schedule.decayEvery = lrDecayEvery }
+    o.gradClip = gradClip ?? Defaults.gradClip
+    try applyBudget(to: &o, defaultTimeLimit: Defaults.timeLimit)
+    o.evalEvery = evalEvery ?? Defaults.evalEvery
+    o.seed = seed ?? 42
+    o.matmulPrecision = try parsedMatmulPrecision() ?? Defaults.matmulPrecision
+    try o.validate()
+    return (model, data, o)
   }
 
   /// The --matmul-precision value, nil when not given.
@@ -185,43 +187,31 @@ struct TrainCommand: ParsableCommand {
   }
 
   /// Sets the budget from --steps / --epochs / --time-limit; with none of them, a time limit of
-  /// `defaultTimeLimit` (nil keeps the configuration's budget).
-  func applyBudget(to c: inout CharLMTrainingConfiguration, defaultTimeLimit: Double?) throws {
+  /// `defaultTimeLimit` (nil keeps the options' budget).
+  func applyBudget(to o: inout TrainerOptions, defaultTimeLimit: Double?) throws {
     let limit = try timeLimit.map(parseDuration)
     if steps != nil || epochs != nil || limit != nil {
-      c.steps = steps
-      c.epochs = epochs
-      c.timeLimit = limit
+      o.steps = steps
+      o.epochs = epochs
+      o.timeLimit = limit
     } else if let defaultTimeLimit {
-      c.steps = nil
-      c.epochs = nil
-      c.timeLimit = defaultTimeLimit
+      o.steps = nil
+      o.epochs = nil
+      o.timeLimit = defaultTimeLimit
     }
   }
 
-  /// Flags that fix the model or the data layout, which a resumed run takes from its checkpoint.
+  /// Flags that fix the model, the data layout or the optimiser, which a resumed run takes from its checkpoint.
   var modelAndDataFlagsGiven: [String] {
-    var given: [String] = []
-    if model != nil { given.append("--model") }
-    if hiddenSize != nil { given.append("--hidden-size") }
-    if numLayers != nil { given.append("--num-layers") }
-    if embeddingSize != nil { given.append("--embedding-size") }
-    if dropout != nil { given.append("--dropout") }
-    if seqLength != nil { given.append("--seq-length") }
-    if batchSize != nil { given.append("--batch-size") }
-    if optimizer != nil { given.append("--optimizer") }
-    if learningRate != nil { given.append("--learning-rate") }
-    if lrSchedule != nil { given.append("--lr-schedule") }
-    if warmupSteps != nil { given.append("--warmup-steps") }
-    if minLRFactor != nil { given.append("--min-lr-factor") }
-    if lrDecay != nil { given.append("--lr-decay") }
-    if lrDecayEvery != nil { given.append("--lr-decay-every") }
-    if weightDecay != nil { given.append("--weight-decay") }
-    if momentum != nil { given.append("--momentum") }
-    if gradClip != nil { given.append("--grad-clip") }
-    if valFraction != nil { given.append("--val-fraction") }
-    if seed != nil { given.append("--seed") }
-    return given
+    let given: [(String, Bool)] = [
+      ("--model", model != nil), ("--hidden-size", hiddenSize != nil), ("--num-layers", numLayers != nil),
+      ("--embedding-size", embeddingSize != nil), ("--dropout", dropout != nil), ("--seq-length", seqLength != nil),
+      ("--batch-size", batchSize != nil), ("--optimizer", optimizer != nil), ("--learning-rate", learningRate != nil),
+      ("--lr-schedule", lrSchedule != nil), ("--warmup-steps", warmupSteps != nil), ("--min-lr-factor", minLRFactor != nil),
+      ("--lr-decay", lrDecay != nil), ("--lr-decay-every", lrDecayEvery != nil), ("--weight-decay", weightDecay != nil),
+      ("--momentum", momentum != nil), ("--grad-clip", gradClip != nil), ("--val-fraction", valFraction != nil), ("--seed", seed != nil),
+    ]
+    return given.filter(\.1).map(\.0)
   }
 
   func train() throws {
@@ -229,50 +219,42 @@ struct TrainCommand: ParsableCommand {
     if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
     if let sampleEvery, sampleEvery < 0 { throw CLIError("--sample-every must be ≥ 0, got \(sampleEvery)") }
     if sampleLength < 1 { throw CLIError("--sample-length must be a positive integer, got \(sampleLength)") }
-    let trainer: CharLMTrainer
+    let trainer: Trainer<LanguageModelTask>
     let outDirectory: URL
-    var log = MetricsLog()
     if let resume {
-      let checkpoint = try loadCheckpoint(resume)
-      let (_, _, saved) = try CharLMTrainer.loadModel(from: checkpoint)
-      let corpusSource = corpus ?? saved.corpus
-      let text = try loadCorpus(corpusSource)
-      if let evalEvery, evalEvery < 1 { throw CLIError("--eval-every must be a positive integer, got \(evalEvery)") }
-      let limit = try timeLimit.map(parseDuration)
-      if let steps, steps < 1 { throw CLIError("--steps must be a positive integer, got \(steps)") }
-      if let epochs, !(epochs > 0 && epochs.isFinite) { throw CLIError("--epochs must be a positive number, got \(epochs)") }
-      if let limit, !(limit > 0) { throw CLIError("--time-limit must be a positive duration") }
+      let archive = try loadArchive(resume)
+      let (_, _, saved) = try LanguageModelTask.loadModel(from: archive)
+      let task = try LanguageModelTask(archive: archive, corpus: try loadCorpus(corpus ?? saved.data.corpus))
       let precision = try parsedMatmulPrecision()
-      trainer = try CharLMTrainer(resumingFrom: checkpoint, corpus: text) { c in
-        try? applyBudget(to: &c, defaultTimeLimit: nil)
-        if let evalEvery { c.evalEvery = evalEvery }
-        if let precision { c.matmulPrecision = precision }
-      }
-      if trainer.isFinished {
-        throw CLIError("the run in \(resume) already used its budget (step \(trainer.step)); give a larger --steps, --epochs or --time-limit to train on")
-      }
       outDirectory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: resume).deletingLastPathComponent().path)
       try checkWritableDirectory(outDirectory)
-      log = MetricsLog.read(from: outDirectory.appendingPathComponent("metrics.jsonl"))
-      log.truncate(after: trainer.step)
+      trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in
+        try? applyBudget(to: &o, defaultTimeLimit: nil)
+        if let evalEvery { o.evalEvery = evalEvery }
+        if let precision { o.matmulPrecision = precision }
+      }
+      if let total = trainer.totalSteps, trainer.step >= total {
+        throw CLIError("the run in \(resume) already used its budget (step \(trainer.step)); give a larger --steps, --epochs or --time-limit to train on")
+      }
       let ignored = modelAndDataFlagsGiven
       if !ignored.isEmpty {
         warn("\(ignored.joined(separator: ", ")) ignored: a resumed run keeps the settings saved in its checkpoint")
       }
     } else {
-      let config = try freshConfiguration()
+      let (model, data, options) = try freshSettings()
       let text = try loadCorpus(corpus)
       outDirectory = URL(fileURLWithPath: out ?? Defaults.out)
       try checkWritableDirectory(outDirectory)
-      trainer = try CharLMTrainer(configuration: config, corpus: text)
+      let task = try LanguageModelTask(corpus: text, model: model, settings: data, seed: options.seed)
+      trainer = try Trainer(task: task, options: options, outputDirectory: outDirectory)
     }
     if let threads { Kernels.numThreads = threads }
+    trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
 
     // 2. Train.
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-    var session = TrainingSession(trainer: trainer, out: outDirectory, log: log, progress: ProgressLine(),
-                                  sampleEvery: sampleEvery ?? Defaults.sampleEvery, sampleLength: sampleLength,
-                                  corpusArgument: corpus)
+    let session = TrainingSession(trainer: trainer, out: outDirectory, sampleEvery: sampleEvery ?? Defaults.sampleEvery,
+                                  sampleLength: sampleLength, corpusArgument: corpus)
     try session.run()
   }
 }
