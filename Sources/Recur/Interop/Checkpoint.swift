@@ -29,10 +29,15 @@ public struct Checkpoint: Sendable {
 
   /// The metadata keys Recur reserves.
   public enum Key {
+    /// The checkpoint format version (an integer as text).
     public static let formatVersion = "recur.format_version"
+    /// The training step (`step`).
     public static let step = "recur.step"
+    /// The random generator's four state words (`rng`).
     public static let rng = "recur.rng"
+    /// The configuration JSON (`config`).
     public static let config = "recur.config"
+    /// The vocabulary JSON (`vocabulary`).
     public static let vocabulary = "recur.vocabulary"
     static let all: Set<String> = [formatVersion, step, rng, config, vocabulary]
   }
@@ -52,6 +57,7 @@ public struct Checkpoint: Sendable {
   /// Other metadata (keys must not be the reserved `recur.*` keys above).
   public var metadata: [String: String]
 
+  /// A checkpoint of the given model weights and, optionally, training state and metadata.
   public init(model: [(name: String, tensor: Tensor)], optimizer: [(name: String, tensor: Tensor)] = [], step: Int = 0,
               rng: RandomGenerator? = nil, config: String? = nil, vocabulary: String? = nil, metadata: [String: String] = [:]) {
     self.model = model

@@ -15,6 +15,7 @@ public final class Embedding: Module {
   public let count: Int
   /// Width of each vector.
   public let dimension: Int
+  /// Training mode flag (an embedding behaves the same in both modes).
   public var isTraining = true
 
   /// - Parameters:
@@ -29,6 +30,7 @@ public final class Embedding: Module {
     weight = Parameter(.normal([count, dimension], generator: &generator))
   }
 
+  /// `weight`, the key of `torch.nn.Embedding`'s state dict.
   public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
   /// The embeddings of `indices` (each in `0..<count`), shaped `shape + [dimension]`.

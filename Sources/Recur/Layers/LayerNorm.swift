@@ -16,11 +16,13 @@
 public final class LayerNorm: Module {
   /// The trailing shape normalised over.
   public let normalizedShape: [Int]
+  /// Added to the variance for numerical stability.
   public let eps: Float
   /// Per-element scale (ones), or nil without `elementwiseAffine`.
   public let weight: Parameter?
   /// Per-element shift (zeros), or nil without `elementwiseAffine` or `bias`.
   public let bias: Parameter?
+  /// Training mode flag (layer normalisation behaves the same in both modes).
   public var isTraining = true
 
   /// - Parameters:
@@ -43,6 +45,7 @@ public final class LayerNorm: Module {
     self.init(normalizedShape: [size], eps: eps, elementwiseAffine: elementwiseAffine, bias: bias)
   }
 
+  /// `weight` and `bias` when present: the keys of `torch.nn.LayerNorm`'s state dict.
   public var ownParameters: [(name: String, parameter: Parameter)] {
     var result: [(name: String, parameter: Parameter)] = []
     if let weight { result.append(("weight", weight)) }

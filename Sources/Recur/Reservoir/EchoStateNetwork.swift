@@ -16,11 +16,14 @@
 ///
 /// Shapes: inputs `[T, F]`, targets and outputs `[T, K]`, states `[units]`.
 public struct EchoStateNetwork: Sendable {
+  /// The fixed random reservoir.
   public var reservoir: Reservoir
+  /// The trained linear read-out.
   public var readout: Ridge
   /// Whether the read-out also sees the input u[t] next to the state x[t].
   public var inputToReadout: Bool
 
+  /// An echo-state network from a reservoir and an (unfitted or fitted) read-out.
   public init(reservoir: Reservoir, readout: Ridge, inputToReadout: Bool = false) {
     self.reservoir = reservoir
     self.readout = readout
