@@ -81,7 +81,10 @@ public struct EchoStateNetwork: Sendable {
 
   /// Closed-loop generation of `steps` outputs: starting from `state` (the state after reading
   /// `lastInput`), each output is fed back as the next input.
-  /// - Parameter lastInput: the input that produced `state`; needed only with `inputToReadout`.
+  /// - Parameters:
+  ///   - steps: number of outputs to generate.
+  ///   - state: the reservoir state to start from, e.g. the final state of `fit` or `predict`.
+  ///   - lastInput: the input that produced `state`; needed only with `inputToReadout`.
   /// - Returns: outputs `[steps, K]` and the state after reading the last output.
   public func generate(steps: Int, from state: [Double], lastInput: [Double]? = nil) throws -> (outputs: DoubleMatrix, finalState: [Double]) {
     try checkReady()
