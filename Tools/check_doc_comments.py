@@ -10,7 +10,8 @@ enough for this code base's one-declaration-per-line style.
     Tools/check_doc_comments.py --cases               # also enum cases of public enums
 
 A declaration counts as public when its modifiers include `public` or `open`. `public extension`
-lines are not reported (the members are). Enum cases are implicitly public; they are listed only
+lines are not reported (the members are). Requirements of a public protocol carry no modifier and
+are not checked. Enum cases are implicitly public; they are listed only
 with --cases. A doc comment is a run of `///` lines (or a `/** ... */` block) directly above the
 declaration or above its attributes (`@inlinable`, `@discardableResult`, ...).
 
@@ -21,6 +22,7 @@ import argparse
 import collections
 import os
 import re
+import signal
 import sys
 
 DECLARATION_KEYWORDS = (
@@ -176,6 +178,7 @@ def swift_files(paths):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under `| head`
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", default=["Sources/Recur"],
                         help="files or folders (default: Sources/Recur)")
