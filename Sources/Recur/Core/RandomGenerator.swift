@@ -26,6 +26,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
   /// The state as four words (for checkpoints).
   public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
 
+  /// The next 64 random bits (one xoshiro256** step).
   public mutating func next() -> UInt64 {
     let result = rotl(state.1 &* 5, 7) &* 9
     let t = state.1 << 17
@@ -53,6 +54,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
   }
 
+  /// Two generators are equal when their states are: they will produce the same stream.
   public static func == (a: RandomGenerator, b: RandomGenerator) -> Bool { a.stateWords == b.stateWords }
 }
 

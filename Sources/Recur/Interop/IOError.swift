@@ -51,6 +51,7 @@ public struct IOError: Error, CustomStringConvertible, LocalizedError, Equatable
   /// What to do about it.
   public var remedy: String
 
+  /// An error of `kind` while reading or writing `format` data, with the problem and the remedy.
   public init(_ kind: Kind, format: String, path: String? = nil, problem: String, remedy: String) {
     self.kind = kind
     self.format = format
@@ -65,6 +66,7 @@ public struct IOError: Error, CustomStringConvertible, LocalizedError, Equatable
     return "\(place): \(problem). \(remedy)"
   }
 
+  /// The same text as `description`, for `LocalizedError`.
   public var errorDescription: String? { description }
 
   /// The same error attributed to `path` (readers of bytes do not know the file name).

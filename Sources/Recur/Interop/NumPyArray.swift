@@ -24,6 +24,7 @@ public struct NumPyArray: Sendable, Equatable {
 
   /// Extents of the axes; `[]` for a 0-d array.
   public let shape: [Int]
+  /// The elements in row-major order, as floats or integers.
   public let values: Values
   /// The NumPy dtype the array had in its file (`"float64"`, `"int32"`, `"bool"`), or the one it
   /// will be written as (`"float32"`, `"int64"`) for arrays made in memory.

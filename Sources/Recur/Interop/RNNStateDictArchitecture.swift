@@ -51,13 +51,19 @@ public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvert
   public struct Recurrent: Sendable, Equatable {
     /// The module's path without the trailing dot (`"lstm"`, `"encoder.rnn"`, `""` at top level).
     public var module: String
+    /// The cell kind, from the gate count in the weight shapes.
     public var cell: Cell
+    /// Features per time step of the input (`input_size`).
     public var inputSize: Int
+    /// Hidden units per direction (`hidden_size`).
     public var hiddenSize: Int
+    /// Number of stacked layers (`num_layers`).
     public var numLayers: Int
+    /// Whether `_reverse` weights are present (`bidirectional`).
     public var bidirectional: Bool
     /// 0 when there is no projection.
     public var projSize: Int
+    /// Whether the bias vectors are present (`bias`).
     public var bias: Bool
 
     /// Features per time step of the output: directions × (projSize or hiddenSize).
@@ -82,21 +88,31 @@ public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvert
 
   /// An `nn.Embedding` (a lone 2-D `weight`, named like an embedding).
   public struct Embedding: Sendable, Equatable {
+    /// The module's path without the trailing dot (`"embedding"`).
     public var module: String
+    /// Number of rows of `weight` (`num_embeddings`).
     public var numEmbeddings: Int
+    /// Width of each row (`embedding_dim`).
     public var embeddingDim: Int
   }
 
   /// An `nn.Linear` (`weight` [out, in], optional `bias` [out]).
   public struct Linear: Sendable, Equatable {
+    /// The module's path without the trailing dot (`"decoder"`).
     public var module: String
+    /// Columns of `weight` (`in_features`).
     public var inFeatures: Int
+    /// Rows of `weight` (`out_features`).
     public var outFeatures: Int
+    /// Whether a `bias` tensor is present.
     public var bias: Bool
   }
 
+  /// The recurrent modules found, in file order.
   public var recurrent: [Recurrent] = []
+  /// The embeddings found, in file order.
   public var embeddings: [Embedding] = []
+  /// The linear layers found, in file order.
   public var linears: [Linear] = []
   /// Tensor names not explained by any of the above.
   public var unrecognised: [String] = []

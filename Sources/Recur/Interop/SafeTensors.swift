@@ -20,6 +20,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
   public struct Entry: Sendable, Equatable {
     /// The element type in the file.
     public let dtype: SafeTensorsDType
+    /// Extents of the axes; `[]` for a scalar.
     public let shape: [Int]
 
     enum Storage: Sendable {
@@ -171,6 +172,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     Dictionary(uniqueKeysWithValues: names.map { ($0, entries[$0]!.tensor) })
   }
 
+  /// Equal when the names, their order, the metadata and every tensor's dtype, shape and bytes are.
   public static func == (a: SafeTensorsFile, b: SafeTensorsFile) -> Bool {
     a.names == b.names && a.metadata == b.metadata && a.entries == b.entries
   }

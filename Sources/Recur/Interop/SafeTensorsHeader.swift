@@ -17,8 +17,11 @@ import Foundation
 public struct SafeTensorsHeader: Sendable, Equatable {
   /// Where one tensor lives.
   public struct TensorInfo: Sendable, Equatable {
+    /// The tensor's name in the header.
     public let name: String
+    /// The element type.
     public let dtype: SafeTensorsDType
+    /// Extents of the axes; `[]` for a scalar.
     public let shape: [Int]
     /// Byte range relative to the start of the data section.
     public let byteRange: Range<Int>

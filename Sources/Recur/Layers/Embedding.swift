@@ -28,6 +28,7 @@ public final class Embedding: Module {
     weight = Parameter(.normal([count, dimension], generator: &generator))
   }
 
+  /// `weight`, the key of `torch.nn.Embedding`'s state dict.
   public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
   /// The embeddings of `indices` (each in `0..<count`), shaped `shape + [dimension]`.

@@ -16,6 +16,7 @@
 public final class LayerNorm: Module {
   /// The trailing shape normalised over.
   public let normalizedShape: [Int]
+  /// Added to the variance for numerical stability.
   public let eps: Float
   /// Per-element scale (ones), or nil without `elementwiseAffine`.
   public let weight: Parameter?
@@ -42,6 +43,7 @@ public final class LayerNorm: Module {
     self.init(normalizedShape: [size], eps: eps, elementwiseAffine: elementwiseAffine, bias: bias)
   }
 
+  /// `weight` and `bias` when present: the keys of `torch.nn.LayerNorm`'s state dict.
   public var ownParameters: [(name: String, parameter: Parameter)] {
     var result: [(name: String, parameter: Parameter)] = []
     if let weight { result.append(("weight", weight)) }

@@ -21,7 +21,9 @@ public final class Linear: Module {
   public let weight: Parameter
   /// `[outputSize]`, or nil when built with `bias: false`.
   public let bias: Parameter?
+  /// H_in, the extent of the input's last axis.
   public let inputSize: Int
+  /// H_out, the extent of the output's last axis.
   public let outputSize: Int
 
   /// - Parameters:
@@ -39,6 +41,7 @@ public final class Linear: Module {
     self.bias = bias ? Parameter(.uniform([outputSize], low: -bound, high: bound, generator: &generator)) : nil
   }
 
+  /// `weight` and, when present, `bias`: the keys of `torch.nn.Linear`'s state dict.
   public var ownParameters: [(name: String, parameter: Parameter)] {
     var result: [(name: String, parameter: Parameter)] = [("weight", weight)]
     if let bias { result.append(("bias", bias)) }

@@ -7,6 +7,7 @@ public enum LossError: Error, Equatable, CustomStringConvertible {
   /// `targets[position]` is `target`, outside `0..<classCount` and not the ignore index.
   case targetOutOfRange(position: Int, target: Int, classCount: Int, ignoreIndex: Int)
 
+  /// One line: which target is wrong, the valid range and what to check.
   public var description: String {
     switch self {
     case let .targetOutOfRange(position, target, classCount, ignoreIndex):

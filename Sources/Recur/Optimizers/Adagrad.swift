@@ -14,11 +14,17 @@
 ///
 /// Matches `torch.optim.Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps)`.
 public final class Adagrad: Optimizer {
+  /// The parameters updated by ``step()``, in state-dict index order.
   public let parameters: [Parameter]
+  /// The base step size (`lr`); a schedule may change it between steps.
   public var learningRate: Float
+  /// Learning-rate decay per step (`lr_decay`).
   public let lrDecay: Float
+  /// L2 penalty added to the gradient (`weight_decay`).
   public let weightDecay: Float
+  /// Starting value of the squared-gradient sums (`initial_accumulator_value`).
   public let initialAccumulatorValue: Float
+  /// Added to the denominator (`eps`).
   public let eps: Float
   var steps: [Int]
   /// `sum` per parameter; never shared with other tensors, so updated through its storage in place.
@@ -49,6 +55,7 @@ public final class Adagrad: Optimizer {
     sums = parameters.map { Tensor(repeating: initialAccumulatorValue, shape: $0.shape) }
   }
 
+  /// Updates every parameter that has a gradient; parameters without one are skipped.
   public func step() {
     let lr = Double(learningRate), decay = Double(lrDecay)
     let wd = weightDecay, epsF = eps
@@ -71,6 +78,7 @@ public final class Adagrad: Optimizer {
     }
   }
 
+  /// The `sum` buffers, step counts and learning rate, named as in `torch.optim.Adagrad`.
   public func stateDict() -> OptimizerState {
     var state = OptimizerState()
     for i in parameters.indices {
@@ -81,6 +89,7 @@ public final class Adagrad: Optimizer {
     return state
   }
 
+  /// Restores the state written by ``stateDict()``; throws if a buffer is missing, extra or of the wrong shape.
   public func loadStateDict(_ state: OptimizerState) throws {
     var reader = try OptimizerStateReader(state, kind: "Adagrad", parameters: parameters)
     let lr = try reader.learningRate()

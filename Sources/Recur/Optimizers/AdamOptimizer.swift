@@ -5,7 +5,9 @@ public class AdamOptimizer: Optimizer {
 
   init(core: AdamCore) { self.core = core }
 
+  /// The parameters updated by ``step()``, in state-dict index order.
   public var parameters: [Parameter] { core.parameters }
+  /// The step size (`lr`); a schedule may change it between steps.
   public var learningRate: Float {
     get { core.learningRate }
     set { core.learningRate = newValue }
@@ -19,7 +21,10 @@ public class AdamOptimizer: Optimizer {
   /// Whether the running maximum of the second moment is used.
   public var amsgrad: Bool { core.amsgrad }
 
+  /// Updates every parameter that has a gradient; parameters without one are skipped.
   public func step() { core.step() }
+  /// The moment buffers, step counts and learning rate, named as in `torch.optim.Adam`.
   public func stateDict() -> OptimizerState { core.stateDict() }
+  /// Restores the state written by ``stateDict()``; throws if a buffer is missing, extra or of the wrong shape.
   public func loadStateDict(_ state: OptimizerState) throws { try core.loadStateDict(state) }
 }

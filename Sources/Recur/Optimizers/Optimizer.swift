@@ -39,6 +39,7 @@ public struct OptimizerState: Sendable {
   /// Step counts and the learning rate.
   public var scalars: [(name: String, value: Double)]
 
+  /// A state from named tensors and scalars.
   public init(tensors: [(name: String, tensor: Tensor)] = [], scalars: [(name: String, value: Double)] = []) {
     self.tensors = tensors
     self.scalars = scalars
@@ -52,7 +53,9 @@ public struct OptimizerState: Sendable {
 
 /// Why an optimiser state could not be loaded.
 public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+  /// What is wrong with the state, as one line.
   public var description: String
+  /// An error with the given message.
   public init(_ description: String) { self.description = description }
 }
 

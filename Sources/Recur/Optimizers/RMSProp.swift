@@ -22,12 +22,19 @@ public final class RMSProp: Optimizer {
     var momentumBuffer: Tensor?
   }
 
+  /// The parameters updated by ``step()``, in state-dict index order.
   public let parameters: [Parameter]
+  /// The step size (`lr`); a schedule may change it between steps.
   public var learningRate: Float
+  /// Smoothing constant of the squared-gradient average (`alpha`).
   public let alpha: Float
+  /// Added to the denominator (`eps`).
   public let eps: Float
+  /// L2 penalty added to the gradient (`weight_decay`).
   public let weightDecay: Float
+  /// Momentum factor (`momentum`); 0 means none.
   public let momentum: Float
+  /// Whether the gradient is normalised by its estimated variance (`centered`).
   public let centered: Bool
   var states: [State?]
 
@@ -56,6 +63,7 @@ public final class RMSProp: Optimizer {
     states = Array(repeating: nil, count: parameters.count)
   }
 
+  /// Updates every parameter that has a gradient; parameters without one are skipped.
   public func step() {
     let lr = Double(learningRate)
     let negLR = Float(-lr), a = alpha, oneMinusAlpha = Float(1 - Double(alpha))
@@ -95,6 +103,7 @@ public final class RMSProp: Optimizer {
     }
   }
 
+  /// The averages, momentum buffers, step counts and learning rate, named as in `torch.optim.RMSprop`.
   public func stateDict() -> OptimizerState {
     var state = OptimizerState()
     for (i, s) in states.enumerated() {
@@ -108,6 +117,7 @@ public final class RMSProp: Optimizer {
     return state
   }
 
+  /// Restores the state written by ``stateDict()``; throws if a buffer is missing, extra or of the wrong shape.
   public func loadStateDict(_ state: OptimizerState) throws {
     var reader = try OptimizerStateReader(state, kind: "RMSProp", parameters: parameters)
     let lr = try reader.learningRate()

@@ -14,11 +14,17 @@
 /// Matches `torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov)`
 /// (`maximize`, `foreach`, `fused` are not offered).
 public final class SGD: Optimizer {
+  /// The parameters updated by ``step()``, in state-dict index order.
   public let parameters: [Parameter]
+  /// The step size (`lr`); a schedule may change it between steps.
   public var learningRate: Float
+  /// Momentum factor (`momentum`); 0 means plain SGD.
   public let momentum: Float
+  /// Dampening of the momentum (`dampening`).
   public let dampening: Float
+  /// L2 penalty added to the gradient (`weight_decay`).
   public let weightDecay: Float
+  /// Whether Nesterov momentum is used (`nesterov`).
   public let nesterov: Bool
   /// `momentum_buffer` per parameter (nil before its first step, or without momentum).
   /// Never shared with other tensors, so it is updated through its storage in place.
@@ -47,6 +53,7 @@ public final class SGD: Optimizer {
     momentumBuffers = Array(repeating: nil, count: parameters.count)
   }
 
+  /// Updates every parameter that has a gradient; parameters without one are skipped.
   public func step() {
     // Scalars as torch forms them: Python floats (Double) rounded to float32 by the kernels.
     let lr = Double(learningRate)
@@ -86,6 +93,7 @@ public final class SGD: Optimizer {
     }
   }
 
+  /// The momentum buffers and learning rate, named as in `torch.optim.SGD`.
   public func stateDict() -> OptimizerState {
     var state = OptimizerState()
     for (i, b) in momentumBuffers.enumerated() {
@@ -95,6 +103,7 @@ public final class SGD: Optimizer {
     return state
   }
 
+  /// Restores the state written by ``stateDict()``; throws if an entry is unexpected or has the wrong shape.
   public func loadStateDict(_ state: OptimizerState) throws {
     var reader = try OptimizerStateReader(state, kind: "SGD", parameters: parameters)
     let lr = try reader.learningRate()

@@ -16,11 +16,14 @@
 ///
 /// Shapes: inputs `[T, F]`, targets and outputs `[T, K]`, states `[units]`.
 public struct EchoStateNetwork: Sendable {
+  /// The fixed random reservoir.
   public var reservoir: Reservoir
+  /// The trained linear read-out.
   public var readout: Ridge
   /// Whether the read-out also sees the input u[t] next to the state x[t].
   public var inputToReadout: Bool
 
+  /// An echo-state network from a reservoir and an (unfitted or fitted) read-out.
   public init(reservoir: Reservoir, readout: Ridge, inputToReadout: Bool = false) {
     self.reservoir = reservoir
     self.readout = readout
@@ -78,7 +81,10 @@ public struct EchoStateNetwork: Sendable {
 
   /// Closed-loop generation of `steps` outputs: starting from `state` (the state after reading
   /// `lastInput`), each output is fed back as the next input.
-  /// - Parameter lastInput: the input that produced `state`; needed only with `inputToReadout`.
+  /// - Parameters:
+  ///   - steps: number of outputs to generate.
+  ///   - state: the reservoir state to start from, e.g. the final state of `fit` or `predict`.
+  ///   - lastInput: the input that produced `state`; needed only with `inputToReadout`.
   /// - Returns: outputs `[steps, K]` and the state after reading the last output.
   public func generate(steps: Int, from state: [Double], lastInput: [Double]? = nil) throws -> (outputs: DoubleMatrix, finalState: [Double]) {
     try checkReady()

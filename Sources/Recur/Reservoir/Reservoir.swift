@@ -28,13 +28,21 @@ import Foundation
 /// Shapes: inputs `[T, inputSize]`, states `[T, units]`. The state is never stored in the
 /// reservoir: ``run(_:from:)`` takes a start state (zeros by default) and returns the final one.
 public struct Reservoir: Sendable {
+  /// Number of reservoir units.
   public let units: Int
+  /// Leak rate in (0, 1] (ReservoirPy `lr`).
   public let leakRate: Double
+  /// Spectral radius W was scaled to (ReservoirPy `sr`).
   public let spectralRadius: Double
+  /// Magnitude of the non-zero W_in entries (ReservoirPy `input_scaling`).
   public let inputScaling: Double
+  /// Magnitude of the ±1 bias entries; 0 means no bias.
   public let biasScaling: Double
+  /// Fraction of non-zero W_in entries (ReservoirPy `input_connectivity`).
   public let inputConnectivity: Double
+  /// Fraction of non-zero W entries (ReservoirPy `rc_connectivity`).
   public let recurrentConnectivity: Double
+  /// Seed of every random weight.
   public let seed: UInt64
 
   /// W `[units, units]`, sparse.

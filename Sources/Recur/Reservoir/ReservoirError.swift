@@ -8,6 +8,7 @@ public enum ReservoirError: Error, Equatable, Sendable, CustomStringConvertible 
   /// The ridge normal equations could not be solved (singular without regularisation).
   case singularSystem(String)
 
+  /// The message: one line saying what is wrong and what to do.
   public var description: String {
     switch self {
     case .invalidArgument(let m), .invalidData(let m), .singularSystem(let m): return m

@@ -17,13 +17,16 @@ import CRecurKernels
 ///   - ridge: the regularisation λ >= 0 (ReservoirPy `ridge`). Default 0.
 ///   - fitBias: learn the intercept b (ReservoirPy `fit_bias`). Default true.
 public struct Ridge: Sendable, Codable, Equatable {
+  /// The regularisation λ ≥ 0 (ReservoirPy `ridge`).
   public var ridge: Double
+  /// Whether an unpenalised intercept is learned (ReservoirPy `fit_bias`).
   public var fitBias: Bool
   /// W `[N, K]`, nil before fitting.
   public internal(set) var weights: DoubleMatrix?
   /// b `[K]` (zeros without `fitBias`).
   public internal(set) var bias: [Double]
 
+  /// An unfitted read-out with regularisation `ridge`.
   public init(ridge: Double = 0, fitBias: Bool = true) {
     self.ridge = ridge
     self.fitBias = fitBias
@@ -127,7 +130,9 @@ extension Ridge {
   /// The sufficient statistics of a ridge fit: Gram matrix Xᵀ X `[N, N]`, cross products Xᵀ Y
   /// `[N, K]` (both of centred data when `centered`) and the column means.
   public struct NormalEquations: Sendable {
+    /// N (features), K (targets) and the number of rows accumulated.
     public let featureCount: Int, targetCount: Int, sampleCount: Int
+    /// Whether the statistics are of mean-centred data (needed for an unpenalised bias).
     public let centered: Bool
     var gram: [Double]
     var cross: [Double]

@@ -6,8 +6,10 @@ public struct GradCheckResult: Sendable, CustomStringConvertible {
   public var maxRelError: Float
   /// Where the largest relative error occurred: (input index, flat element index, analytic, numeric).
   public var worst: (input: Int, element: Int, analytic: Float, numeric: Float)
+  /// Whether both errors stayed within the tolerances.
   public var passed: Bool
 
+  /// One line: passed or FAILED, the largest errors and where the worst one is.
   public var description: String {
     "gradCheck \(passed ? "passed" : "FAILED"): max abs \(maxAbsError), max rel \(maxRelError) at input \(worst.input)[\(worst.element)] analytic \(worst.analytic) numeric \(worst.numeric)"
   }

@@ -7,11 +7,13 @@
 ///
 /// Stored as `scaled = (x - shift) * factor + base` per column.
 public struct Scaler: Codable, Sendable, Equatable {
+  /// How a scaler maps values: z-score or min-max.
   public enum Method: String, Codable, Sendable, CaseIterable {
     case zScore = "zscore"
     case minMax = "minmax"
   }
 
+  /// The method the scaler was fitted with.
   public let method: Method
   /// Per column: the mean (z-score) or minimum (min-max) of the training rows.
   public let shift: [Double]

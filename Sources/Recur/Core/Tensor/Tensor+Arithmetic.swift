@@ -12,6 +12,7 @@ extension Tensor {
     return out
   }
 
+  /// Elementwise sum with NumPy broadcasting; the gradient is summed back to each operand's shape.
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     let out = broadcastMap(lhs, rhs, "+", +)
     return record(out, op: "add", inputs: [lhs, rhs]) { g in
@@ -19,6 +20,7 @@ extension Tensor {
     }
   }
 
+  /// Elementwise difference with NumPy broadcasting; differentiable in both operands.
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
     let out = broadcastMap(lhs, rhs, "-", -)
     return record(out, op: "sub", inputs: [lhs, rhs]) { g in
@@ -26,6 +28,7 @@ extension Tensor {
     }
   }
 
+  /// Elementwise product with NumPy broadcasting; differentiable in both operands.
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     let out = broadcastMap(lhs, rhs, "*", *)
     return record(out, op: "mul", inputs: [lhs, rhs]) { g in
@@ -34,6 +37,7 @@ extension Tensor {
     }
   }
 
+  /// Elementwise quotient with NumPy broadcasting; differentiable in both operands.
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
     let out = broadcastMap(lhs, rhs, "/", /)
     return record(out, op: "div", inputs: [lhs, rhs]) { g in
@@ -43,14 +47,23 @@ extension Tensor {
     }
   }
 
+  /// Adds a scalar to every element.
   public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs + Tensor(scalar: rhs) }
+  /// Subtracts a scalar from every element.
   public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs - Tensor(scalar: rhs) }
+  /// Multiplies every element by a scalar.
   public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs * Tensor(scalar: rhs) }
+  /// Divides every element by a scalar.
   public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs / Tensor(scalar: rhs) }
+  /// Adds every element to a scalar.
   public static func + (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) + rhs }
+  /// Subtracts every element from a scalar.
   public static func - (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) - rhs }
+  /// Multiplies a scalar by every element.
   public static func * (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) * rhs }
+  /// Divides a scalar by every element.
   public static func / (lhs: Float, rhs: Tensor) -> Tensor { Tensor(scalar: lhs) / rhs }
+  /// Negates every element.
   public static prefix func - (x: Tensor) -> Tensor { x * -1 }
 }
 
@@ -77,16 +90,25 @@ extension Tensor {
     }
   }
 
+  /// Elementwise eˣ (differentiable).
   public func exp() -> Tensor { unary("exp", Foundation.exp, derivative: { _, y in y }) }
+  /// Elementwise natural logarithm (differentiable).
   public func log() -> Tensor { unary("log", Foundation.log, derivative: { x, _ in 1 / x }) }
+  /// Elementwise hyperbolic tangent (differentiable).
   public func tanh() -> Tensor { unary("tanh", Foundation.tanh, derivative: { _, y in 1 - y * y }) }
+  /// Elementwise logistic sigmoid 1 / (1 + e⁻ˣ) (differentiable).
   public func sigmoid() -> Tensor {
     unary("sigmoid", { 1 / (1 + Foundation.exp(-$0)) }, derivative: { _, y in y * (1 - y) })
   }
+  /// Elementwise max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere.
   public func relu() -> Tensor { unary("relu", { Swift.max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
+  /// Elementwise square root (differentiable).
   public func sqrt() -> Tensor { unary("sqrt", Foundation.sqrt, derivative: { _, y in 0.5 / y }) }
+  /// Elementwise x² (differentiable).
   public func squared() -> Tensor { unary("square", { $0 * $0 }, derivative: { x, _ in 2 * x }) }
+  /// Elementwise absolute value; the gradient is the sign of x (0 at 0).
   public func abs() -> Tensor { unary("abs", Swift.abs, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+  /// Elementwise xᵖ for a constant exponent `p` (differentiable in x).
   public func pow(_ p: Float) -> Tensor {
     unary("pow", { Foundation.pow($0, p) }, derivative: { x, _ in p * Foundation.pow(x, p - 1) })
   }

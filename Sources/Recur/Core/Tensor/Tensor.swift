@@ -49,7 +49,9 @@ public struct Tensor: @unchecked Sendable {
     self.init(storage: TensorStorage(count: shape.reduce(1, *), repeating: value), shape: shape)
   }
 
+  /// A tensor of `shape` filled with zeros.
   public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
+  /// A tensor of `shape` filled with ones.
   public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
 
   /// The elements in row-major order.
@@ -103,6 +105,7 @@ public struct Tensor: @unchecked Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
+  /// The shape and the first 16 elements, for debugging.
   public var description: String {
     let shown = scalars.prefix(16).map { String($0) }.joined(separator: ", ")
     return "Tensor(shape: \(shape), [\(shown)\(count > 16 ? ", …" : "")])"

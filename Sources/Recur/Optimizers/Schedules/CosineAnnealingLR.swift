@@ -6,7 +6,9 @@ import Foundation
 ///
 /// Matches `torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max, eta_min)` (its closed form).
 public struct CosineAnnealingLR: LearningRateSchedule {
+  /// Steps of the half cosine (`T_max`).
   public let tMax: Int
+  /// The minimum rate, reached at step `tMax` (`eta_min`).
   public let etaMin: Float
 
   /// - Parameters:
@@ -18,6 +20,7 @@ public struct CosineAnnealingLR: LearningRateSchedule {
     self.etaMin = etaMin
   }
 
+  /// `etaMin + (base − etaMin)·(1 + cos(π·step/tMax))/2`.
   public func learningRate(at step: Int, base: Float) -> Float {
     precondition(step >= 0, "CosineAnnealingLR: step must be non-negative, got \(step)")
     let low = Double(etaMin)

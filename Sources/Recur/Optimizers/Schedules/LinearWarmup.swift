@@ -10,8 +10,11 @@
 /// total_iters=warmupSteps)`, and with `then:` a `SequentialLR([LinearLR(…), then],
 /// milestones=[warmupSteps])`, e.g. warm-up followed by `CosineAnnealingLR`.
 public struct LinearWarmup: LearningRateSchedule {
+  /// Length of the warm-up in steps.
   public let warmupSteps: Int
+  /// Fraction of the base rate at step 0.
   public let startFactor: Float
+  /// The schedule after the warm-up, or nil for the constant base rate.
   public let then: (any LearningRateSchedule)?
 
   /// - Parameters:
@@ -28,6 +31,7 @@ public struct LinearWarmup: LearningRateSchedule {
     self.then = then
   }
 
+  /// The warm-up rate before `warmupSteps`, then `then`'s rate (or `base`).
   public func learningRate(at step: Int, base: Float) -> Float {
     precondition(step >= 0, "LinearWarmup: step must be non-negative, got \(step)")
     if step < warmupSteps {

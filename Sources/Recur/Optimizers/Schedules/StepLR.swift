@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Matches `torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)`.
 public struct StepLR: LearningRateSchedule {
+  /// Steps between decays (`step_size`).
   public let stepSize: Int
+  /// Multiplicative factor per decay (`gamma`).
   public let gamma: Float
 
   /// - Parameters:
@@ -16,6 +18,7 @@ public struct StepLR: LearningRateSchedule {
     self.gamma = gamma
   }
 
+  /// `base · gamma^⌊step / stepSize⌋`.
   public func learningRate(at step: Int, base: Float) -> Float {
     precondition(step >= 0, "StepLR: step must be non-negative, got \(step)")
     return Float(Double(base) * Foundation.pow(Double(gamma), Double(step / stepSize)))
