@@ -53,7 +53,6 @@ struct ErrorVocabularyTests {
       ("units", { var c = ESNForecaster.Configuration(); c.units = 0; _ = try ESNForecaster(configuration: c, lookback: 2, horizon: 1) }),
       ("leakRate", { var c = ESNForecaster.Configuration(); c.leakRate = 2; _ = try ESNForecaster(configuration: c, lookback: 2, horizon: 1) }),
       ("columns", { _ = try TimeSeriesCSV.parse("a,b\n1,2\n", columns: []) }),
-      ("columns", { _ = try TimeSeriesCSV.parse("a,b\n1,2\n", columns: ["a", "a"]) }),
     ]
     for (name, body) in cases {
       let error = thrown(body)
@@ -66,6 +65,10 @@ struct ErrorVocabularyTests {
     let missing = thrown { _ = try TimeSeriesCSV.parse("year,value\n0,1\n", columns: ["values"], source: "data.csv") }
     #expect(missing as? TimeSeriesError == .missingColumn(column: "values", source: "data.csv", available: ["year", "value"]))
     #expect("\(missing!)" == "column 'values' not found in data.csv; its columns are: year, value")
+
+    let twice = thrown { _ = try TimeSeriesCSV.parse("a,b\n1,2\n", columns: ["a", "b", "a"]) }
+    #expect(twice as? TimeSeriesError == .columnSelectedTwice(column: "a", columns: ["a", "b", "a"]))
+    expectNoFlag(twice)
 
     let gap = thrown { _ = try TimeSeriesCSV.parse("t,x\n0,1\n1,\n2,3\n", columns: ["x"], source: "gap.csv") }
     #expect(gap as? TimeSeriesError == .emptyCell(source: "gap.csv", line: 3, column: "x"))

@@ -121,8 +121,8 @@ struct ForecastCLITests {
     (["--lookback", "0"], "--lookback must be >= 1, got 0"),
     (["--horizon", "0"], "--horizon must be >= 1, got 0"),
     (["--test-fraction", "1.5"], "--test-fraction must be in (0, 1), got 1.5"),
-    (["--validation-fraction", "0.9"], "--validation-fraction must be >= 0 and below 1 - 0.2"),
-    (["--column", "value"], "--column must be distinct names (a column is selected twice), got value, value"),
+    (["--validation-fraction", "0.9"], "--validation-fraction must be in [0, 0.8) (the test part takes 0.2 and rows must remain for training), got 0.9"),
+    (["--column", "value"], "--column: 'value' is given twice; name each column once"),
     (["--lookback", "94"], "too few training windows (2) to choose --ridge and --input-mode on held-out data; pass them"),
     (["--lookback", "94", "--ridge", "0.001"], "too few training windows (2) to choose --input-mode on held-out data; pass it"),
   ] as [([String], String)])

@@ -54,6 +54,9 @@ private func timeSeriesMessage(_ error: TimeSeriesError, flags: FlagNames) -> St
   case .missingColumn(let column, let source, let available):
     guard let flag = flags["columns"] else { return nil }
     return "\(flag): no column '\(column)' in \(source); its columns are: \(available.joined(separator: ", "))"
+  case .columnSelectedTwice(let column, _):
+    guard let flag = flags["columns"] else { return nil }
+    return "\(flag): '\(column)' is given twice; name each column once"
   case .emptyCell(let source, let line, let column):
     guard let flag = flags["missing"] else { return nil }
     return "\(source) line \(line), column '\(column)' has a missing value; fill the file or pass \(flag) interpolate or \(flag) drop"

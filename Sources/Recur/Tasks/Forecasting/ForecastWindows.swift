@@ -27,7 +27,7 @@ public struct ForecastSplit: Sendable, Codable, Equatable {
     guard validationFraction >= 0, validationFraction + testFraction < 1 else {
       throw TimeSeriesError.invalidParameter(InvalidParameter(
         "validationFraction", validationFraction,
-        expected: ">= 0 and below 1 - \(testFraction) (the test fraction), to leave rows for training"))
+        expected: "in [0, \(1 - testFraction)) (the test part takes \(testFraction) and rows must remain for training)"))
     }
     let testCount = max(Int((Double(count) * testFraction).rounded()), horizon)
     let validationCount = validationFraction > 0 ? max(Int((Double(count) * validationFraction).rounded()), horizon) : 0

@@ -89,9 +89,8 @@ public enum TimeSeriesCSV {
       }
       selected.append(index)
     }
-    guard Set(columns).count == columns.count else {
-      throw TimeSeriesError.invalidParameter(
-        InvalidParameter(name: "columns", value: columns.joined(separator: ", "), expected: "distinct names (a column is selected twice)"))
+    if let twice = columns.first(where: { name in columns.filter { $0 == name }.count > 1 }) {
+      throw TimeSeriesError.columnSelectedTwice(column: twice, columns: columns)
     }
     let body = records.dropFirst()
     guard !body.isEmpty else {

@@ -9,6 +9,8 @@ public enum TimeSeriesError: Error, Equatable, Sendable, CustomStringConvertible
   case malformed(String)
   /// A requested column is not in the header of `source`, whose columns are `available`.
   case missingColumn(column: String, source: String, available: [String])
+  /// `column` appears more than once in the selection `columns`.
+  case columnSelectedTwice(column: String, columns: [String])
   /// A cell of a selected column is empty and the policy is ``MissingValuePolicy/error``.
   case emptyCell(source: String, line: Int, column: String)
   /// Missing values that no policy can repair (every row dropped, a column without values).
@@ -35,6 +37,8 @@ public enum TimeSeriesError: Error, Equatable, Sendable, CustomStringConvertible
       return m
     case .missingColumn(let column, let source, let available):
       return "column '\(column)' not found in \(source); its columns are: \(available.joined(separator: ", "))"
+    case .columnSelectedTwice(let column, let columns):
+      return "column '\(column)' is selected twice (columns: \(columns.joined(separator: ", "))); select each column once"
     case .emptyCell(let source, let line, let column):
       return "\(source) line \(line), column '\(column)' has a missing value; fill the file or choose a missing-value policy (interpolate or drop)"
     case .seriesTooShort(let rows, let needed, let lookback, let horizon, let validationRows, let testRows):
