@@ -1,4 +1,5 @@
 import ArgumentParser
+import Recur
 
 /// The `recur` command: trains, runs and measures recurrent networks.
 @main
@@ -8,4 +9,10 @@ struct RecurCommand: ParsableCommand {
     abstract: "Recurrent neural networks: train, generate, forecast, inspect and benchmark.",
     subcommands: [TrainCommand.self, GenerateCommand.self, EvalCommand.self, ForecastCommand.self, InferCommand.self, InspectCommand.self, BenchCommand.self, FuzzIOCommand.self, CheckpointStressCommand.self]
   )
+
+  /// Installs the library's warning handler (standard error), then runs the command line.
+  static func main() {
+    Diagnostics.handler = { warn($0.message) }
+    main(nil)
+  }
 }

@@ -85,13 +85,13 @@ struct ForecastCLITests {
   /// Each bad input: exit status != 0, a one-line message on stderr, nothing written.
   @Test(arguments: [
     ("non-numeric", "t,x\n0,1\n1,2\n2,three\n", ["--column", "x"], "line 4, column 'x': 'three' is not a number"),
-    ("missing column", "year,value\n0,1\n", ["--column", "values"], "column 'values' not found in data.csv; its columns are: year, value"),
+    ("missing column", "year,value\n0,1\n", ["--column", "values"], "--column: no column 'values' in data.csv; its columns are: year, value"),
     ("too short", "t,x\n" + (0..<20).map { "\($0),\($0 % 5)" }.joined(separator: "\n"), ["--column", "x", "--lookback", "12", "--horizon", "6"],
-     "the series has 20 rows but lookback 12 + horizon 6 + a test part of 6 rows need 24"),
+     "the series has 20 rows but lookback 12 + horizon 6 + a test part of 6 rows need 24; use a longer series or a smaller --lookback, --horizon or --test-fraction"),
     ("constant", "t,x\n" + (0..<60).map { "\($0),4.5" }.joined(separator: "\n"), ["--column", "x"], "'x' is constant (4.5) over the"),
     ("NaN", "t,x\n0,1\n1,NaN\n2,3\n", ["--column", "x"], "'NaN' is not a finite number"),
     ("infinite", "t,x\n0,1\n1,-inf\n2,3\n", ["--column", "x"], "'-inf' is not a finite number"),
-    ("missing value", "t,x\n0,1\n1,\n2,3\n", ["--column", "x"], "column 'x' has a missing value"),
+    ("missing value", "t,x\n0,1\n1,\n2,3\n", ["--column", "x"], "column 'x' has a missing value; fill the file or pass --fill interpolate or --fill drop"),
   ] as [(String, String, [String], String)])
   func badDataIsAOneLineError(name: String, csvText: String, flags: [String], message: String) throws {
     let dir = try makeTemporaryDirectory("recur-forecast-bad")
@@ -107,14 +107,24 @@ struct ForecastCLITests {
   }
 
   @Test(arguments: [
-    (["--spectral-radius", "0"], "spectral radius must be a positive number, got 0.0"),
-    (["--spectral-radius", "-1.5"], "spectral radius must be a positive number, got -1.5"),
-    (["--leak-rate", "0"], "leak rate must be in (0, 1], got 0.0"),
-    (["--leak-rate", "1.5"], "leak rate must be in (0, 1], got 1.5"),
-    (["--leak-rate", "-0.2"], "leak rate must be in (0, 1], got -0.2"),
+    (["--spectral-radius", "0"], "--spectral-radius must be a positive number, got 0.0"),
+    (["--spectral-radius", "-1.5"], "--spectral-radius must be a positive number, got -1.5"),
+    (["--leak-rate", "0"], "--leak-rate must be in (0, 1], got 0.0"),
+    (["--leak-rate", "1.5"], "--leak-rate must be in (0, 1], got 1.5"),
+    (["--leak-rate", "-0.2"], "--leak-rate must be in (0, 1], got -0.2"),
     (["--model", "transformer"], "--model must be one of esn, lstm, gru, got 'transformer'"),
     (["--fill", "zero"], "--fill must be error, interpolate or drop, got 'zero'"),
     (["--ridge", "-1"], "--ridge must be a number >= 0 or auto, got '-1'"),
+    // Library errors name parameters (units, lookback, testFraction…); the CLI names the flags.
+    (["--units", "0"], "--units must be >= 1, got 0"),
+    (["--input-connectivity", "2"], "--input-connectivity must be in (0, 1], got 2.0"),
+    (["--lookback", "0"], "--lookback must be >= 1, got 0"),
+    (["--horizon", "0"], "--horizon must be >= 1, got 0"),
+    (["--test-fraction", "1.5"], "--test-fraction must be in (0, 1), got 1.5"),
+    (["--validation-fraction", "0.9"], "--validation-fraction must be in [0, 0.8) (the test part takes 0.2 and rows must remain for training), got 0.9"),
+    (["--column", "value"], "--column: 'value' is given twice; name each column once"),
+    (["--lookback", "94"], "too few training windows (2) to choose --ridge and --input-mode on held-out data; pass them"),
+    (["--lookback", "94", "--ridge", "0.001"], "too few training windows (2) to choose --input-mode on held-out data; pass it"),
   ] as [([String], String)])
   func badSettingsAreOneLineErrors(flags: [String], message: String) throws {
     let dir = try makeTemporaryDirectory("recur-forecast-bad")
@@ -139,5 +149,29 @@ struct ForecastCLITests {
     #expect(noCheckpoint.status != 0 && noCheckpoint.stderr.contains("cannot read checkpoint"))
     #expect(noCheckpoint.stderr.split(separator: "\n").count == 1, "stderr: \(noCheckpoint.stderr)")
     #expect(!FileManager.default.fileExists(atPath: out.path))
+  }
+
+  @Test func mackeyGlassSettingsAreNamedByTheirFlags() throws {
+    let dir = try makeTemporaryDirectory("recur-forecast-bad")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let run = try runRecur(["forecast", "--mackey-glass", "100", "--tau", "-3", "--out", dir.appendingPathComponent("out").path])
+    #expect(run.status != 0)
+    #expect(run.stderr == "error: --tau must be >= 0, got -3\n", "stderr: \(run.stderr)")
+  }
+
+  /// In --predict the columns come from the checkpoint, so a CSV without them is not a --column error.
+  @Test func predictingOnACSVWithoutTheModelsColumnSaysSo() throws {
+    let dir = try makeTemporaryDirectory("recur-forecast-bad")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out")
+    let fit = try runRecur(["forecast", "--csv", try write(seasonalCSV(120), "data.csv", in: dir), "--column", "value",
+                            "--units", "50", "--out", out.path])
+    #expect(fit.status == 0, "stderr: \(fit.stderr)")
+    let other = try write("t,level\n0,1\n1,2\n", "other.csv", in: dir)
+    let run = try runRecur(["forecast", "--predict", "--checkpoint", out.appendingPathComponent("model.safetensors").path, "--csv", other])
+    #expect(run.status != 0)
+    #expect(run.stderr.split(separator: "\n").count == 1, "stderr: \(run.stderr)")
+    #expect(run.stderr.contains("the model forecasts column 'value' but other.csv has none; its columns are: t, level"), "stderr: \(run.stderr)")
+    #expect(!run.stderr.contains("--column"), "stderr: \(run.stderr)")
   }
 }

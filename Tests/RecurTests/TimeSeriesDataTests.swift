@@ -56,7 +56,7 @@ struct TimeSeriesDataTests {
   @Test func missingValuesNeedAPolicy() throws {
     let text = "t,x,y\n0,,1\n1,2,2\n2,,3\n3,,4\n4,8,\n5,9,6\n"
     let m = errorText { _ = try TimeSeriesCSV.parse(text, columns: ["x", "y"], source: "m.csv") }
-    #expect(m == "m.csv line 2, column 'x' has a missing value; fill the file or choose interpolation or dropping (--fill interpolate|drop)")
+    #expect(m == "m.csv line 2, column 'x' has a missing value; fill the file or choose a missing-value policy (interpolate or drop)")
 
     let interpolated = try TimeSeriesCSV.parse(text, columns: ["x", "y"], missing: .interpolate)
     #expect(interpolated.values.column(0) == [2, 2, 4, 6, 8, 9])  // leading gap: nearest value; inner: linear
@@ -119,7 +119,7 @@ struct TimeSeriesDataTests {
     for t in s.testOrigins { #expect(s.test.contains(t + 1) && s.test.contains(t + 3)) }
 
     let short = errorText { _ = try ForecastSplit(count: 20, lookback: 12, horizon: 6, testFraction: 0.2) }
-    #expect(short == "the series has 20 rows but lookback 12 + horizon 6 + a test part of 6 rows need 24; use a longer series or a smaller lookback, horizon or test fraction")
+    #expect(short == "the series has 20 rows but lookback 12 + horizon 6 + a test part of 6 rows need 24; use a longer series or a smaller lookback, horizon or testFraction")
     #expect(throws: TimeSeriesError.self) { try ForecastSplit(count: 100, lookback: 0, horizon: 1, testFraction: 0.2) }
     #expect(throws: TimeSeriesError.self) { try ForecastSplit(count: 100, lookback: 5, horizon: 1, testFraction: 1) }
     #expect(throws: TimeSeriesError.self) { try ForecastSplit(count: 100, lookback: 5, horizon: 1, testFraction: 0.5, validationFraction: 0.5) }

@@ -93,7 +93,7 @@ public struct EchoStateNetwork: Sendable {
       throw ReservoirError.invalidArgument(
         "closed-loop generation feeds outputs back as inputs, but the read-out has \(readout.weights?.columns ?? 0) outputs for \(inputSize) inputs; fit targets with \(inputSize) columns")
     }
-    guard steps >= 0 else { throw ReservoirError.invalidArgument("generate needs steps >= 0, got \(steps)") }
+    guard steps >= 0 else { throw ReservoirError.invalidParameter(InvalidParameter("steps", steps, expected: ">= 0")) }
     guard state.count == reservoir.units else {
       throw ReservoirError.invalidData("the start state has \(state.count) values, the reservoir has \(reservoir.units) units")
     }

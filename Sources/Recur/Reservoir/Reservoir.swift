@@ -66,7 +66,8 @@ public struct Reservoir: Sendable {
   ///   - inputConnectivity: `input_connectivity`, in (0, 1]. Default 0.1.
   ///   - recurrentConnectivity: `rc_connectivity`, in (0, 1]. Default 0.1.
   ///   - seed: seed of every random weight. Default 0.
-  /// - Throws: ``ReservoirError/invalidArgument(_:)`` for out-of-range hyper-parameters or a
+  /// - Throws: ``ReservoirError/invalidParameter(_:)`` for out-of-range hyper-parameters,
+  ///   ``ReservoirError/invalidArgument(_:)`` for a
   ///   recurrent matrix whose spectral radius is 0 (too sparse to rescale).
   public init(
     units: Int, leakRate: Double = 1.0, spectralRadius: Double = 1.0, inputScaling: Double = 1.0,
@@ -74,25 +75,25 @@ public struct Reservoir: Sendable {
     seed: UInt64 = 0
   ) throws {
     guard units >= 1 else {
-      throw ReservoirError.invalidArgument("reservoir units must be >= 1, got \(units)")
+      throw ReservoirError.invalidParameter(InvalidParameter("units", units, expected: ">= 1"))
     }
     guard leakRate > 0, leakRate <= 1 else {
-      throw ReservoirError.invalidArgument("leak rate must be in (0, 1], got \(leakRate)")
+      throw ReservoirError.invalidParameter(InvalidParameter("leakRate", leakRate, expected: "in (0, 1]"))
     }
     guard spectralRadius > 0, spectralRadius.isFinite else {
-      throw ReservoirError.invalidArgument("spectral radius must be a positive number, got \(spectralRadius)")
+      throw ReservoirError.invalidParameter(InvalidParameter("spectralRadius", spectralRadius, expected: "a positive number"))
     }
     guard inputScaling.isFinite else {
-      throw ReservoirError.invalidArgument("input scaling must be finite, got \(inputScaling)")
+      throw ReservoirError.invalidParameter(InvalidParameter("inputScaling", inputScaling, expected: "finite"))
     }
     guard biasScaling.isFinite else {
-      throw ReservoirError.invalidArgument("bias scaling must be finite, got \(biasScaling)")
+      throw ReservoirError.invalidParameter(InvalidParameter("biasScaling", biasScaling, expected: "finite"))
     }
     guard inputConnectivity > 0, inputConnectivity <= 1 else {
-      throw ReservoirError.invalidArgument("input connectivity must be in (0, 1], got \(inputConnectivity)")
+      throw ReservoirError.invalidParameter(InvalidParameter("inputConnectivity", inputConnectivity, expected: "in (0, 1]"))
     }
     guard recurrentConnectivity > 0, recurrentConnectivity <= 1 else {
-      throw ReservoirError.invalidArgument("recurrent connectivity must be in (0, 1], got \(recurrentConnectivity)")
+      throw ReservoirError.invalidParameter(InvalidParameter("recurrentConnectivity", recurrentConnectivity, expected: "in (0, 1]"))
     }
     self.units = units
     self.leakRate = leakRate

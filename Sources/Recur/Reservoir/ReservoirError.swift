@@ -1,7 +1,10 @@
 /// Errors from the echo-state-network APIs when the arguments or data they are given cannot work.
-/// Each description is one line that says what is wrong and what to do.
-public enum ReservoirError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A hyper-parameter or argument is out of range.
+/// Each description is one line that says what is wrong and what to do, naming parameters as the
+/// Swift API does (`leakRate`, `spectralRadius`).
+public enum ReservoirError: Error, Equatable, Sendable, CustomStringConvertible, InvalidParameterReporting {
+  /// A hyper-parameter is out of range.
+  case invalidParameter(InvalidParameter)
+  /// An argument does not work (other than one out-of-range parameter).
   case invalidArgument(String)
   /// The data (inputs, targets, states) do not fit the model or contain non-finite values.
   case invalidData(String)
@@ -11,7 +14,13 @@ public enum ReservoirError: Error, Equatable, Sendable, CustomStringConvertible 
   /// The message: one line saying what is wrong and what to do.
   public var description: String {
     switch self {
+    case .invalidParameter(let p): return p.description
     case .invalidArgument(let m), .invalidData(let m), .singularSystem(let m): return m
     }
+  }
+
+  public var invalidParameter: InvalidParameter? {
+    if case .invalidParameter(let p) = self { return p }
+    return nil
   }
 }

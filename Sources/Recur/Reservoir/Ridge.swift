@@ -48,7 +48,7 @@ public struct Ridge: Sendable, Codable, Equatable {
   /// Fits from precomputed normal equations (solve for several ridges without recomputing them).
   public mutating func fit(_ system: NormalEquations) throws {
     guard ridge >= 0, ridge.isFinite else {
-      throw ReservoirError.invalidArgument("ridge must be a finite number >= 0, got \(ridge)")
+      throw ReservoirError.invalidParameter(InvalidParameter("ridge", ridge, expected: "a finite number >= 0"))
     }
     guard system.centered == fitBias else {
       preconditionFailure("normal equations were built with centered = \(system.centered), Ridge.fitBias = \(fitBias)")

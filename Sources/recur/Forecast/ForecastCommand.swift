@@ -125,7 +125,7 @@ struct ForecastCommand: ParsableCommand {
   var steps: Int?
 
   func run() throws {
-    try reportingErrors {
+    try reportingErrors(flags: .forecast) {
       if predict {
         try ForecastPrediction(command: self).run()
       } else {

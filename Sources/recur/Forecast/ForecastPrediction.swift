@@ -35,7 +35,14 @@ struct ForecastPrediction {
     let fill = try c.fillPolicy(default: storedFill)
 
     let url = URL(fileURLWithPath: csvPath)
-    let table = try TimeSeriesCSV.read(contentsOf: url, columns: checkpoint.columns, missing: fill)
+    let table: TimeSeriesTable
+    do {
+      table = try TimeSeriesCSV.read(contentsOf: url, columns: checkpoint.columns, missing: fill)
+    } catch TimeSeriesError.missingColumn(let column, let source, let available) {
+      // The columns come from the checkpoint here, not from --column.
+      throw CLIError("the model forecasts column '\(column)' but \(source) has none; its columns are: \(available.joined(separator: ", ")); "
+        + "pass --csv with the columns the model was trained on (\(checkpoint.columns.joined(separator: ", ")))")
+    }
     guard table.rowCount >= checkpoint.lookback else {
       throw CLIError("\(url.lastPathComponent) has \(table.rowCount) rows but the model needs at least lookback = \(checkpoint.lookback)")
     }

@@ -24,14 +24,14 @@ public struct Scaler: Codable, Sendable, Equatable {
 
   /// Fits the scaling on `rows` of `data` (the training part).
   /// - Throws: ``TimeSeriesError/constantSeries(_:)`` when a column has zero variance on those rows,
-  ///   ``TimeSeriesError/invalidArgument(_:)`` for an empty range or `lower >= upper`.
+  ///   ``TimeSeriesError/invalidParameter(_:)`` for an empty range or `lower >= upper`.
   public init(fitting data: DoubleMatrix, rows: Range<Int>, method: Method, lower: Double = -1, upper: Double = 1,
               columnNames: [String]? = nil) throws {
     guard !rows.isEmpty, rows.lowerBound >= 0, rows.upperBound <= data.rows else {
-      throw TimeSeriesError.invalidArgument("cannot fit a scaler on rows \(rows) of a series with \(data.rows) rows")
+      throw TimeSeriesError.invalidParameter(InvalidParameter("rows", rows, expected: "a non-empty range of the series' rows 0..<\(data.rows)"))
     }
     guard lower < upper else {
-      throw TimeSeriesError.invalidArgument("min-max range needs lower < upper, got [\(lower), \(upper)]")
+      throw TimeSeriesError.invalidParameter(InvalidParameter("lower", lower, expected: "below upper (\(upper))"))
     }
     self.method = method
     var shift: [Double] = [], factor: [Double] = [], base: [Double] = []

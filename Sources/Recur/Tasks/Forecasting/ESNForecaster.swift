@@ -65,11 +65,10 @@ public struct ESNForecaster: Forecaster {
   public static let ridgeGrid: [Double] = (-9...5).map { pow10(Double($0)) }
 
   public init(configuration: Configuration = Configuration(), lookback: Int, horizon: Int) throws {
-    guard lookback >= 1, horizon >= 1 else {
-      throw ForecastError.invalidArgument("lookback and horizon must be >= 1, got \(lookback) and \(horizon)")
-    }
+    guard lookback >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("lookback", lookback, expected: ">= 1")) }
+    guard horizon >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("horizon", horizon, expected: ">= 1")) }
     if let r = configuration.ridge, !(r >= 0 && r.isFinite) {
-      throw ForecastError.invalidArgument("ridge must be a finite number >= 0, got \(r)")
+      throw ReservoirError.invalidParameter(InvalidParameter("ridge", r, expected: "a finite number >= 0"))
     }
     // Validate the reservoir hyper-parameters now (one-line errors before any work).
     _ = try Reservoir(units: 1, leakRate: configuration.leakRate, spectralRadius: configuration.spectralRadius,
@@ -77,7 +76,7 @@ public struct ESNForecaster: Forecaster {
                       inputConnectivity: configuration.inputConnectivity,
                       recurrentConnectivity: 1, seed: configuration.seed)
     guard configuration.units >= 1 else {
-      throw ForecastError.invalidArgument("reservoir units must be >= 1, got \(configuration.units)")
+      throw ReservoirError.invalidParameter(InvalidParameter("units", configuration.units, expected: ">= 1"))
     }
     self.configuration = configuration
     self.lookback = lookback
@@ -123,7 +122,8 @@ public struct ESNForecaster: Forecaster {
       if selection.isEmpty {
         let held = max(1, trainOrigins.count / 5)
         guard trainOrigins.count - held >= 2 else {
-          throw TimeSeriesError.tooShort("too few training windows (\(trainOrigins.count)) to choose hyper-parameters; pass --ridge and an input mode, or use a longer series")
+          throw TimeSeriesError.tooFewWindowsToSelect(
+            windows: trainOrigins.count, parameters: (c.ridge == nil ? ["ridge"] : []) + (c.inputMode == nil ? ["inputMode"] : []))
         }
         fitRange = firstTrain...(lastTrain - held)
         selection = Array(min(lastTrain - held + horizon, lastTrain)...lastTrain)

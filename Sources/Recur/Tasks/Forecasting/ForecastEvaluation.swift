@@ -40,7 +40,7 @@ public struct ForecastEvaluation: Sendable {
     precondition(split.count == series.rows && split.horizon == model.horizon && split.lookback == model.lookback,
                  "the split does not match the series or the model")
     if let season, season < 1 {
-      throw TimeSeriesError.invalidArgument("season must be >= 1, got \(season)")
+      throw TimeSeriesError.invalidParameter(InvalidParameter("season", season, expected: ">= 1"))
     }
     guard series.isFinite else {
       throw TimeSeriesError.malformed("the series contains NaN or infinite values; clean or fill them first")

@@ -19,23 +19,22 @@ public struct ForecastSplit: Sendable, Codable, Equatable {
   ///   training window (lookback + horizon rows), the validation part (>= horizon rows when asked
   ///   for) and a test part of at least `horizon` rows.
   public init(count: Int, lookback: Int, horizon: Int, testFraction: Double, validationFraction: Double = 0) throws {
-    guard lookback >= 1 else { throw TimeSeriesError.invalidArgument("lookback must be >= 1, got \(lookback)") }
-    guard horizon >= 1 else { throw TimeSeriesError.invalidArgument("horizon must be >= 1, got \(horizon)") }
+    guard lookback >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("lookback", lookback, expected: ">= 1")) }
+    guard horizon >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("horizon", horizon, expected: ">= 1")) }
     guard testFraction > 0, testFraction < 1 else {
-      throw TimeSeriesError.invalidArgument("test fraction must be in (0, 1), got \(testFraction)")
+      throw TimeSeriesError.invalidParameter(InvalidParameter("testFraction", testFraction, expected: "in (0, 1)"))
     }
     guard validationFraction >= 0, validationFraction + testFraction < 1 else {
-      throw TimeSeriesError.invalidArgument(
-        "validation fraction must be >= 0 and leave rows for training (test \(testFraction) + validation \(validationFraction) < 1)")
+      throw TimeSeriesError.invalidParameter(InvalidParameter(
+        "validationFraction", validationFraction,
+        expected: "in [0, \(1 - testFraction)) (the test part takes \(testFraction) and rows must remain for training)"))
     }
     let testCount = max(Int((Double(count) * testFraction).rounded()), horizon)
     let validationCount = validationFraction > 0 ? max(Int((Double(count) * validationFraction).rounded()), horizon) : 0
     let needed = lookback + horizon + validationCount + testCount
     guard count >= needed else {
-      throw TimeSeriesError.tooShort(
-        "the series has \(count) rows but lookback \(lookback) + horizon \(horizon)"
-          + (validationCount > 0 ? " + validation \(validationCount)" : "")
-          + " + a test part of \(testCount) rows need \(needed); use a longer series or a smaller lookback, horizon or test fraction")
+      throw TimeSeriesError.seriesTooShort(rows: count, needed: needed, lookback: lookback, horizon: horizon,
+                                           validationRows: validationCount, testRows: testCount)
     }
     self.count = count
     self.lookback = lookback

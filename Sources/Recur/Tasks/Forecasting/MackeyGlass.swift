@@ -57,13 +57,13 @@ public func mackeyGlass(
 
 private func validateMackeyGlass(count: Int, tau: Int, h: Double) throws {
   guard count >= 0 else {
-    throw ReservoirError.invalidArgument("Mackey-Glass count must be >= 0, got \(count)")
+    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: ">= 0"))
   }
   guard tau >= 0 else {
-    throw ReservoirError.invalidArgument("Mackey-Glass tau must be >= 0, got \(tau)")
+    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: ">= 0"))
   }
   guard h > 0, h.isFinite else {
-    throw ReservoirError.invalidArgument("Mackey-Glass time step h must be a positive number, got \(h)")
+    throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "a positive number (the time step)"))
   }
 }
 

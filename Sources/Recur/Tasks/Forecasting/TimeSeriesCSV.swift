@@ -70,7 +70,7 @@ public enum TimeSeriesCSV {
   public static func parse(_ text: String, columns: [String], missing: MissingValuePolicy = .error,
                            source: String = "CSV") throws -> TimeSeriesTable {
     guard !columns.isEmpty else {
-      throw TimeSeriesError.invalidArgument("no column selected; name at least one column of \(source)")
+      throw TimeSeriesError.invalidParameter(InvalidParameter(name: "columns", value: "none", expected: "at least one column name of \(source)"))
     }
     let records = try splitRecords(text, source: source)
     guard let (headerLine, headerFields) = records.first else {
@@ -82,16 +82,15 @@ public enum TimeSeriesCSV {
     for name in columns {
       let matches = header.indices.filter { header[$0] == name }
       guard let index = matches.first else {
-        throw TimeSeriesError.missingColumn(
-          "column '\(name)' not found in \(source); its columns are: \(header.joined(separator: ", "))")
+        throw TimeSeriesError.missingColumn(column: name, source: source, available: header)
       }
       guard matches.count == 1 else {
         throw TimeSeriesError.malformed("column name '\(name)' appears \(matches.count) times in the header of \(source); rename the duplicates")
       }
       selected.append(index)
     }
-    guard Set(columns).count == columns.count else {
-      throw TimeSeriesError.invalidArgument("a column is selected twice (\(columns.joined(separator: ", "))); select each column once")
+    if let twice = columns.first(where: { name in columns.filter { $0 == name }.count > 1 }) {
+      throw TimeSeriesError.columnSelectedTwice(column: twice, columns: columns)
     }
     let body = records.dropFirst()
     guard !body.isEmpty else {
@@ -130,8 +129,7 @@ public enum TimeSeriesCSV {
     case .error:
       if let k = cells.firstIndex(where: { $0 == nil }) {
         let r = k / width, c = k % width
-        throw TimeSeriesError.missingValue(
-          "\(source) line \(lines[r]), column '\(columns[c])' has a missing value; fill the file or choose interpolation or dropping (--fill interpolate|drop)")
+        throw TimeSeriesError.emptyCell(source: source, line: lines[r], column: columns[c])
       }
     case .drop:
       rowsKept = rowsKept.filter { r in (0..<width).allSatisfy { cells[r * width + $0] != nil } }

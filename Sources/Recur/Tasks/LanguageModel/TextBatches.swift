@@ -24,13 +24,17 @@ public struct TextBatches: Sendable {
   ///   - ids: the token sequence.
   ///   - batchSize: B, at least 1.
   ///   - seqLength: T, at least 1.
-  /// Throws when a stream would be shorter than T + 1 tokens (no full window with its target).
+  ///   - what: the part of the text these ids are (`"training"`, `"validation"`), for the error.
+  /// Throws a ``TextCorpusError`` (reason `tooShortForBatches`) when a stream would be shorter than
+  /// T + 1 tokens (no full window with its target).
   public init(ids: [Int], batchSize: Int, seqLength: Int, what: String = "text") throws {
     precondition(batchSize > 0 && seqLength > 0, "TextBatches: batchSize and seqLength must be positive")
     let length = ids.count / batchSize
     guard length >= seqLength + 1 else {
-      throw TextCorpusError("the \(what) part has \(ids.count) characters: too few for batch-size \(batchSize) × (seq-length \(seqLength) + 1) = "
-        + "\(batchSize * (seqLength + 1)); use a longer corpus or a smaller --batch-size or --seq-length")
+      throw TextCorpusError(
+        .tooShortForBatches(part: what, characters: ids.count, batchSize: batchSize, seqLength: seqLength),
+        "the \(what) part has \(ids.count) characters: too few for batchSize \(batchSize) × (seqLength \(seqLength) + 1) = "
+          + "\(batchSize * (seqLength + 1)); use a longer text or a smaller batchSize or seqLength")
     }
     self.batchSize = batchSize
     self.seqLength = seqLength

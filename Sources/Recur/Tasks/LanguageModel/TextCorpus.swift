@@ -22,8 +22,9 @@ public struct TextCorpus: Sendable {
   /// #1342, public domain in the USA), about 685 000 characters of plain English prose.
   public static func bundled() throws -> TextCorpus {
     guard let url = Bundle.module.url(forResource: bundledName, withExtension: "txt") else {
-      throw TextCorpusError("the bundled corpus \(bundledName).txt is missing from the Recur resources; "
-        + "reinstall Recur or pass a text file with --corpus")
+      throw TextCorpusError(.bundledCorpusMissing(name: bundledName),
+                            "the bundled corpus \(bundledName).txt is missing from the Recur resources; "
+                              + "reinstall Recur or load a text file (TextCorpus.load(path:))")
     }
     let corpus = try load(path: url.path)
     return TextCorpus(text: corpus.text, source: "bundled:\(bundledName)")
@@ -38,33 +39,33 @@ public struct TextCorpus: Sendable {
     let remedy = "pass the path of a UTF-8 text file"
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw TextCorpusError("corpus file \(path) does not exist; check the path or \(remedy)")
+      throw TextCorpusError(.unusableFile(path: path), "corpus file \(path) does not exist; check the path or \(remedy)")
     }
     guard !isDirectory.boolValue else {
-      throw TextCorpusError("corpus \(path) is a directory, not a text file; \(remedy) inside it")
+      throw TextCorpusError(.unusableFile(path: path), "corpus \(path) is a directory, not a text file; \(remedy) inside it")
     }
     let data: Data
     do {
       data = try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
-      throw TextCorpusError("cannot read corpus \(path) (\((error as NSError).localizedDescription)); check its permissions or \(remedy)")
+      throw TextCorpusError(.unusableFile(path: path), "cannot read corpus \(path) (\((error as NSError).localizedDescription)); check its permissions or \(remedy)")
     }
     guard !data.isEmpty else {
-      throw TextCorpusError("corpus \(path) is empty; \(remedy) with some text in it")
+      throw TextCorpusError(.unusableFile(path: path), "corpus \(path) is empty; \(remedy) with some text in it")
     }
     var bytes = [UInt8](data)
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     if let nul = bytes.firstIndex(of: 0) {
-      throw TextCorpusError("corpus \(path) looks binary (a NUL byte at offset \(nul)), not UTF-8 text; "
+      throw TextCorpusError(.unusableFile(path: path), "corpus \(path) looks binary (a NUL byte at offset \(nul)), not UTF-8 text; "
         + "\(remedy) (convert UTF-16 with `iconv -f UTF-16 -t UTF-8`)")
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
       let offset = firstInvalidUTF8Offset(bytes)
-      throw TextCorpusError("corpus \(path) is not valid UTF-8 (invalid byte 0x\(String(bytes[offset], radix: 16, uppercase: true)) at offset \(offset)); "
+      throw TextCorpusError(.unusableFile(path: path), "corpus \(path) is not valid UTF-8 (invalid byte 0x\(String(bytes[offset], radix: 16, uppercase: true)) at offset \(offset)); "
         + "convert it with `iconv -f LATIN1 -t UTF-8` or \(remedy)")
     }
     guard !text.unicodeScalars.isEmpty else {
-      throw TextCorpusError("corpus \(path) is empty; \(remedy) with some text in it")
+      throw TextCorpusError(.unusableFile(path: path), "corpus \(path) is empty; \(remedy) with some text in it")
     }
     return TextCorpus(text: text, source: path)
   }
@@ -77,8 +78,9 @@ public struct TextCorpus: Sendable {
   public func checkLength(seqLength: Int) throws {
     let n = characterCount
     guard n >= seqLength + 1 else {
-      throw TextCorpusError("corpus \(source) has \(n) characters, fewer than seq-length + 1 = \(seqLength + 1); "
-        + "use a longer text or a smaller --seq-length")
+      throw TextCorpusError(.shorterThanOneWindow(source: source, characters: n, seqLength: seqLength),
+                            "corpus \(source) has \(n) characters, fewer than seqLength + 1 = \(seqLength + 1); "
+                              + "use a longer text or a smaller seqLength")
     }
   }
 
@@ -104,8 +106,38 @@ public struct TextCorpus: Sendable {
   }
 }
 
-/// A corpus (or a text given on the command line) that cannot be used, with what to do about it.
-public struct TextCorpusError: Error, CustomStringConvertible, Equatable {
+/// A corpus (or a text in memory) that cannot be used, with what to do about it. The message names
+/// files by path and parameters by their Swift names (`seqLength`, `batchSize`); ``reason`` carries
+/// the same facts typed, for callers that name settings their own way (a CLI names its flags).
+public struct TextCorpusError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// What is wrong, typed.
+  public enum Reason: Equatable, Sendable {
+    /// Described by the message only.
+    case other
+    /// The file at `path` cannot be a corpus: missing, a directory, unreadable, empty, binary or
+    /// not UTF-8 (the message says which).
+    case unusableFile(path: String)
+    /// The corpus bundled with Recur is missing from its resources.
+    case bundledCorpusMissing(name: String)
+    /// The text (`source`) has `characters` characters, fewer than `seqLength + 1`.
+    case shorterThanOneWindow(source: String, characters: Int, seqLength: Int)
+    /// The `part` of the text ("training", "validation", "text") has `characters` characters,
+    /// fewer than `batchSize` streams of `seqLength + 1`.
+    case tooShortForBatches(part: String, characters: Int, batchSize: Int, seqLength: Int)
+  }
+
+  /// What is wrong, typed (``Reason/other`` for errors described only by their message).
+  public let reason: Reason
   public let description: String
-  public init(_ description: String) { self.description = description }
+
+  /// An error described by `description` only.
+  public init(_ description: String) {
+    self.init(.other, description)
+  }
+
+  /// An error for `reason`, described by `description`.
+  public init(_ reason: Reason, _ description: String) {
+    self.reason = reason
+    self.description = description
+  }
 }
