@@ -211,7 +211,7 @@ struct LanguageModelTrainerTests {
   @Test func invalidOptionsNameTheSetting() throws {
     var options = Self.options(steps: 10)
     options.optimizer.learningRate = -1
-    #expect(throws: TrainingError.invalidSetting(name: "learningRate", value: "-1.0", expected: "a positive number")) {
+    #expect(throws: TrainingError.invalidSetting(InvalidParameter(name: "learningRate", value: "-1.0", expected: "a positive number"))) {
       try Trainer(task: Self.task(), options: options)
     }
     options = Self.options(steps: nil)

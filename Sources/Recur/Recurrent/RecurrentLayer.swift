@@ -33,6 +33,10 @@ public class RecurrentLayer: SequenceLayer {
     precondition(projSize >= 0, "projSize should be a positive integer or zero to disable projections, got \(projSize)")
     precondition(projSize < hiddenSize, "projSize has to be smaller than hiddenSize (\(projSize) >= \(hiddenSize))")
     precondition(projSize == 0 || kind == .lstm, "projSize argument is only supported for LSTM, not RNN or GRU")
+    if dropout > 0 && numLayers == 1 {
+      Diagnostics.warn("dropout adds dropout after all but the last recurrent layer, so non-zero dropout expects numLayers "
+        + "greater than 1, but got dropout=\(dropout) and numLayers=\(numLayers)", source: "RecurrentLayer")
+    }
     self.kind = kind
     self.inputSize = inputSize
     self.hiddenSize = hiddenSize

@@ -1,8 +1,8 @@
 /// Why training could not start, go on, or resume — in the library's terms (setting names,
 /// steps, paths), never command-line flags.
-public enum TrainingError: Error, Equatable, CustomStringConvertible {
+public enum TrainingError: Error, Equatable, CustomStringConvertible, InvalidParameterReporting {
   /// A setting outside its valid range: its name, the value given, what it must be.
-  case invalidSetting(name: String, value: String, expected: String)
+  case invalidSetting(InvalidParameter)
   /// No budget: give steps, epochs or a time limit.
   case noBudget
   /// The `what` (training loss, gradient norm, validation loss, weights) became NaN or infinite
@@ -15,8 +15,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case let .invalidSetting(name, value, expected):
-      return "\(name) must be \(expected), got \(value)"
+    case let .invalidSetting(parameter):
+      return parameter.description
     case .noBudget:
       return "no training budget: give a number of steps, epochs or a time limit"
     case let .nonFinite(what, step, value):
@@ -29,8 +29,14 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     }
   }
 
-  /// Throws `.invalidSetting(name, value, expected)` unless `condition` holds.
+  /// The setting this error is about, if any.
+  public var invalidParameter: InvalidParameter? {
+    if case .invalidSetting(let parameter) = self { return parameter }
+    return nil
+  }
+
+  /// Throws `.invalidSetting` unless `condition` holds.
   static func require<V>(_ condition: Bool, _ name: String, _ value: V, _ expected: String) throws {
-    if !condition { throw TrainingError.invalidSetting(name: name, value: "\(value)", expected: expected) }
+    if !condition { throw TrainingError.invalidSetting(InvalidParameter(name, value, expected: expected)) }
   }
 }

@@ -15,9 +15,6 @@ func reportingErrors(flags: FlagNames = .common, _ body: () throws -> Void) thro
     try body()
   } catch let exit as ExitCode {
     throw exit
-  } catch let error as TrainingError {
-    fputs("error: \(SettingFlags.message(error))\n", stderr)
-    throw ExitCode.failure
   } catch {
     let message = cliMessage(for: error, flags: flags).replacingOccurrences(of: "\n", with: " ")
     fputs("error: \(message)\n", stderr)
@@ -39,10 +36,26 @@ func cliMessage(for error: Error, flags: FlagNames) -> String {
     if let message = timeSeriesMessage(e, flags: flags) { return message }
   case let e as TextCorpusError:
     if let message = textCorpusMessage(e, flags: flags) { return message }
+  case let e as TrainingError:
+    return trainingMessage(e)
   default:
     break
   }
   return describe(error)
+}
+
+/// A training error in the words of `recur train`.
+func trainingMessage(_ error: TrainingError) -> String {
+  switch error {
+  case .invalidSetting(let p):
+    return "\(FlagNames.common[p.name] ?? p.name) must be \(p.expected), got \(p.value)"
+  case .noBudget:
+    return "give a budget: --steps, --epochs or --time-limit"
+  case .nonFinite:
+    return error.description + ". Lower --learning-rate or set --grad-clip, then resume from the last checkpoint"
+  case .wrongTask, .inconsistentCheckpoint:
+    return error.description + "; pass a checkpoint written by this version of recur for this command"
+  }
 }
 
 /// `names` as flags, joined as "a, b or c"; nil when one of them has no flag.

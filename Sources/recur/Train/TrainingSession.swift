@@ -48,7 +48,7 @@ final class TrainingSession: TrainingObserver {
         let kept = FileManager.default.fileExists(atPath: out.appendingPathComponent(TrainingOutputFile.last).path)
           ? "the last good checkpoint \(path(TrainingOutputFile.last)) is intact (step \(trainer.log.records.last?.step ?? 0))"
           : "no checkpoint had been written yet"
-        throw CLIError("\(SettingFlags.message(error)); \(kept)")
+        throw CLIError("\(trainingMessage(error)); \(kept)")
       }
       throw error
     }
