@@ -81,7 +81,12 @@ final class CLIScratch {
     try write("corrupt.safetensors", [0x10, 0, 0, 0, 0, 0, 0, 0] + Array("{\"a\":{\"dtype\"".utf8))
     try FileManager.default.createDirectory(at: url("adir"), withIntermediateDirectories: true)
     // A valid checkpoint of another kind of model, and plain weights.
-    try Checkpoint(model: [("weight", Tensor([1, 2, 3]))], step: 1, metadata: ["charlm.kind": "forecaster"]).save(to: url("forecaster.safetensors"))
+    var forecaster = ModelArchive(task: "forecasting", configuration: "{}")
+    forecaster.add([("weight", Tensor([1, 2, 3]))])
+    try forecaster.write(to: url("forecaster.safetensors"))
+    // A Recur 0.1 checkpoint: weights plus its metadata keys.
+    try SafeTensorsFile(tensors: [("weight", Tensor([1, 2, 3]))], metadata: ["recur.format_version": "1", "recur.step": "4", "charlm.kind": "char-lm"])
+      .write(to: url("wave1.safetensors"))
     try SafeTensorsFile(tensors: [("weight", Tensor([1, 2, 3]))]).write(to: url("weights.safetensors"))
   }
   deinit { try? FileManager.default.removeItem(at: root) }
@@ -133,8 +138,9 @@ struct TrainCLITests {
     (["--resume", "$/missing.safetensors"], "does not exist"),
     (["--resume", "$/adir"], "is a directory"),
     (["--resume", "$/corrupt.safetensors"], "corrupt"),
-    (["--resume", "$/forecaster.safetensors"], "not a character language model checkpoint"),
-    (["--resume", "$/weights.safetensors"], "not a Recur checkpoint"),
+    (["--resume", "$/forecaster.safetensors"], "holds a forecasting model, not a language-model model"),
+    (["--resume", "$/weights.safetensors"], "not a Recur archive"),
+    (["--resume", "$/wave1.safetensors"], "Recur 0.1 checkpoint"),
   ]
 
   static let badGenerateInputs: [(arguments: [String], message: String)] = [
@@ -142,8 +148,9 @@ struct TrainCLITests {
     (["generate", "--checkpoint", "$/adir"], "is a directory"),
     (["generate", "--checkpoint", "$/corrupt.safetensors"], "corrupt"),
     (["generate", "--checkpoint", "$/binary.bin"], "safetensors"),
-    (["generate", "--checkpoint", "$/forecaster.safetensors"], "not a character language model checkpoint"),
-    (["eval", "--checkpoint", "$/forecaster.safetensors", "--corpus", "$/small.txt"], "not a character language model checkpoint"),
+    (["generate", "--checkpoint", "$/forecaster.safetensors"], "holds a forecasting model"),
+    (["generate", "--checkpoint", "$/wave1.safetensors"], "recur convert"),
+    (["eval", "--checkpoint", "$/forecaster.safetensors", "--corpus", "$/small.txt"], "holds a forecasting model"),
     (["eval", "--checkpoint", "$/corrupt.safetensors", "--corpus", "$/small.txt"], "corrupt"),
   ]
 
@@ -235,14 +242,19 @@ struct TrainCLITests {
     let x = try SafeTensorsFile.read(from: URL(fileURLWithPath: straight + "/last.safetensors"))
     let y = try SafeTensorsFile.read(from: URL(fileURLWithPath: halves + "/last.safetensors"))
     #expect(x.names == y.names)
-    #expect(x.names.contains("rnn.weight_hh_l1") && x.names.contains("optimizer.state.0.exp_avg") && x.names.contains("trainer.carried_h"))
+    #expect(x.names.contains("rnn.weight_hh_l1") && x.names.contains("optimizer.state.0.exp_avg") && x.names.contains("data.h"))
     for name in x.names {
       let same = x[name]!.tensor.scalars.map(\.bitPattern) == y[name]!.tensor.scalars.map(\.bitPattern)
       #expect(same, "\(name) differs between the straight and the resumed run")
     }
-    #expect(x.metadata["recur.step"] == "10" && y.metadata["recur.step"] == "10")
-    #expect(x.metadata["recur.rng"] == y.metadata["recur.rng"])
-    #expect(x.metadata["charlm.rnn_rng"] == y.metadata["charlm.rnn_rng"])
+    // The training state (step, random stream, data position…) is the same too, but for the wall time.
+    func training(_ file: SafeTensorsFile) throws -> [String: String] {
+      let json = try #require(file.metadata["recur.training"])
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+      return object.filter { $0.key != "trainingSeconds" && $0.key != "options" }.mapValues { "\($0)" }
+    }
+    #expect(try training(x) == training(y))
+    #expect(try training(x)["step"] == "10")
     // The resumed run's metrics continue the first half's (evaluations at 3 and 5, then 6, 9, 10).
     let records = MetricsLog.read(from: URL(fileURLWithPath: halves + "/metrics.jsonl")).records
     #expect(records.map(\.step) == [3, 5, 6, 9, 10])
@@ -260,9 +272,10 @@ struct TrainCLITests {
     #expect(r.status == 130, "status \(r.status), stderr \(r.stderr)")
     #expect(r.stdout.contains("Interrupted after step"))
     #expect(r.stdout.contains("Resume with:") && r.stdout.contains("train --resume"))
-    let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: last))
-    #expect(checkpoint.step >= 2)
-    let (model, _, _) = try CharLMTrainer.loadModel(from: checkpoint)
+    let archive = try ModelArchive.read(from: URL(fileURLWithPath: last))
+    let resumed = try Trainer(resuming: archive, task: LanguageModelTask(archive: archive, corpus: TextCorpus.load(path: scratch.path("small.txt"))))
+    #expect(resumed.step >= 2)
+    let (model, _, _) = try LanguageModelTask.loadModel(from: archive)
     #expect(model.parameters.allSatisfy { $0.data.isFinite })
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.contains(".tmp-") }
     #expect(leftovers.isEmpty, "half-written files: \(leftovers)")
@@ -279,7 +292,7 @@ struct TrainCLITests {
     #expect(r.stderr.contains("diverged") && r.stderr.contains("--learning-rate"), "\(r.stderr)")
     // Whatever checkpoint exists holds finite weights.
     for name in ["best.safetensors", "last.safetensors"] where FileManager.default.fileExists(atPath: out + "/" + name) {
-      let (model, _, _) = try CharLMTrainer.loadModel(from: try Checkpoint.load(from: URL(fileURLWithPath: out + "/" + name)))
+      let (model, _, _) = try LanguageModelTask.loadModel(from: try ModelArchive.read(from: URL(fileURLWithPath: out + "/" + name)))
       #expect(model.parameters.allSatisfy { $0.data.isFinite })
     }
   }

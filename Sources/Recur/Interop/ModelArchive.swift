@@ -126,7 +126,7 @@ public struct ModelArchive: Sendable {
     let meta = file.metadata
     if let legacy = meta[Key.legacyFormat], meta[Key.format] == nil {
       throw fail(.notACheckpoint, "a Recur 0.1 checkpoint (format \(legacy.prefix(8)))",
-                 "Convert it with `recur convert OLD.safetensors NEW.safetensors` (char-LM checkpoints), or re-create it with this version")
+                 "Convert it with `recur convert OLD.safetensors NEW.safetensors`")
     }
     guard let versionText = meta[Key.format] else {
       throw fail(.notACheckpoint, "no \(Key.format) metadata: a safetensors weights file, not a Recur archive",

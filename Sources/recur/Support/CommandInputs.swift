@@ -11,15 +11,20 @@ func loadCorpus(_ path: String?) throws -> TextCorpus {
   return try TextCorpus.load(path: path)
 }
 
-/// Reads a checkpoint, with messages for a missing path and a directory.
-func loadArchive(_ path: String) throws -> ModelArchive {
+/// Checks that `path` names an existing file (not a directory), with a message naming `what`.
+func checkReadableFile(_ path: String, what: String) throws {
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-    throw CLIError("checkpoint \(path) does not exist; pass the path of a .safetensors file written by `recur train` (e.g. runs/char-lm/best.safetensors)")
+    throw CLIError("\(what) \(path) does not exist; pass the path of a .safetensors file written by recur (e.g. runs/char-lm/best.safetensors)")
   }
   if isDirectory.boolValue {
-    throw CLIError("checkpoint \(path) is a directory; pass a .safetensors file inside it (e.g. \(path)/best.safetensors)")
+    throw CLIError("\(what) \(path) is a directory; pass a .safetensors file inside it (e.g. \(path)/best.safetensors)")
   }
+}
+
+/// Reads a model archive, with messages for a missing path and a directory.
+func loadArchive(_ path: String) throws -> ModelArchive {
+  try checkReadableFile(path, what: "checkpoint")
   return try ModelArchive.read(from: URL(fileURLWithPath: path))
 }
 

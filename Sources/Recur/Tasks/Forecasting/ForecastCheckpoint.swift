@@ -93,6 +93,26 @@ public struct ForecastCheckpoint: Sendable {
     self.file = file
   }
 
+  /// The checkpoint in a Recur 0.1 forecast file (`recur.format_version` 1, `recur.forecast.*`
+  /// metadata); the model's own tensors and settings are unchanged.
+  public static func convertingLegacy(_ file: SafeTensorsFile) throws -> ForecastCheckpoint {
+    let meta = file.metadata
+    func decoded<T: Decodable>(_ key: String, _ type: T.Type) -> T? {
+      meta["recur.forecast." + key].flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
+    }
+    guard meta[ModelArchive.Key.legacyFormat] == "1", let kind = meta["recur.forecast.kind"],
+          let columns = decoded("columns", [String].self), let scaler = decoded("scaler", Scaler.self),
+          let lookback = decoded("lookback", Int.self), let horizon = decoded("horizon", Int.self),
+          let settings = decoded("settings", [String: String].self), lookback >= 1, horizon >= 1,
+          !columns.isEmpty, scaler.columnCount == columns.count else {
+      throw ForecastError.checkpoint("not a Recur 0.1 forecast checkpoint, or a damaged one")
+    }
+    var body = file
+    body.metadata = meta.filter { !$0.key.hasPrefix("recur.") }
+    return ForecastCheckpoint(kind: kind, columns: columns, scaler: scaler, lookback: lookback, horizon: horizon,
+                              settings: settings, file: body)
+  }
+
   /// The stored model as `M`, restored from the checkpoint's tensors.
   public func model<M: Forecaster>(as type: M.Type) throws -> M {
     let model = try M(restoringFrom: file, kind: kind)
