@@ -16,8 +16,8 @@ extension RecurrentStack {
     caches: [DirectionCache], layerInputs: [Tensor], dropoutMasks: [Tensor?], masks: StepMask?, T: Int, B: Int
   ) -> Gradients {
     let L = numLayers, D = numDirections, hOut = outputSize, H = hiddenSize
-    var dh0 = Tensor(uninitializedShape: [L * D, B, hOut])
-    var dc0 = kind == .lstm ? Tensor(uninitializedShape: [L * D, B, H]) : nil
+    let dh0 = Tensor(uninitializedShape: [L * D, B, hOut])
+    let dc0 = kind == .lstm ? Tensor(uninitializedShape: [L * D, B, H]) : nil
     var paramGrads = [[Tensor]](repeating: [], count: L * D)
     var norms = [[Float]](repeating: [], count: L * D)
 
@@ -66,18 +66,16 @@ extension RecurrentStack {
     dhN: UnsafePointer<Float>, dcN: UnsafePointer<Float>?,
     dx: UnsafeMutablePointer<Float>, accumulateDX: Bool
   ) -> DirectionGradients {
-    let T = x.shape[0], B = x.shape[1], I = x.shape[2]
-    let H = hiddenSize, hOut = outputSize, G = gates
-    let relu: Int32 = kind == .rnnRelu ? 1 : 0
+    let (T, B, I, H, hOut, G, relu) = dimensions(of: x)
     let reverse = cache.reverse
 
     // dGates for the input side [T, B, G] and (GRU only) the hidden side.
     let dGx = Tensor(uninitializedShape: [T, B, G])
     let dGh = kind == .gru ? Tensor(uninitializedShape: [T, B, G]) : dGx
-    var dh = Tensor(uninitializedShape: [B, hOut])
+    let dh = Tensor(uninitializedShape: [B, hOut])
     dh.storage.pointer.update(from: dhN, count: B * hOut)
     let dhTotal = Tensor(uninitializedShape: [B, hOut])
-    var dc = kind == .lstm ? Tensor(uninitializedShape: [B, H]) : nil
+    let dc = kind == .lstm ? Tensor(uninitializedShape: [B, H]) : nil
     if let dc, let dcN { dc.storage.pointer.update(from: dcN, count: B * H) }
     let dHistory = projSize > 0 ? Tensor(uninitializedShape: [T, B, hOut]) : nil
     let dm = projSize > 0 ? Tensor(uninitializedShape: [B, H]) : nil

@@ -9,9 +9,7 @@ extension RecurrentStack {
     h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
     output: UnsafeMutablePointer<Float>, outputStride: Int
   ) -> DirectionCache {
-    let T = x.shape[0], B = x.shape[1], I = x.shape[2]
-    let H = hiddenSize, hOut = outputSize, G = gates
-    let relu: Int32 = kind == .rnnRelu ? 1 : 0
+    let (T, B, I, H, hOut, G, relu) = dimensions(of: x)
 
     // 1. Input projection of all steps: XW = X·W_ihᵀ + b_ih   [T·B, G]
     let xw = Tensor(uninitializedShape: [T, B, G])

@@ -9,11 +9,7 @@ import CRecurKernels
 /// dW_hr) over all T·B rows, and one for dX.
 final class RecurrentStack {
   let kind: RecurrentCellKind
-  let inputSize: Int
-  let hiddenSize: Int
-  let numLayers: Int
-  let numDirections: Int
-  let projSize: Int
+  let inputSize, hiddenSize, numLayers, numDirections, projSize: Int
   let dropout: Float
   /// weights[layer * numDirections + direction]
   let weights: [RecurrentWeights]
@@ -32,6 +28,12 @@ final class RecurrentStack {
     self.projSize = projSize
     self.dropout = dropout
     self.weights = weights
+  }
+
+  /// The sizes of one layer and direction's work on `x` [T, B, I]: steps, batch, input width,
+  /// hidden width, state width, gate width, and the kernels' ReLU flag.
+  func dimensions(of x: Tensor) -> (T: Int, B: Int, I: Int, H: Int, hOut: Int, G: Int, relu: Int32) {
+    (x.shape[0], x.shape[1], x.shape[2], hiddenSize, outputSize, gates, kind == .rnnRelu ? 1 : 0)
   }
 
   /// Input width of layer `l`.

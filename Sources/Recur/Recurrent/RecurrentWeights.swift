@@ -49,24 +49,21 @@ final class RecurrentWeights {
   var namedParameters: [(name: String, parameter: Parameter)] { Array(zip(names, parameters)) }
 
   /// W_hhᵀ packed as the B operand of h·W_hhᵀ (forward).
-  func packedTransposedHH() -> UnsafePointer<Float> {
-    let format = recur_packed_b_format()
-    if let p = packedHHT, p.version == weightHH.version, p.format == format { return UnsafePointer(p.storage.pointer) }
-    let (g, h) = (weightHH.shape[0], weightHH.shape[1])
-    let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(h), Int32(g)))
-    recur_pack_b(1, Int32(h), Int32(g), weightHH.storage.pointer, Int32(h), s.pointer)
-    packedHHT = (weightHH.version, format, s)
-    return UnsafePointer(s.pointer)
-  }
+  func packedTransposedHH() -> UnsafePointer<Float> { packedHH(transposed: true, cache: &packedHHT) }
 
   /// W_hh packed as the B operand of dGates·W_hh (backward).
-  func packedHHForBackward() -> UnsafePointer<Float> {
+  func packedHHForBackward() -> UnsafePointer<Float> { packedHH(transposed: false, cache: &packedHH) }
+
+  /// W_hh (or W_hhᵀ) packed for the GEMM kernels, rebuilt only when the weight or the packing
+  /// format changed since `cache` was filled.
+  private func packedHH(transposed: Bool, cache: inout (version: Int, format: Int32, storage: TensorStorage)?) -> UnsafePointer<Float> {
     let format = recur_packed_b_format()
-    if let p = packedHH, p.version == weightHH.version, p.format == format { return UnsafePointer(p.storage.pointer) }
+    if let p = cache, p.version == weightHH.version, p.format == format { return UnsafePointer(p.storage.pointer) }
     let (g, h) = (weightHH.shape[0], weightHH.shape[1])
-    let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(g), Int32(h)))
-    recur_pack_b(0, Int32(g), Int32(h), weightHH.storage.pointer, Int32(h), s.pointer)
-    packedHH = (weightHH.version, format, s)
+    let (k, n) = transposed ? (h, g) : (g, h)
+    let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(k), Int32(n)))
+    recur_pack_b(transposed ? 1 : 0, Int32(k), Int32(n), weightHH.storage.pointer, Int32(h), s.pointer)
+    cache = (weightHH.version, format, s)
     return UnsafePointer(s.pointer)
   }
 }

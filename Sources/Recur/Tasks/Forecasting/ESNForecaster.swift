@@ -282,8 +282,7 @@ public struct ESNForecaster: Forecaster {
 extension ESNForecaster {
   private struct Stored: Codable {
     var configuration: Configuration
-    var lookback: Int
-    var horizon: Int
+    var lookback, horizon: Int
     var ridge: Double
     var inputSize: Int
     var inputMode: InputMode
@@ -306,15 +305,12 @@ extension ESNForecaster {
     file["esn.reservoir.bias"] = float64Entry(r.bias, shape: [r.units])
     file["esn.readout.Wout"] = float64Entry(w.storage, shape: [w.rows, w.columns])
     file["esn.readout.bias"] = float64Entry(network.readout.bias, shape: [w.columns])
-    file.metadata["esn.config"] = try jsonText(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
-                                                      ridge: ridge, inputSize: inputSize, inputMode: inputMode ?? .levels))
+    try file.setModelSettings(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
+                                     ridge: ridge, inputSize: inputSize, inputMode: inputMode ?? .levels), kind: Self.kind)
   }
 
   public init(restoringFrom file: SafeTensorsFile, kind: String = ESNForecaster.kind) throws {
-    guard let text = file.metadata["esn.config"] else {
-      throw ForecastError.checkpoint("the checkpoint has no esn.config metadata; it was not written for an ESN model")
-    }
-    let stored: Stored = try decodeJSON(text, what: "esn.config")
+    let stored = try file.modelSettings(Stored.self, kind: Self.kind)
     let c = stored.configuration
     let units = c.units, f = stored.inputSize
     guard units >= 1, f >= 1, stored.lookback >= 1, stored.horizon >= 1, stored.inputMode != .both || f % 2 == 0 else {

@@ -125,10 +125,19 @@ public struct ForecastCheckpoint: Sendable {
 
 // MARK: - Helpers for models storing themselves
 
-func jsonText<T: Encodable>(_ value: T) throws -> String {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.sortedKeys]
-  return String(decoding: try encoder.encode(value), as: UTF8.self)
+extension SafeTensorsFile {
+  /// Stores a forecasting model's settings as JSON metadata `<kind>.config`.
+  mutating func setModelSettings<T: Encodable>(_ value: T, kind: String) throws {
+    metadata[kind + ".config"] = try ModelArchive.json(value)
+  }
+
+  /// The settings stored by `setModelSettings(_:kind:)`; `ForecastError.checkpoint` when missing or damaged.
+  func modelSettings<T: Decodable>(_ type: T.Type, kind: String) throws -> T {
+    guard let text = metadata[kind + ".config"] else {
+      throw ForecastError.checkpoint("the checkpoint has no \(kind).config metadata; it was not written for a \(kind) model")
+    }
+    return try decodeJSON(text, what: kind + ".config")
+  }
 }
 
 func decodeJSON<T: Decodable>(_ text: String, what: String, file: URL? = nil) throws -> T {

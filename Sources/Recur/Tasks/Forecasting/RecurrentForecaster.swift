@@ -195,11 +195,7 @@ public struct RecurrentForecaster: Forecaster {
 
   private struct Stored: Codable {
     var configuration: Configuration
-    var lookback: Int
-    var horizon: Int
-    var features: Int
-    var epochsRun: Int
-    var bestEpoch: Int
+    var lookback, horizon, features, epochsRun, bestEpoch: Int
   }
 
   public func store(in file: inout SafeTensorsFile) throws {
@@ -208,8 +204,8 @@ public struct RecurrentForecaster: Forecaster {
     }
     let prefix = kind + "."
     for (name, tensor) in network.stateDict() { file[prefix + name] = SafeTensorsFile.Entry(tensor) }
-    file.metadata[prefix + "config"] = try jsonText(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
-                                                           features: network.features, epochsRun: epochsRun, bestEpoch: bestEpoch))
+    try file.setModelSettings(Stored(configuration: configuration, lookback: lookback, horizon: horizon,
+                                     features: network.features, epochsRun: epochsRun, bestEpoch: bestEpoch), kind: kind)
   }
 
   /// The model stored under `<kind>.` in `file`.
@@ -218,10 +214,7 @@ public struct RecurrentForecaster: Forecaster {
       throw ForecastError.checkpoint("'\(kind)' is not a recurrent cell; the checkpoint is damaged")
     }
     let prefix = kind + "."
-    guard let text = file.metadata[prefix + "config"] else {
-      throw ForecastError.checkpoint("the checkpoint has no \(prefix)config metadata; it was not written for a \(cell.rawValue) model")
-    }
-    let stored: Stored = try decodeJSON(text, what: prefix + "config")
+    let stored = try file.modelSettings(Stored.self, kind: kind)
     guard stored.configuration.cell == cell, stored.configuration.problem == nil, stored.lookback >= 1, stored.horizon >= 1,
           stored.features >= 1 else {
       throw ForecastError.checkpoint("the checkpoint's \(prefix)config is damaged; re-create it")

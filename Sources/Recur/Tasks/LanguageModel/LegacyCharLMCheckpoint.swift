@@ -8,10 +8,7 @@ extension LanguageModelTask {
   public static func convertLegacyCheckpoint(_ file: SafeTensorsFile) throws -> ModelArchive {
     struct LegacyModel: Decodable {
       var cell: String
-      var vocabularySize: Int
-      var embeddingSize: Int
-      var hiddenSize: Int
-      var numLayers: Int
+      var vocabularySize, embeddingSize, hiddenSize, numLayers: Int
       var dropout: Float
     }
     struct LegacyConfiguration: Decodable {
