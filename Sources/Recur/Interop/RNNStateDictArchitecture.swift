@@ -16,43 +16,13 @@
 /// unknown. Every expected tensor is checked for presence and shape; a group that does not add up
 /// is not reported as a layer but explained in `notes`.
 public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvertible {
-  /// The recurrent cell family.
-  public enum Cell: String, Sendable {
-    case rnn, lstm, gru
-
-    /// The layer kind, given the Elman nonlinearity (which weights do not record).
-    public func kind(nonlinearity: Nonlinearity = .tanh) -> RecurrentCellKind {
-      switch self {
-      case .rnn: nonlinearity == .relu ? .rnnRelu : .rnnTanh
-      case .lstm: .lstm
-      case .gru: .gru
-      }
-    }
-
-    /// Gate blocks in the weight rows.
-    var gateCount: Int {
-      switch self {
-      case .rnn: 1
-      case .gru: 3
-      case .lstm: 4
-      }
-    }
-
-    var torchName: String {
-      switch self {
-      case .rnn: "RNN"
-      case .gru: "GRU"
-      case .lstm: "LSTM"
-      }
-    }
-  }
-
   /// A recurrent module (`nn.RNN`, `nn.LSTM`, `nn.GRU`).
   public struct Recurrent: Sendable, Equatable {
     /// The module's path without the trailing dot (`"lstm"`, `"encoder.rnn"`, `""` at top level).
     public var module: String
-    /// The cell kind, from the gate count in the weight shapes.
-    public var cell: Cell
+    /// The cell kind, from the gate count in the weight shapes; an Elman RNN is reported as
+    /// `.rnnTanh` (its nonlinearity is not stored in the weights: see `cellDescription`).
+    public var cell: RecurrentCellKind
     /// Features per time step of the input (`input_size`).
     public var inputSize: Int
     /// Hidden units per direction (`hidden_size`).
@@ -71,7 +41,7 @@ public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvert
 
     /// `"lstm"`, `"gru"`, or `"rnn (tanh or relu: not stored in weights)"`.
     public var cellDescription: String {
-      cell == .rnn ? "rnn (tanh or relu: not stored in weights)" : cell.rawValue
+      cell.isElman ? "rnn (tanh or relu: not stored in weights)" : cell.rawValue
     }
 
     /// The PyTorch constructor call that makes a module with this state_dict.
@@ -81,7 +51,7 @@ public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvert
       if !bias { args.append("bias=False") }
       if bidirectional { args.append("bidirectional=True") }
       if projSize > 0 { args.append("proj_size=\(projSize)") }
-      if cell == .rnn { args.append("nonlinearity='tanh' or 'relu'") }
+      if cell.isElman { args.append("nonlinearity='tanh' or 'relu'") }
       return "nn.\(cell.torchName)(\(args.joined(separator: ", ")))"
     }
   }
@@ -194,14 +164,14 @@ public struct RNNStateDictArchitecture: Sendable, Equatable, CustomStringConvert
     guard hiddenSize > 0, gates % hiddenSize == 0 else {
       return note("weight_ih_l0 has \(gates) rows, not 1, 3 or 4 times the hidden size \(hiddenSize)")
     }
-    let cell: Cell
+    let cell: RecurrentCellKind
     switch gates / hiddenSize {
-    case 1: cell = .rnn
+    case 1: cell = .rnnTanh
     case 3: cell = .gru
     case 4: cell = .lstm
     default: return note("weight_ih_l0 has \(gates) rows = \(gates / hiddenSize) × hidden size \(hiddenSize), not 1 (RNN), 3 (GRU) or 4 (LSTM)")
     }
-    if projSize > 0 && cell != .lstm { return note("weight_hr_l0 (projection) present but the gate count says \(cell.rawValue)") }
+    if projSize > 0 && cell != .lstm { return note("weight_hr_l0 (projection) present but the gate count says \(cell.torchName)") }
 
     var numLayers = 0
     while shapes[prefix + "weight_ih_l\(numLayers)"] != nil { numLayers += 1 }

@@ -25,7 +25,7 @@ public class RecurrentCell: Module {
 
   /// One step on input [B, I] (or unbatched [I]) from state h [B, H] (and c for LSTM).
   func step(_ input: Tensor, h: Tensor?, c: Tensor?) throws -> (h: Tensor, c: Tensor?) {
-    let name = kind == .lstm ? "LSTMCell" : (kind == .gru ? "GRUCell" : "RNNCell")
+    let name = kind.torchName + "Cell"
     guard input.rank == 1 || input.rank == 2 else {
       throw RecurrentError("\(name): Expected input to be 1D or 2D, got \(input.rank)D instead")
     }

@@ -9,6 +9,27 @@ public enum RecurrentCellKind: String, Sendable, CaseIterable, Codable {
   /// Gated recurrent unit.
   case gru
 
+  /// An Elman RNN (tanh or ReLU).
+  public var isElman: Bool { self == .rnnTanh || self == .rnnRelu }
+
+  /// The PyTorch module: `RNN`, `LSTM` or `GRU`.
+  public var torchName: String {
+    switch self {
+    case .rnnTanh, .rnnRelu: "RNN"
+    case .lstm: "LSTM"
+    case .gru: "GRU"
+    }
+  }
+
+  /// A name for people: `tanh RNN`, `ReLU RNN`, `LSTM`, `GRU`.
+  public var displayName: String {
+    switch self {
+    case .rnnTanh: "tanh RNN"
+    case .rnnRelu: "ReLU RNN"
+    case .lstm, .gru: torchName
+    }
+  }
+
   /// Number of H-wide gate blocks in W_ih / W_hh (PyTorch's `gate_size / hidden_size`).
   public var gateCount: Int {
     switch self {

@@ -166,5 +166,5 @@ public class RecurrentLayer: SequenceLayer {
     return (batchFirst ? x.transposed(0, 1) : x, r.h, r.c)
   }
 
-  var typeName: String { kind == .lstm ? "LSTM" : (kind == .gru ? "GRU" : "RNN") }
+  var typeName: String { kind.torchName }
 }

@@ -69,11 +69,7 @@ struct RNNBenchmark {
   func measure(repeats: Int) throws -> RNNBenchRow {
     var g = RandomGenerator(seed: 1)
     let c = config
-    let layer: RecurrentLayer = switch cell {
-    case .lstm: LSTM(inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
-    case .gru: GRU(inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
-    case .rnnTanh, .rnnRelu: RNN(inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
-    }
+    let layer = RecurrentLayer.make(cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
     let x = Tensor.normal([c.seqLength, c.batch, c.inputSize], generator: &g)
     let target = Tensor.normal([c.seqLength, c.batch, c.hiddenSize], std: 0.5, generator: &g)
     let embedding = Embedding(count: c.vocabulary ?? 1, dimension: c.inputSize, generator: &g)
@@ -115,14 +111,7 @@ struct RNNBenchmark {
                        peakRSSMB: peakResidentMegabytes())
   }
 
-  private func run(_ layer: RecurrentLayer, _ x: Tensor) throws -> Tensor {
-    switch layer {
-    case let l as LSTM: try l(x).output
-    case let l as GRU: try l(x).output
-    case let l as RNN: try l(x).output
-    default: fatalError("unknown layer")
-    }
-  }
+  private func run(_ layer: RecurrentLayer, _ x: Tensor) throws -> Tensor { try layer(x).output }
 }
 
 /// Peak resident set size of this process so far, in MB (VmHWM from /proc/self/status, which —

@@ -59,7 +59,7 @@ struct InferCommand: ParsableCommand {
         ? "\(weights) holds \(architecture.recurrent.count) recurrent modules (\(names)); choose one with --module"
         : "no recurrent module '\(module!)' in \(weights); it has: \(names)")
     }
-    let layer = RecurrentLayer.make(arch.cell.kind(nonlinearity: nl), inputSize: arch.inputSize, hiddenSize: arch.hiddenSize,
+    let layer = RecurrentLayer.make(arch.cell.isElman && nl == .relu ? .rnnRelu : arch.cell, inputSize: arch.inputSize, hiddenSize: arch.hiddenSize,
                                     numLayers: arch.numLayers, bias: arch.bias, batchFirst: batchFirst,
                                     bidirectional: arch.bidirectional, projSize: arch.projSize)
     let prefix = arch.module.isEmpty ? "" : arch.module + "."
@@ -90,7 +90,7 @@ struct InferCommand: ParsableCommand {
     try NumPyArray(y).write(to: URL(fileURLWithPath: output))
     if let finalState { try NumPyArray(h).write(to: URL(fileURLWithPath: finalState)) }
     if let finalCell, let c { try NumPyArray(c).write(to: URL(fileURLWithPath: finalCell)) }
-    let kind = arch.cell == .rnn ? "RNN(\(nl.rawValue))" : arch.cell.rawValue.uppercased()
+    let kind = arch.cell.isElman ? "RNN(\(nl.rawValue))" : arch.cell.torchName
     FileHandle.standardError.write(Data("recur infer: \(kind) \(arch.inputSize)→\(arch.hiddenSize), \(arch.numLayers) layer(s)\(arch.bidirectional ? ", bidirectional" : "")\(arch.projSize > 0 ? ", proj \(arch.projSize)" : ""): input \(x.shape) → output \(y.shape) written to \(output)\n".utf8))
   }
 }

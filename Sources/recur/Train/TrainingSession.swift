@@ -98,16 +98,7 @@ final class TrainingSession: TrainingObserver {
   func plotTitle() -> String {
     let m = trainer.task.model.configuration, corpus = trainer.task.settings.corpus
     let name = corpus.hasPrefix("bundled:") ? "Pride and Prejudice" : URL(fileURLWithPath: corpus).lastPathComponent
-    return "Character-level \(cellName(m.cell)) \(m.numLayers)×\(m.hiddenSize) on \(name)"
-  }
-
-  func cellName(_ cell: RecurrentCellKind) -> String {
-    switch cell {
-    case .lstm: "LSTM"
-    case .gru: "GRU"
-    case .rnnTanh: "tanh RNN"
-    case .rnnRelu: "ReLU RNN"
-    }
+    return "Character-level \(m.cell.displayName) \(m.numLayers)×\(m.hiddenSize) on \(name)"
   }
 
   func header() -> String {
@@ -116,7 +107,7 @@ final class TrainingSession: TrainingObserver {
     let corpusName = d.corpus.hasPrefix("bundled:") ? "bundled Pride and Prejudice (Jane Austen)" : d.corpus
     let train = task.trainBatches
     var lines: [String] = []
-    lines.append("\(trainer.step > 0 ? "Resuming at step \(trainer.step): " : "Training ")a character-level \(cellName(m.cell)) language model: "
+    lines.append("\(trainer.step > 0 ? "Resuming at step \(trainer.step): " : "Training ")a character-level \(m.cell.displayName) language model: "
       + "\(m.numLayers) × \(m.hiddenSize), embedding \(m.embeddingSize), dropout \(m.dropout); \(ProgressLine.count(params)) parameters")
     var corpusLine = "corpus: \(corpusName), \(task.vocabulary.count) distinct characters; training streams \(train.batchSize) × \(ProgressLine.count(Double(train.streamLength)))"
     if let v = task.validationBatches { corpusLine += ", validation \(ProgressLine.count(Double(v.batchSize * v.streamLength))) characters" }
