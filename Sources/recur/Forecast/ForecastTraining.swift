@@ -51,9 +51,6 @@ enum ForecastModels {
       if let v = command.dropout { c.dropout = v }
       if let v = command.gradClip { c.gradClip = v }
       c.seed = command.seed
-      if let problem = c.problem { throw CLIError("--" + problem.replacingOccurrences(of: "hidden size", with: "hidden-size")
-        .replacingOccurrences(of: "number of layers", with: "num-layers").replacingOccurrences(of: "learning rate", with: "learning-rate")
-        .replacingOccurrences(of: "batch size", with: "batch-size").replacingOccurrences(of: "gradient clip", with: "grad-clip")) }
       return try RecurrentForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
     default:
       throw CLIError("--model must be one of \(kinds.joined(separator: ", ")), got '\(kind)'")

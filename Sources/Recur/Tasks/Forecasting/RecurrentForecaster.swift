@@ -44,17 +44,16 @@ public struct RecurrentForecaster: Forecaster {
 
     public init(cell: RecurrentCellKind = .lstm) { self.cell = cell }
 
-    /// Describes the first invalid value, or nil.
-    public var problem: String? {
-      if hiddenSize < 1 { return "hidden size must be >= 1, got \(hiddenSize)" }
-      if numLayers < 1 { return "number of layers must be >= 1, got \(numLayers)" }
-      if epochs < 1 { return "epochs must be >= 1, got \(epochs)" }
-      if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be > 0, got \(learningRate)" }
-      if batchSize < 1 { return "batch size must be >= 1, got \(batchSize)" }
-      if patience < 1 { return "patience must be >= 1, got \(patience)" }
-      if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1), got \(dropout)" }
-      if !(gradClip >= 0 && gradClip.isFinite) { return "gradient clip must be >= 0 (0: none), got \(gradClip)" }
-      return nil
+    /// Throws `TrainingError.invalidSetting` naming the first invalid value.
+    public func validate() throws {
+      try TrainingError.require(hiddenSize >= 1, "hiddenSize", hiddenSize, ">= 1")
+      try TrainingError.require(numLayers >= 1, "numLayers", numLayers, ">= 1")
+      try TrainingError.require(epochs >= 1, "epochs", epochs, ">= 1")
+      try TrainingError.require(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "> 0")
+      try TrainingError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
+      try TrainingError.require(patience >= 1, "patience", patience, ">= 1")
+      try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
+      try TrainingError.require(gradClip >= 0 && gradClip.isFinite, "gradClip", gradClip, ">= 0 (0: none)")
     }
   }
 
@@ -76,7 +75,7 @@ public struct RecurrentForecaster: Forecaster {
     guard lookback >= 1, horizon >= 1 else {
       throw ForecastError.invalidArgument("lookback and horizon must be >= 1, got \(lookback) and \(horizon)")
     }
-    if let problem = configuration.problem { throw ForecastError.invalidArgument(problem) }
+    try configuration.validate()
     self.configuration = configuration
     self.lookback = lookback
     self.horizon = horizon
@@ -215,7 +214,7 @@ public struct RecurrentForecaster: Forecaster {
     }
     let prefix = kind + "."
     let stored = try file.modelSettings(Stored.self, kind: kind)
-    guard stored.configuration.cell == cell, stored.configuration.problem == nil, stored.lookback >= 1, stored.horizon >= 1,
+    guard stored.configuration.cell == cell, (try? stored.configuration.validate()) != nil, stored.lookback >= 1, stored.horizon >= 1,
           stored.features >= 1 else {
       throw ForecastError.checkpoint("the checkpoint's \(prefix)config is damaged; re-create it")
     }
