@@ -466,9 +466,14 @@ struct SafeTensorsTests {
     #expect(seq.status == 0 && seq.stdout.contains("rnn (tanh or relu: not stored in weights)") && seq.stdout.contains(" / "))
 
     let checkpoint = try runRecur(["inspect", try InteropFixtures.url("written_by_recur.safetensors").path])
-    #expect(checkpoint.status == 0 && checkpoint.stdout.contains("Recur checkpoint: format 1, step 42"))
+    #expect(checkpoint.status == 0 && checkpoint.stdout.contains(
+      "Recur archive: format 2, task language-model, model 1,957 parameters, training state 3 tensors (resumable), written by Recur interop fixture"),
+      "\(checkpoint.stdout)")
     // Optimiser state is not mistaken for more layers.
     #expect(checkpoint.stdout.components(separatedBy: "nn.LSTM(").count == 2, "\(checkpoint.stdout)")
+
+    let legacy = try runRecur(["inspect", try InteropFixtures.url("recur_0.1_checkpoint.safetensors").path])
+    #expect(legacy.status == 0 && legacy.stdout.contains("Recur 0.1 checkpoint (format 1)"), "\(legacy.stdout)")
 
     let npy = try runRecur(["inspect", try InteropFixtures.url("f64_3.npy").path])
     #expect(npy.status == 0 && npy.stdout.contains("npy, float64 array, shape [3], 3 elements, C order (read as float32)"))
