@@ -108,11 +108,12 @@ import _RecurTestSupport
   @Test func dropoutIsReproducibleAndInverted() {
     let layer = Dropout(p: 0.25)
     let x = Tensor(repeating: 2, shape: [40, 50])
-    var g1 = RandomGenerator(seed: 123), g2 = RandomGenerator(seed: 123), g3 = RandomGenerator(seed: 124)
-    let a = layer(x, generator: &g1), b = layer(x, generator: &g2), c = layer(x, generator: &g3)
+    var c1 = ForwardContext(training: true, seed: 123), c2 = ForwardContext(training: true, seed: 123)
+    var c3 = ForwardContext(training: true, seed: 124)
+    let a = layer(x, context: &c1), b = layer(x, context: &c2), c = layer(x, context: &c3)
     #expect(a == b, "same seed, same mask")
     #expect(a != c, "another seed, another mask")
-    #expect(g1 == g2, "the generator advances the same way")
+    #expect(c1.generator == c2.generator, "the generator advances the same way")
     let values = a.scalars
     #expect(values.allSatisfy { $0 == 0 || $0 == Float(2) / 0.75 }, "survivors are scaled by 1/(1−p)")
     let dropped = Double(values.filter { $0 == 0 }.count) / Double(values.count)
@@ -121,8 +122,8 @@ import _RecurTestSupport
 
   @Test func dropoutBackwardUsesTheSameMask() {
     let x = Tensor.ones([8, 8]).requiringGrad()
-    var rng = RandomGenerator(seed: 5)
-    let y = Dropout(p: 0.5)(x, generator: &rng)
+    var context = ForwardContext(training: true, seed: 5)
+    let y = Dropout(p: 0.5)(x, context: &context)
     y.sum().backward()
     #expect(x.grad == y.detached(), "with x = 1, ∂Σy/∂x equals y (the scaled mask)")
     var fixed = RandomGenerator(seed: 8)
@@ -134,17 +135,40 @@ import _RecurTestSupport
   }
 
   @Test func dropoutInEvaluationAndEdgeProbabilities() {
-    var rng = RandomGenerator(seed: 1)
     let x = Tensor([1, -2, 3, 4])
     let layer = Dropout(p: 0.5)
-    layer.eval()
-    let before = rng
-    #expect(layer(x, generator: &rng) == x)
-    #expect(rng == before, "evaluation mode draws no random numbers")
-    layer.train()
-    #expect(Dropout(p: 0)(x, generator: &rng) == x)
-    #expect(Dropout(p: 1)(x, generator: &rng) == .zeros([4]))
+    var evaluation = ForwardContext(training: false, seed: 1)
+    let before = evaluation.generator
+    #expect(layer(x, context: &evaluation) == x)
+    #expect(evaluation.generator == before, "evaluation mode draws no random numbers")
+    var inference = ForwardContext.inference
+    #expect(layer(x, context: &inference) == x, "the inference context is the identity too")
+    var training = ForwardContext(training: true, seed: 1)
+    #expect(Dropout(p: 0)(x, context: &training) == x)
+    #expect(Dropout(p: 1)(x, context: &training) == .zeros([4]))
     #expect(layer.namedParameters().isEmpty)
+  }
+
+  /// Dropout holds no random state: the mask comes only from the context, so the same module
+  /// (or two modules) given contexts with the same seed produce the same bits, call after call.
+  @Test func dropoutDrawsOnlyFromTheContext() {
+    var g = RandomGenerator(seed: 2)
+    let x = Tensor.normal([16, 16], generator: &g)
+    let layer = Dropout(p: 0.4), other = Dropout(p: 0.4)
+    var first = ForwardContext(training: true, seed: 77)
+    let a = layer(x, context: &first)
+    _ = layer(x, context: &first)  // using the layer in between changes nothing it holds
+    var second = ForwardContext(training: true, seed: 77)
+    let b = layer(x, context: &second)
+    var third = ForwardContext(training: true, seed: 77)
+    let c = other(x, context: &third)
+    #expect(bits(a) == bits(b), "the same layer with the same context seed gives the same bits")
+    #expect(bits(a) == bits(c), "another layer with the same context seed gives the same bits")
+    #expect(a != x, "training mode drops something")
+    // Continuing one context draws a new mask.
+    var continuing = ForwardContext(training: true, seed: 77)
+    let m1 = layer(x, context: &continuing), m2 = layer(x, context: &continuing)
+    #expect(bits(m1) == bits(a) && bits(m2) != bits(m1), "a new mask on each draw from the stream")
   }
 
   // MARK: - LayerNorm

@@ -16,13 +16,16 @@ import _RecurTestSupport
     return (file, tokens, logits)
   }
 
-  @Test(arguments: [("charmodel_lstm", CharLM.Cell.lstm, 2), ("charmodel_gru", .gru, 1)])
-  func reproducesPyTorchLogits(_ name: String, _ cell: CharLM.Cell, _ layers: Int) throws {
+  @Test(arguments: [("charmodel_lstm", RecurrentCellKind.lstm, 2), ("charmodel_gru", .gru, 1)])
+  func reproducesPyTorchLogits(_ name: String, _ cell: RecurrentCellKind, _ layers: Int) throws {
     let (file, tokens, expected) = try load(name)
-    let model = CharLM(CharLM.Configuration(cell: cell, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: layers), seed: 1)
+    let model = try CharLM(CharLM.Configuration(cell: cell, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: layers), seed: 1)
     try model.loadStateDict(file.stateDict)
-    model.eval()
+    // Without a context the model runs in evaluation mode (no dropout).
     let (logits, _) = try withoutGradients { try model(tokens, steps: 5, batchSize: 3) }
+    var context = ForwardContext.inference
+    let (explicit, _) = try withoutGradients { try model(tokens, steps: 5, batchSize: 3, context: &context) }
+    #expect(bits(explicit) == bits(logits))
     #expect(logits.shape == expected.shape)
     #expect(scaledMaxError(logits, expected) <= 1e-5)
   }
@@ -30,7 +33,7 @@ import _RecurTestSupport
   @Test func mismatchesAreReportedByName() throws {
     let (file, _, _) = try load("charmodel_gru")
     // A 2-layer LSTM model: every rnn weight has the wrong shape and layer 1 is missing.
-    let model = CharLM(CharLM.Configuration(cell: .lstm, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: 2), seed: 1)
+    let model = try CharLM(CharLM.Configuration(cell: .lstm, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: 2), seed: 1)
     #expect {
       try model.loadStateDict(file.stateDict)
     } throws: { error in
@@ -40,7 +43,7 @@ import _RecurTestSupport
     }
     var extra = file.stateDict
     extra["rnn.weight_hr_l0"] = Tensor.zeros([2, 9])
-    let gru = CharLM(CharLM.Configuration(cell: .gru, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: 1), seed: 1)
+    let gru = try CharLM(CharLM.Configuration(cell: .gru, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: 1), seed: 1)
     #expect(throws: StateDictError(missingKeys: [], unexpectedKeys: ["rnn.weight_hr_l0"], mismatches: [])) {
       try gru.loadStateDict(extra)
     }

@@ -12,7 +12,7 @@ import _RecurTestSupport
     let x = Tensor.normal([5, 2, 3], generator: &g)
     let (out, state) = try lstm(x)
     #expect(out.shape == [5, 2, 8])
-    #expect(state.h.shape == [4, 2, 4] && state.c.shape == [4, 2, 4])
+    #expect(state.h.shape == [4, 2, 4] && state.c?.shape == [4, 2, 4])
     // Last layer: forward half at t = T-1 is h_n[-2]; reverse half at t = 0 is h_n[-1].
     let forwardEnd = out[row: 4].scalars.enumerated().filter { $0.offset % 8 < 4 }.map(\.element)
     let reverseStart = out[row: 0].scalars.enumerated().filter { $0.offset % 8 >= 4 }.map(\.element)
@@ -25,10 +25,11 @@ import _RecurTestSupport
     let gru = GRU(inputSize: 3, hiddenSize: 5, numLayers: 2, seed: 4)
     let x = Tensor.normal([6, 3], generator: &g)
     let h0 = Tensor.normal([2, 5], generator: &g)
-    let (o1, h1) = try gru(x, h0)
-    let (o2, h2) = try gru(x.unsqueezed(1), h0.unsqueezed(1))
-    #expect(o1.shape == [6, 5] && h1.shape == [2, 5])
-    #expect(o1.scalars == o2.scalars && h1.scalars == h2.scalars)
+    let (o1, s1) = try gru(x, RecurrentState(h: h0))
+    let (o2, s2) = try gru(x.unsqueezed(1), RecurrentState(h: h0.unsqueezed(1)))
+    #expect(o1.shape == [6, 5] && s1.h.shape == [2, 5])
+    #expect(o1.scalars == o2.scalars && s1.h.scalars == s2.h.scalars)
+    #expect(s1.c == nil && s2.c == nil)
   }
 
   @Test func batchFirstEqualsTimeMajor() throws {
@@ -53,7 +54,7 @@ import _RecurTestSupport
     #expect(s2.h.scalars == wholeState.h.scalars)
     // The second window's gradient stops at the carried state.
     second.sum().backward()
-    #expect(s1.h.requiresGrad && !s1.detached().h.requiresGrad && !s1.detached().c.requiresGrad)
+    #expect(s1.h.requiresGrad && !s1.detached().h.requiresGrad && s1.detached().c?.requiresGrad == false)
     #expect(lstm.weightIH(layer: 0).grad != nil)
   }
 
@@ -65,7 +66,7 @@ import _RecurTestSupport
       try Kernels.withMatmulPrecision(precision) {
         lstm.parameters.forEach { $0.zeroGrad() }
         let (out, state) = try lstm(x)
-        (out.sum() + state.c.sum()).backward()
+        (out.sum() + (try #require(state.c)).sum()).backward()
         return (out.scalars, lstm.parameters.map { $0.grad!.scalars })
       }
     }
@@ -96,14 +97,73 @@ import _RecurTestSupport
     let x = Tensor.normal([4, 2, 3], generator: &g)
     let a = GRU(inputSize: 3, hiddenSize: 6, numLayers: 3, dropout: 0.5, seed: 42)
     let b = GRU(inputSize: 3, hiddenSize: 6, numLayers: 3, dropout: 0.5, seed: 42)
-    let (oa, _) = try a(x), (ob, _) = try b(x)
+    var ca = ForwardContext(training: true, seed: 5), cb = ForwardContext(training: true, seed: 5)
+    let (oa, _) = try a(x, state: nil, lengths: nil, context: &ca)
+    let (ob, _) = try b(x, state: nil, lengths: nil, context: &cb)
     #expect(oa.scalars == ob.scalars)
-    let (oa2, _) = try a(x)
-    #expect(oa2.scalars != oa.scalars, "a new mask on every call")
-    a.eval()
+    #expect(ca.generator == cb.generator, "both layers drew the same masks from their contexts")
+    let (oa2, _) = try a(x, state: nil, lengths: nil, context: &ca)
+    #expect(oa2.scalars != oa.scalars, "a new mask on every call that continues the context")
     let noDrop = GRU(inputSize: 3, hiddenSize: 6, numLayers: 3, seed: 42)
-    let (e1, _) = try a(x), (e2, _) = try noDrop(x)
+    var evaluation = ForwardContext(training: false, seed: 5)
+    let before = evaluation.generator
+    let (e1, _) = try a(x, state: nil, lengths: nil, context: &evaluation), (e2, _) = try noDrop(x)
     #expect(e1.scalars == e2.scalars, "eval mode applies no dropout")
+    #expect(evaluation.generator == before, "eval mode draws nothing")
+    let (e3, _) = try a(x)
+    #expect(e3.scalars == e2.scalars, "the convenience call runs in eval mode")
+  }
+
+  /// A layer holds no random state: called twice with contexts of the same seed it gives the same
+  /// bits (outputs and final state), however it was used in between.
+  @Test func layerDropoutDrawsOnlyFromTheContext() throws {
+    var g = RandomGenerator(seed: 8)
+    let x = Tensor.normal([5, 3, 4], generator: &g)
+    for kind in [RecurrentCellKind.lstm, .gru, .rnnTanh] {
+      let layer = RecurrentLayer.make(kind, inputSize: 4, hiddenSize: 6, numLayers: 2, dropout: 0.3, seed: 3)
+      var c1 = ForwardContext(training: true, seed: 99)
+      let (o1, s1) = try layer(x, state: nil, lengths: nil, context: &c1)
+      var other = ForwardContext(training: true, seed: 1234)
+      _ = try layer(x, state: nil, lengths: nil, context: &other)
+      var c2 = ForwardContext(training: true, seed: 99)
+      let (o2, s2) = try layer(x, state: nil, lengths: nil, context: &c2)
+      #expect(bits(o1) == bits(o2) && bits(s1.h) == bits(s2.h), "\(kind): same seed, same bits")
+      #expect(s1.c.map(bits) == s2.c.map(bits))
+      let (eval, _) = try layer(x)
+      #expect(bits(o1) != bits(eval), "\(kind): training applies dropout between layers")
+    }
+  }
+
+  /// `RecurrentState` carries `c` for the LSTM only; GRU and RNN states have `c == nil`, and a
+  /// cell state given to them is an error.
+  @Test func recurrentStateHasACellStateOnlyForLSTM() throws {
+    var g = RandomGenerator(seed: 9)
+    let x = Tensor.normal([4, 2, 3], generator: &g)
+    for kind in [RecurrentCellKind.gru, .rnnTanh, .rnnRelu] {
+      let layer = RecurrentLayer.make(kind, inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed: 1)
+      let (out, state) = try layer(x)
+      #expect(out.shape == [4, 2, 10] && layer.outputSize == 10 && layer.stateSize == 5)
+      #expect(state.h.shape == [4, 2, 5] && state.c == nil, "\(kind)")
+      #expect(state.tensors.count == 1 && state.detached().c == nil)
+      let zero = layer.zeroState(batchSize: 2)
+      #expect(zero.h.shape == [4, 2, 5] && zero.c == nil)
+      #expect(try layer(x, zero).output.scalars == out.scalars, "nil state means zeros")
+      #expect(throws: RecurrentError("\(kind == .gru ? "GRU" : "RNN"): a cell state was given, but only LSTM has one")) {
+        try layer(x, RecurrentState(h: zero.h, c: .zeros([4, 2, 5])))
+      }
+    }
+    let lstm = LSTM(inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 1)
+    let (out, state) = try lstm(x)
+    #expect(out.shape == [4, 2, 4] && lstm.outputSize == 4 && lstm.stateSize == 2)
+    let c = try #require(state.c, "the LSTM returns a cell state")
+    #expect(state.h.shape == [4, 2, 2] && c.shape == [4, 2, 5])
+    #expect(state.tensors.map(\.shape) == [[4, 2, 2], [4, 2, 5]])
+    let zero = lstm.zeroState(batchSize: 2)
+    #expect(zero.h.shape == [4, 2, 2] && zero.c?.shape == [4, 2, 5])
+    #expect(try lstm(x, zero).output.scalars == out.scalars, "nil state means zeros")
+    #expect(throws: RecurrentError.self, "an LSTM state needs its cell state to match") {
+      try lstm(x, RecurrentState(h: zero.h, c: .zeros([4, 2, 2])))
+    }
   }
 
   @Test func stateDictRoundTrip() throws {
@@ -143,7 +203,8 @@ import _RecurTestSupport
       let qqt = q.matmul(q.transposed())
       #expect(closeness(qqt, Tensor(shape: [6, 6], scalars: (0..<36).map { $0 % 7 == 0 ? 1 : 0 }), atol: 1e-5).ok)
     }
-    let rect = orthogonalMatrix(rows: 3, cols: 5, generator: &lstm.generator)
+    var generator = RandomGenerator(seed: 6)
+    let rect = orthogonalMatrix(rows: 3, cols: 5, generator: &generator)
     let m = Tensor(shape: [3, 5], scalars: rect)
     #expect(closeness(m.matmul(m.transposed()), Tensor(shape: [3, 3], scalars: [1, 0, 0, 0, 1, 0, 0, 0, 1]), atol: 1e-5).ok)
   }
@@ -195,10 +256,10 @@ import _RecurTestSupport
       try lstm(Tensor.zeros([5, 3, 4]))
     }
     #expect(throws: RecurrentError("Expected hidden size (2, 3, 20), got [2, 5, 20]")) {
-      try lstm(x, LSTMState(h: Tensor.zeros([2, 5, 20]), c: Tensor.zeros([2, 3, 20])))
+      try lstm(x, RecurrentState(h: Tensor.zeros([2, 5, 20]), c: Tensor.zeros([2, 3, 20])))
     }
     #expect(throws: RecurrentError("Expected cell size (2, 3, 20), got [1, 3, 20]")) {
-      try lstm(x, LSTMState(h: Tensor.zeros([2, 3, 20]), c: Tensor.zeros([1, 3, 20])))
+      try lstm(x, RecurrentState(h: Tensor.zeros([2, 3, 20]), c: Tensor.zeros([1, 3, 20])))
     }
     #expect(throws: RecurrentError.self) { try lstm(Tensor.zeros([5])) }
     #expect(throws: RecurrentError("Expected 3 sequence lengths (one per batch element), got 2")) {

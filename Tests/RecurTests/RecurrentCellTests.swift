@@ -18,8 +18,8 @@ import _RecurTestSupport
   func step(_ cell: RecurrentCell, _ x: Tensor, _ h: Tensor, _ c: Tensor?) throws -> (Tensor, Tensor?) {
     switch cell {
     case let lstm as LSTMCell:
-      let s = try lstm(x, LSTMState(h: h, c: c!))
-      return (s.h, s.c)
+      let s = try lstm(x, RecurrentState(h: h, c: c!))
+      return (s.h, try #require(s.c, "an LSTM cell returns a cell state"))
     case let gru as GRUCell: return (try gru(x, h), nil)
     case let rnn as RNNCell: return (try rnn(x, h), nil)
     default: fatalError()

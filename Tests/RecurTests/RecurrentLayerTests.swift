@@ -50,19 +50,10 @@ let recurrentFixtureNames = [
 
 /// Runs a layer of any kind on (x, h0, c0) and returns output, h_n, c_n.
 func runAny(_ layer: RecurrentLayer, _ x: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?) throws -> (Tensor, Tensor, Tensor?) {
-  switch layer {
-  case let lstm as LSTM:
-    let state = h0.map { LSTMState(h: $0, c: c0!) }
-    let (o, s) = try lstm(x, state, lengths: lengths)
-    return (o, s.h, s.c)
-  case let gru as GRU:
-    let (o, h) = try gru(x, h0, lengths: lengths)
-    return (o, h, nil)
-  case let rnn as RNN:
-    let (o, h) = try rnn(x, h0, lengths: lengths)
-    return (o, h, nil)
-  default: fatalError()
-  }
+  let state = h0.map { RecurrentState(h: $0, c: c0) }
+  let (o, s) = try layer(x, state, lengths: lengths)
+  #expect((s.c != nil) == (layer.kind == .lstm), "only the LSTM has a cell state")
+  return (o, s.h, s.c)
 }
 
 @Suite struct RecurrentLayerTests {

@@ -429,22 +429,27 @@ struct SafeTensorsTests {
   @Test func recurWrittenFixturesMatchTheWriter() throws {
     let lm = try SafeTensorsFile.read(from: InteropFixtures.url("lstm_lm.safetensors"))
     struct Config: Codable, Equatable {
-      var cell = "lstm", embedding = 6, hidden = 8, layers = 2, bidirectional = true, proj_size = 4, vocabulary = 11
+      var cell = "lstm", embedding = 6, hidden = 8, layers = 2, bidirectional = true, proj_size = 4, vocabulary = ["a", "b", "\n", "é", "\"", "\\"]
     }
-    var checkpoint = Checkpoint(
-      model: lm.orderedTensors,
-      optimizer: [("exp_avg.lstm.weight_ih_l0", lm["lstm.weight_ih_l0"]!.tensor * 0.5),
-                  ("exp_avg.decoder.bias", lm["decoder.bias"]!.tensor * 0.5),
-                  ("step", Tensor(scalar: 42))],
-      step: 42, rng: RandomGenerator(seed: 7), metadata: ["note": "written by Recur"])
-    try checkpoint.setConfig(Config())
-    try checkpoint.setVocabulary(["a", "b", "\n", "é", "\"", "\\"])
-    let bytes = try checkpoint.file().serialized()
+    struct Training: Codable, Equatable {
+      var step = 42
+      var rng = RandomGenerator(seed: 7).stateWords
+    }
+    var archive = ModelArchive(task: "language-model", configuration: try ModelArchive.json(Config()), producer: "Recur interop fixture")
+    archive.training = try ModelArchive.json(Training())
+    archive.add(lm.orderedTensors)
+    archive.add([("exp_avg.lstm.weight_ih_l0", lm["lstm.weight_ih_l0"]!.tensor * 0.5),
+                 ("exp_avg.decoder.bias", lm["decoder.bias"]!.tensor * 0.5),
+                 ("step", Tensor(scalar: 42))], prefix: ModelArchive.optimizerPrefix)
+    archive.file.metadata["note"] = "written by Recur"
+    let bytes = archive.safeTensorsFile().serialized()
     let committed = try InteropFixtures.recurWritten("written_by_recur.safetensors", current: bytes)
     #expect(committed == bytes, "Recur's safetensors output changed; check it with Tools/Reference/interop.py after RECUR_UPDATE_INTEROP_FIXTURES=1")
-    let loaded = try Checkpoint(file: SafeTensorsFile(bytes: committed))
-    #expect(try loaded.decodeConfig(Config.self) == Config())
-    #expect(loaded.model.map(\.name) == lm.names)
+    let loaded = try ModelArchive(file: SafeTensorsFile(bytes: committed))
+    #expect(try loaded.decodeConfiguration(Config.self) == Config())
+    #expect(try loaded.decodeTraining(Training.self) == Training())
+    #expect(loaded.stateDict.keys.sorted() == lm.names.sorted())
+    #expect(Array(loaded.file.names.prefix(lm.count)) == lm.names)
   }
 
   @Test func inspectCommandListsTensorsAndArchitecture() throws {
@@ -461,9 +466,14 @@ struct SafeTensorsTests {
     #expect(seq.status == 0 && seq.stdout.contains("rnn (tanh or relu: not stored in weights)") && seq.stdout.contains(" / "))
 
     let checkpoint = try runRecur(["inspect", try InteropFixtures.url("written_by_recur.safetensors").path])
-    #expect(checkpoint.status == 0 && checkpoint.stdout.contains("Recur checkpoint: format 1, step 42"))
+    #expect(checkpoint.status == 0 && checkpoint.stdout.contains(
+      "Recur archive: format 2, task language-model, model 1,957 parameters, training state 3 tensors (resumable), written by Recur interop fixture"),
+      "\(checkpoint.stdout)")
     // Optimiser state is not mistaken for more layers.
     #expect(checkpoint.stdout.components(separatedBy: "nn.LSTM(").count == 2, "\(checkpoint.stdout)")
+
+    let legacy = try runRecur(["inspect", try InteropFixtures.url("recur_0.1_checkpoint.safetensors").path])
+    #expect(legacy.status == 0 && legacy.stdout.contains("Recur 0.1 checkpoint (format 1)"), "\(legacy.stdout)")
 
     let npy = try runRecur(["inspect", try InteropFixtures.url("f64_3.npy").path])
     #expect(npy.status == 0 && npy.stdout.contains("npy, float64 array, shape [3], 3 elements, C order (read as float32)"))

@@ -21,9 +21,9 @@ and then this script again.
 
 Verified by hand (torch 2.15.0, safetensors 0.8.0, numpy 2.4.6), phase 2 printed:
 
-    read back written_by_recur.safetensors with safetensors 0.8.0: 26 tensors, metadata keys ['note', 'recur.config', 'recur.format_version', 'recur.rng', 'recur.step', 'recur.vocabulary']
+    read back written_by_recur.safetensors with safetensors 0.8.0: 26 tensors, metadata keys ['note', 'recur.configuration', 'recur.format', 'recur.producer', 'recur.task', 'recur.training']
       model tensors equal the PyTorch originals bit for bit; load_state_dict(strict=True) ok; forward ok (1, 3, 11)
-      optimizer.* tensors equal 0.5 * weights; step 42; rng words = splitmix64(7); config and vocabulary decode
+      optimizer.* tensors equal 0.5 * weights; step 42; rng words = splitmix64(7); configuration and training decode
     read back written_by_recur_f32.npy with numpy 2.4.6: float32 (2, 3) ok
     read back written_by_recur_i64.npy with numpy 2.4.6: int64 (3,) ok
 """
@@ -185,13 +185,16 @@ def check_written_by_recur():
         if k.startswith("exp_avg."):
             assert torch.equal(v, original[k[len("exp_avg."):]] * 0.5), k
     assert optimizer["step"].shape == () and optimizer["step"].item() == 42.0
-    assert metadata["recur.format_version"] == "1" and metadata["recur.step"] == "42"
-    assert json.loads(metadata["recur.rng"]) == splitmix64_words(7)
-    config = json.loads(metadata["recur.config"])
-    assert config == {"cell": "lstm", "embedding": 6, "hidden": 8, "layers": 2, "bidirectional": True, "proj_size": 4, "vocabulary": 11}, config
-    assert json.loads(metadata["recur.vocabulary"]) == ["a", "b", "\n", "é", "\"", "\\"]
+    # A ModelArchive (format 2): task, configuration and training state as metadata.
+    assert metadata["recur.format"] == "2" and metadata["recur.task"] == "language-model", metadata
+    assert metadata["recur.producer"] == "Recur interop fixture"
+    training = json.loads(metadata["recur.training"])
+    assert training == {"step": 42, "rng": splitmix64_words(7)}, training
+    config = json.loads(metadata["recur.configuration"])
+    assert config == {"cell": "lstm", "embedding": 6, "hidden": 8, "layers": 2, "bidirectional": True, "proj_size": 4,
+                      "vocabulary": ["a", "b", "\n", "é", "\"", "\\"]}, config
     assert metadata["note"] == "written by Recur"
-    print("  optimizer.* tensors equal 0.5 * weights; step 42; rng words = splitmix64(7); config and vocabulary decode")
+    print("  optimizer.* tensors equal 0.5 * weights; step 42; rng words = splitmix64(7); configuration and training decode")
 
     for name, dtype, shape in [("written_by_recur_f32.npy", np.float32, (2, 3)), ("written_by_recur_i64.npy", np.int64, (3,))]:
         a = np.load(path(name), allow_pickle=False)

@@ -62,7 +62,12 @@ public struct ForecastCheckpoint: Sendable {
 
   /// Reads a checkpoint written by ``save(to:producer:)``.
   public static func load(from url: URL) throws -> ForecastCheckpoint {
-    let archive = try ModelArchive.read(from: url)
+    let archive: ModelArchive
+    do {
+      archive = try ModelArchive.read(from: url)
+    } catch {
+      throw ForecastError.checkpoint("cannot read checkpoint \(url.path): \(error)")
+    }
     guard archive.task == task else {
       throw ForecastError.checkpoint("\(url.lastPathComponent) holds a \(archive.task) model, not a forecaster; pass a file written by recur forecast")
     }
