@@ -153,7 +153,7 @@ struct ModelArchiveTests {
     let url = try InteropFixtures.url("recur_0.1_checkpoint.safetensors")
     let file = try SafeTensorsFile.read(from: url)
     #expect(file.metadata[ModelArchive.Key.legacyFormat] == "1" && file.metadata[ModelArchive.Key.format] == nil)
-    expectIOError(.notACheckpoint, mentioning: [url.path, "a Recur 0.1 checkpoint (format 1)", "re-create it with this version"]) {
+    expectIOError(.notACheckpoint, mentioning: [url.path, "a Recur 0.1 checkpoint (format 1)", "recur convert OLD.safetensors NEW.safetensors"]) {
       _ = try ModelArchive.read(from: url)
     }
     // Any legacy version, even one that is not a number, is named (abbreviated) in the message.
@@ -308,5 +308,27 @@ struct ModelArchiveTests {
     }
     #expect(killedMidWrite >= 5, "only \(killedMidWrite) of \(rounds) kills landed mid-write")
     #expect(advanced >= 1, "no save completed in \(rounds) rounds")
+  }
+}
+
+@Suite("Tensor names are bytes")
+struct TensorNameBytesTests {
+  @Test func canonicallyEquivalentNamesStayTwoTensors() throws {
+    // "é" as one scalar and as "e" + combining acute: equal Swift strings, two names to PyTorch.
+    let composed = "w\u{E9}", decomposed = "we\u{301}"
+    #expect(composed == decomposed)
+    var file = SafeTensorsFile()
+    file[composed] = SafeTensorsFile.Entry(Tensor([1]))
+    file[decomposed] = SafeTensorsFile.Entry(Tensor([2]))
+    #expect(file.count == 2)
+    let read = try SafeTensorsFile(bytes: file.serialized())
+    #expect(read.names.map { Array($0.utf8) } == [Array(composed.utf8), Array(decomposed.utf8)])
+    #expect(read.orderedTensors.map { $0.tensor.scalars } == [[1], [2]])
+    var archive = ModelArchive(task: "t", configuration: "{}")
+    archive.file = read
+    let again = try ModelArchive(file: SafeTensorsFile(bytes: archive.safeTensorsFile().serialized()))
+    #expect(again.file.count == 2)
+    file[decomposed] = nil
+    #expect(file.count == 1 && file.names.map { Array($0.utf8) } == [Array(composed.utf8)])
   }
 }

@@ -102,7 +102,9 @@ struct RecurrentForecasterTests {
   @Test func rejectsInvalidSettings() {
     var c = RecurrentForecaster.Configuration(cell: .gru)
     c.dropout = 1
-    #expect(throws: ForecastError.self) { try RecurrentForecaster(configuration: c, lookback: 4, horizon: 1) }
+    #expect(throws: TrainingError.invalidSetting(InvalidParameter(name: "dropout", value: "1.0", expected: "in [0, 1)"))) {
+      try RecurrentForecaster(configuration: c, lookback: 4, horizon: 1)
+    }
     #expect(throws: ForecastError.self) { try RecurrentForecaster(lookback: 0, horizon: 1) }
   }
 

@@ -238,7 +238,7 @@ struct SafeTensorsTests {
     let seq2seq = try #require(RNNStateDictArchitecture(try SafeTensorsHeader.read(from: InteropFixtures.url("seq2seq.safetensors"))))
     // In file order (the reference writer sorts names).
     #expect(seq2seq.recurrent == [
-      .init(module: "decoder.rnn", cell: .rnn, inputSize: 5, hiddenSize: 5, numLayers: 3, bidirectional: false, projSize: 0, bias: false),
+      .init(module: "decoder.rnn", cell: .rnnTanh, inputSize: 5, hiddenSize: 5, numLayers: 3, bidirectional: false, projSize: 0, bias: false),
       .init(module: "encoder.rnn", cell: .gru, inputSize: 3, hiddenSize: 5, numLayers: 1, bidirectional: false, projSize: 0, bias: true),
     ])
     #expect(seq2seq.recurrent[0].cellDescription == "rnn (tanh or relu: not stored in weights)")
@@ -246,7 +246,7 @@ struct SafeTensorsTests {
     #expect(seq2seq.description.contains("decoder.rnn: rnn (tanh or relu: not stored in weights), input size 5, hidden size 5, 3 layers"))
 
     let top = try #require(RNNStateDictArchitecture(try SafeTensorsHeader.read(from: InteropFixtures.url("rnn_top_level.safetensors"))))
-    #expect(top.recurrent == [.init(module: "", cell: .rnn, inputSize: 4, hiddenSize: 3, numLayers: 1, bidirectional: false, projSize: 0, bias: true)])
+    #expect(top.recurrent == [.init(module: "", cell: .rnnTanh, inputSize: 4, hiddenSize: 3, numLayers: 1, bidirectional: false, projSize: 0, bias: true)])
     #expect(top.recurrent[0].torchConstructor == "nn.RNN(4, 3, nonlinearity='tanh' or 'relu')")
 
     // Not an RNN: nothing inferred. A broken group: explained, not reported as a layer.

@@ -120,7 +120,7 @@ struct JSONParser {
     try enter()
     index += 1  // {
     var members: [(key: String, value: JSONValue)] = []
-    var seen = Set<String>()
+    var seen = Set<[UInt8]>()  // bytes: String equality would call "é" and "e\u{301}" the same key
     skipWhitespace()
     if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
       index += 1
@@ -132,7 +132,7 @@ struct JSONParser {
       guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key, found \(describeCurrent())") }
       let keyOffset = index
       let key = try parseString()
-      if !seen.insert(key).inserted {
+      if !seen.insert(Array(key.utf8)).inserted {
         throw JSONSyntaxError(message: "duplicate key \(quotedForMessage(key))", offset: keyOffset)
       }
       skipWhitespace()

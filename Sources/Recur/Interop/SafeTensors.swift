@@ -126,7 +126,15 @@ public struct SafeTensorsFile: Sendable, Equatable {
 
   /// Tensor names in file order.
   public private(set) var names: [String] = []
-  private var entries: [String: Entry] = [:]
+  /// Entries by the UTF-8 bytes of their names: Swift's `String` equality would merge
+  /// canonically equivalent names ("é" and "e\u{301}"), which are two tensors to PyTorch.
+  private var entries: [NameKey: Entry] = [:]
+
+  /// A tensor name compared byte for byte.
+  struct NameKey: Hashable {
+    let bytes: [UInt8]
+    init(_ name: String) { bytes = Array(name.utf8) }
+  }
   /// The `__metadata__` map: free-form strings (store numbers and structures as JSON text).
   public var metadata: [String: String]
 
@@ -139,7 +147,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
   public init(tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) {
     self.metadata = metadata
     for (name, tensor) in tensors {
-      precondition(entries[name] == nil, "duplicate tensor name \"\(name)\"")
+      precondition(entries[NameKey(name)] == nil, "duplicate tensor name \"\(name)\"")
       self[name] = Entry(tensor)
     }
   }
@@ -150,31 +158,31 @@ public struct SafeTensorsFile: Sendable, Equatable {
   /// The entry named `name`; setting appends a new name at the end, replaces an existing entry in
   /// place, or (with nil) removes it. The name `__metadata__` is reserved by the format.
   public subscript(name: String) -> Entry? {
-    get { entries[name] }
+    get { entries[NameKey(name)] }
     set {
       if let newValue {
         precondition(name != "__metadata__", "\"__metadata__\" is reserved by the safetensors format and cannot name a tensor")
-        if entries.updateValue(newValue, forKey: name) == nil { names.append(name) }
-      } else if entries.removeValue(forKey: name) != nil {
-        names.removeAll { $0 == name }
+        if entries.updateValue(newValue, forKey: NameKey(name)) == nil { names.append(name) }
+      } else if entries.removeValue(forKey: NameKey(name)) != nil {
+        names.removeAll { $0.utf8.elementsEqual(name.utf8) }
       }
     }
   }
 
   /// The entries in file order.
-  public var orderedEntries: [(name: String, entry: Entry)] { names.map { ($0, entries[$0]!) } }
+  public var orderedEntries: [(name: String, entry: Entry)] { names.map { ($0, entries[NameKey($0)]!) } }
 
   /// All tensors as `Float` tensors in file order (the shape `Module.stateDict()` returns).
-  public var orderedTensors: [(name: String, tensor: Tensor)] { names.map { ($0, entries[$0]!.tensor) } }
+  public var orderedTensors: [(name: String, tensor: Tensor)] { names.map { ($0, entries[NameKey($0)]!.tensor) } }
 
   /// All tensors as `Float` tensors by name, ready for `Module.loadStateDict(_:strict:)`.
   public var stateDict: [String: Tensor] {
-    Dictionary(uniqueKeysWithValues: names.map { ($0, entries[$0]!.tensor) })
+    Dictionary(names.map { ($0, entries[NameKey($0)]!.tensor) }, uniquingKeysWith: { first, _ in first })
   }
 
   /// Equal when the names, their order, the metadata and every tensor's dtype, shape and bytes are.
   public static func == (a: SafeTensorsFile, b: SafeTensorsFile) -> Bool {
-    a.names == b.names && a.metadata == b.metadata && a.entries == b.entries
+    a.names.map { Array($0.utf8) } == b.names.map { Array($0.utf8) } && a.metadata == b.metadata && a.entries == b.entries
   }
 
   // MARK: - Reading
@@ -200,7 +208,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
         } else {
           entry = Entry(dtype: info.dtype, shape: info.shape, raw: Array(slice))
         }
-        entries[info.name] = entry
+        entries[NameKey(info.name)] = entry
         names.append(info.name)
       }
     }
@@ -228,7 +236,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
     var offset = 0
     for name in names {
-      let entry = entries[name]!
+      let entry = entries[NameKey(name)]!
       let end = offset + entry.byteCount
       if !first { json += "," }
       first = false
@@ -245,10 +253,10 @@ public struct SafeTensorsFile: Sendable, Equatable {
   public func serialized() -> [UInt8] {
     let header = headerBytes()
     var bytes: [UInt8] = []
-    bytes.reserveCapacity(8 + header.count + names.reduce(0) { $0 + entries[$1]!.byteCount })
+    bytes.reserveCapacity(8 + header.count + names.reduce(0) { $0 + entries[NameKey($1)]!.byteCount })
     withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes.append(contentsOf: $0) }
     bytes.append(contentsOf: header)
-    for name in names { entries[name]!.withDataBytes { bytes.append(contentsOf: $0) } }
+    for name in names { entries[NameKey(name)]!.withDataBytes { bytes.append(contentsOf: $0) } }
     return bytes
   }
 
@@ -264,7 +272,7 @@ public struct SafeTensorsFile: Sendable, Equatable {
     try AtomicFile.write(to: url) { out in
       try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try out.write($0) }
       try out.write(header)
-      for name in names { try entries[name]!.withDataBytes { try out.write($0) } }
+      for name in names { try entries[NameKey(name)]!.withDataBytes { try out.write($0) } }
     }
   }
 }
