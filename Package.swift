@@ -49,5 +49,5 @@ let package = Package(
       resources: [.copy("Fixtures")]
     ),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

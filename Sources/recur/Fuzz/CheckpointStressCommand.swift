@@ -32,7 +32,7 @@ struct CheckpointStressCommand: ParsableCommand {
     var step = try startStep ?? ((FileManager.default.fileExists(atPath: url.path) ? Checkpoint.load(from: url).step : 0) + 1)
     let count = max(1, Int(megabytes * 1_048_576 / 4) / 2)
     print("ready \(step)")
-    fflush(stdout)
+    StandardStream.output.flush()
     var done = 0
     while iterations == 0 || done < iterations {
       let value = Float(step)
@@ -42,7 +42,7 @@ struct CheckpointStressCommand: ParsableCommand {
         step: step, rng: RandomGenerator(seed: UInt64(step)), config: "{\"step\":\(step)}")
       try checkpoint.save(to: url)
       print("saved \(step)")
-      fflush(stdout)
+      StandardStream.output.flush()
       step += 1
       done += 1
     }

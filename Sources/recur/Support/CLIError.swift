@@ -15,13 +15,13 @@ func reportingErrors(_ body: () throws -> Void) throws {
     throw exit
   } catch {
     let message = describe(error).replacingOccurrences(of: "\n", with: " ")
-    fputs("error: \(message)\n", stderr)
+    StandardStream.error.write("error: \(message)\n")
     throw ExitCode.failure
   }
 }
 
 /// Prints `warning: …` on standard error.
-func warn(_ message: String) { fputs("warning: \(message)\n", stderr) }
+func warn(_ message: String) { StandardStream.error.write("warning: \(message)\n") }
 
 /// The user-facing text of an error: its description, or Foundation's localized description for
 /// system errors (file not found, permission denied…), which describe themselves poorly.
