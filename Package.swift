@@ -1,4 +1,7 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
+// 6.2 is the first SwiftPM that accepts `unsafeFlags` in a package consumed as a versioned (tagged)
+// dependency; older tools refuse it ("the target 'CRecurKernels' in product 'Recur' contains unsafe build
+// flags"). Examples/Consumer checks this against a tagged clone.
 import PackageDescription
 
 let package = Package(
@@ -14,6 +17,7 @@ let package = Package(
     // MARK: - Kernels (C, runtime CPU dispatch)
     .target(
       name: "CRecurKernels",
+      // -O3 in every configuration: debug builds (and so `swift test`) would otherwise run the kernels at -O0.
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
     ),
 
@@ -45,5 +49,5 @@ let package = Package(
       resources: [.copy("Fixtures")]
     ),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

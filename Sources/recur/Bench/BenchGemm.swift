@@ -72,7 +72,7 @@ struct BenchGemm: ParsableCommand {
         rows.append(row)
         if !json {
           print(row.tableLine)
-          fflush(stdout)
+          StandardStream.output.flush()
         }
       }
     }

@@ -62,7 +62,7 @@ struct BenchRNN: ParsableCommand {
         for m in list(mode) {
           let row = try RNNBenchmark(config: cfg, cell: RecurrentCellKind(rawValue: c)!, training: m == "train").measure(repeats: repeats)
           rows.append(row)
-          if !json { print(row.tableLine); fflush(stdout) }
+          if !json { print(row.tableLine); StandardStream.output.flush() }
         }
       }
     }

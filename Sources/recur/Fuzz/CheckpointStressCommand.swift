@@ -32,7 +32,7 @@ struct CheckpointStressCommand: ParsableCommand {
     var step = try startStep ?? ((FileManager.default.fileExists(atPath: url.path) ? Int(ModelArchive.read(from: url).configuration) ?? 0 : 0) + 1)
     let count = max(1, Int(megabytes * 1_048_576 / 4) / 2)
     print("ready \(step)")
-    fflush(stdout)
+    StandardStream.output.flush()
     var done = 0
     while iterations == 0 || done < iterations {
       let value = Float(step)
@@ -41,7 +41,7 @@ struct CheckpointStressCommand: ParsableCommand {
       archive.add([("exp_avg", Tensor(repeating: -value, shape: [count]))], prefix: ModelArchive.optimizerPrefix)
       try archive.write(to: url)
       print("saved \(step)")
-      fflush(stdout)
+      StandardStream.output.flush()
       step += 1
       done += 1
     }

@@ -38,7 +38,7 @@ struct FuzzIOCommand: ParsableCommand {
     print("fuzz-io: \(cases) cases, seed \(seed), \(_IOFuzzer.builtInSeeds().count + extra.count) seed files")
     let report = _IOFuzzer.run(cases: cases, seed: seed, extraSeeds: extra) { partial in
       print("  \(partial.cases) cases: \(partial.parsed) parsed, \(partial.rejectedTotal) rejected, \(partial.failures.count) invariant failures")
-      fflush(stdout)
+      StandardStream.output.flush()
     }
     print(report)
     print(String(format: "crashes: 0 (the run completed)\nwall time: %.1f s", Date().timeIntervalSince(start)))

@@ -53,15 +53,15 @@ struct GenerateCommand: ParsableCommand {
       printedPrompt = promptText == "\n" ? "" : promptText
     }
     let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-    if self.seed == nil { fputs("(seed \(seed))\n", stderr) }
+    if self.seed == nil { StandardStream.error.write("(seed \(seed))\n") }
     var sampler = Sampler(temperature: temperature, topK: topK, seed: seed)
-    fputs(printedPrompt, stdout)
-    fflush(stdout)
+    StandardStream.output.write(printedPrompt)
+    StandardStream.output.flush()
     try model.generate(prompt: try vocabulary.encode(promptText), length: length, sampler: &sampler) { id in
-      fputs(vocabulary.symbol(id), stdout)
-      fflush(stdout)
+      StandardStream.output.write(vocabulary.symbol(id))
+      StandardStream.output.flush()
       return true
     }
-    fputs("\n", stdout)
+    StandardStream.output.write("\n")
   }
 }

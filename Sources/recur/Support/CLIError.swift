@@ -17,13 +17,13 @@ func reportingErrors(flags: FlagNames = .common, _ body: () throws -> Void) thro
     throw exit
   } catch {
     let message = cliMessage(for: error, flags: flags).replacingOccurrences(of: "\n", with: " ")
-    fputs("error: \(message)\n", stderr)
+    StandardStream.error.write("error: \(message)\n")
     throw ExitCode.failure
   }
 }
 
 /// Prints `warning: …` on standard error.
-func warn(_ message: String) { fputs("warning: \(message)\n", stderr) }
+func warn(_ message: String) { StandardStream.error.write("warning: \(message)\n") }
 
 /// The one-line message for `error` on the command line: library errors that name a parameter
 /// (or carry typed facts) are retold with the flags of `flags`; anything else is described as is.

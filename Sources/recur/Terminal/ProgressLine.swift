@@ -71,8 +71,8 @@ final class ProgressLine {
   }
 
   private func write(_ text: String) {
-    fputs(text, stdout)
-    fflush(stdout)
+    StandardStream.output.write(text)
+    StandardStream.output.flush()
   }
 
   static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#elseif canImport(Darwin)
+@preconcurrency import Darwin
+#endif
+
+// C declares `stdout` and `stderr` as mutable globals, so Swift 6 rejects every read of them. This
+// program never reassigns them and stdio locks each FILE itself, so reading them is safe: the
+// `@preconcurrency` import above says so once, here, instead of at every call site.
+
+/// C's standard output and error, the streams `print` writes to (so text written here and printed
+/// text stay in order).
+enum StandardStream {
+  case output, error
+
+  private var file: UnsafeMutablePointer<FILE> {
+    switch self {
+    case .output: stdout
+    case .error: stderr
+    }
+  }
+
+  /// Writes `text` as is (no newline added).
+  func write(_ text: String) { fputs(text, file) }
+
+  /// Sends what is buffered to the terminal, file or pipe.
+  func flush() { fflush(file) }
+}
