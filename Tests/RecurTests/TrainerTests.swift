@@ -112,6 +112,19 @@ struct LanguageModelTrainerTests {
     #expect(metrics.split(separator: "\n").count == budget / 10 + (budget % 10 == 0 ? 0 : 1))
   }
 
+  @Test func sameSeedSameBitsOnOneOrTwoThreads() throws {
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    var runs: [[String: [UInt32]]] = []
+    for threads in [1, 2] {
+      Kernels.numThreads = threads
+      let trainer = try Trainer(task: Self.task(), options: Self.options(steps: 12))
+      try trainer.run()
+      runs.append(try Self.snapshot(trainer))
+    }
+    #expect(runs[0] == runs[1], "training differs between 1 and 2 threads")
+  }
+
   @Test func mediumPrecisionIsSavedAndResumesBitIdentically() throws {
     var options = Self.options(steps: 20)
     options.matmulPrecision = .medium
