@@ -16,6 +16,9 @@ graphs=$scratch/symbol-graphs
 docc=$(command -v docc || echo "$(dirname "$(readlink -f "$(command -v swift)")")/docc")
 
 rm -rf "$graphs" && mkdir -p "$graphs"
+# The compiler writes symbol graphs only when it compiles Recur: remove its objects so that an
+# unchanged source tree is compiled again (the C kernels and the dependencies are kept).
+rm -f "$scratch"/build/*/Recur.build/*.o
 # A separate scratch path, so the extra compiler flags do not invalidate the regular .build.
 swift build --target Recur --scratch-path "$scratch/build" \
   -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$PWD/$graphs" >/dev/null

@@ -13,11 +13,13 @@ public enum Diagnostics {
     /// One line, without a "warning:" prefix.
     public var message: String
 
+    /// A warning from `source` saying `message`.
     public init(source: String, message: String) {
       self.source = source
       self.message = message
     }
 
+    /// The message.
     public var description: String { message }
   }
 

@@ -13,6 +13,7 @@ public struct InvalidParameter: Error, Equatable, Hashable, Sendable, CustomStri
   /// What the parameter accepts, completing "must be …": `"in (0, 1]"`, `">= 1"`, `"a finite number >= 0"`.
   public var expected: String
 
+  /// A parameter `name` whose value, as text, is `value`, and what it must be (`expected`).
   public init(name: String, value: String, expected: String) {
     self.name = name
     self.value = value
@@ -37,5 +38,6 @@ public protocol InvalidParameterReporting: Error {
 }
 
 extension InvalidParameter: InvalidParameterReporting {
+  /// The error itself: it is about one parameter.
   public var invalidParameter: InvalidParameter? { self }
 }

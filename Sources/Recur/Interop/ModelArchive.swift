@@ -27,10 +27,15 @@ public struct ModelArchive: Sendable {
 
   /// The metadata keys of the format.
   public enum Key {
+    /// The format version: `"2"`.
     public static let format = "recur.format"
+    /// The Recur version and the command that wrote the file.
     public static let producer = "recur.producer"
+    /// The task name (`language-model`, `forecasting`, …).
     public static let task = "recur.task"
+    /// JSON text that rebuilds the model.
     public static let configuration = "recur.configuration"
+    /// JSON text of the training state (checkpoints only).
     public static let training = "recur.training"
     /// The key of format-1 files.
     public static let legacyFormat = "recur.format_version"

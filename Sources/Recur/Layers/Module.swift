@@ -8,7 +8,9 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+  /// None by default: a container module has only its children's parameters.
   public var ownParameters: [(name: String, parameter: Parameter)] { [] }
+  /// None by default: a leaf module.
   public var children: [(name: String, module: any Module)] { [] }
 
   /// All parameters, depth first, with dotted names.
@@ -56,10 +58,14 @@ extension Module {
 
 /// Why a state dict did not load, in the words of PyTorch's `load_state_dict`.
 public struct StateDictError: Error, CustomStringConvertible, Equatable {
+  /// Names the model has and the state dict lacks (strict loads only).
   public var missingKeys: [String]
+  /// Names in the state dict the model does not have (strict loads only).
   public var unexpectedKeys: [String]
+  /// One message per name whose shape differs between the state dict and the model.
   public var mismatches: [String]
 
+  /// All problems in one message, worded as PyTorch's `load_state_dict` words them.
   public var description: String {
     var parts: [String] = []
     if !missingKeys.isEmpty { parts.append("Missing key(s) in state_dict: " + missingKeys.map { "\"\($0)\"" }.joined(separator: ", ") + ".") }

@@ -8,6 +8,8 @@
 /// ```
 /// Shapes, names, initialisation, dropout and `lengths` as for `LSTM` (no cell state, no projection).
 public final class GRU: RecurrentLayer {
+  /// A GRU with `torch.nn.GRU`'s arguments in camelCase (no projection); the weights are drawn
+  /// U(−1/√hiddenSize, 1/√hiddenSize) from a generator seeded by `seed`.
   public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
               dropout: Float = 0, bidirectional: Bool = false, seed: UInt64 = 0) {
     super.init(kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,

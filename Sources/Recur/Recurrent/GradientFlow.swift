@@ -7,6 +7,7 @@ public final class GradientFlow: @unchecked Sendable {
   /// Number of directions (1 or 2) of the layer that recorded these norms.
   public internal(set) var numDirections = 1
 
+  /// An empty record (no backward pass yet).
   public init() {}
 
   /// The norms of layer `layer` (direction 0 = forward, 1 = reverse), in time order.

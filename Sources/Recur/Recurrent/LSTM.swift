@@ -15,6 +15,8 @@
 /// last layer, in training only. `lengths` gives each sequence's true length: outputs past it are
 /// zero and the final state is the one at its last step (as with `pack_padded_sequence`).
 public final class LSTM: RecurrentLayer {
+  /// An LSTM with `torch.nn.LSTM`'s arguments in camelCase (`projSize` > 0 projects h to that
+  /// width); the weights are drawn U(−1/√hiddenSize, 1/√hiddenSize) from a generator seeded by `seed`.
   public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true, batchFirst: Bool = false,
               dropout: Float = 0, bidirectional: Bool = false, projSize: Int = 0, seed: UInt64 = 0) {
     super.init(kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,

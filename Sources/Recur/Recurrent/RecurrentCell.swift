@@ -2,9 +2,13 @@
 /// same fused engine as the sequence layers. Parameters are named `weight_ih`, `weight_hh`,
 /// `bias_ih`, `bias_hh` as in PyTorch's cells and initialised U(−1/√H, 1/√H).
 public class RecurrentCell: Module {
+  /// The cell: RNN (tanh or ReLU), LSTM or GRU.
   public let kind: RecurrentCellKind
+  /// I, the width of the input.
   public let inputSize: Int
+  /// H, the width of the hidden state (and of the LSTM cell state).
   public let hiddenSize: Int
+  /// Whether the cell has the biases `bias_ih` and `bias_hh`.
   public let bias: Bool
   let stack: RecurrentStack
 
@@ -21,6 +25,8 @@ public class RecurrentCell: Module {
                            projSize: 0, dropout: 0, weights: [weights])
   }
 
+  /// `weight_ih` `[G·H, I]`, `weight_hh` `[G·H, H]` and, with `bias`, `bias_ih` and `bias_hh` `[G·H]`
+  /// (G gate blocks: 1, 4 or 3), in PyTorch's order.
   public var ownParameters: [(name: String, parameter: Parameter)] { stack.weights[0].namedParameters }
 
   /// One step on input [B, I] (or unbatched [I]) from state h [B, H] (and c for LSTM).
@@ -52,6 +58,7 @@ public class RecurrentCell: Module {
 /// One LSTM step, matching `torch.nn.LSTMCell` (gate blocks i, f, g, o; see `LSTM` for the equations).
 /// Input [N, H_in] or [H_in]; state (h, c) each [N, H] or [H], zeros when nil.
 public final class LSTMCell: RecurrentCell {
+  /// A cell with `torch.nn.LSTMCell`'s arguments; weights drawn U(−1/√H, 1/√H) from `seed`.
   public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, seed: UInt64 = 0) {
     super.init(kind: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, seed: seed)
   }
@@ -65,6 +72,7 @@ public final class LSTMCell: RecurrentCell {
 
 /// One GRU step, matching `torch.nn.GRUCell` (gate blocks r, z, n; see `GRU` for the equations).
 public final class GRUCell: RecurrentCell {
+  /// A cell with `torch.nn.GRUCell`'s arguments; weights drawn U(−1/√H, 1/√H) from `seed`.
   public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, seed: UInt64 = 0) {
     super.init(kind: .gru, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, seed: seed)
   }
@@ -77,8 +85,10 @@ public final class GRUCell: RecurrentCell {
 
 /// One Elman RNN step, matching `torch.nn.RNNCell`: h' = act(W_ih x + b_ih + W_hh h + b_hh).
 public final class RNNCell: RecurrentCell {
+  /// The activation: `.tanh` or `.relu`.
   public let nonlinearity: Nonlinearity
 
+  /// A cell with `torch.nn.RNNCell`'s arguments; weights drawn U(−1/√H, 1/√H) from `seed`.
   public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: Nonlinearity = .tanh, seed: UInt64 = 0) {
     self.nonlinearity = nonlinearity
     super.init(kind: nonlinearity == .tanh ? .rnnTanh : .rnnRelu, inputSize: inputSize, hiddenSize: hiddenSize,

@@ -1,6 +1,7 @@
 /// A recurrent layer was called with inputs that do not fit it. The messages follow PyTorch's
 /// ("Expected hidden size (2, 3, 20), got [2, 5, 20]") and say what to change.
 public struct RecurrentError: Error, CustomStringConvertible, Equatable {
+  /// What is wrong, in PyTorch's words, and what to change.
   public let description: String
   init(_ message: String) { description = message }
 

@@ -4,14 +4,23 @@
 /// `RecurrentLayer.make(_:…)` builds the layer for a cell kind: the one place a kind is mapped to
 /// a layer (and so to its kernels).
 public class RecurrentLayer: SequenceLayer {
+  /// The cell: RNN (tanh or ReLU), LSTM or GRU.
   public let kind: RecurrentCellKind
+  /// I, the width of each input step.
   public let inputSize: Int
+  /// H, the width of the hidden state (and of the LSTM cell state).
   public let hiddenSize: Int
+  /// L, the number of stacked layers.
   public let numLayers: Int
+  /// Whether each layer has the biases `bias_ih` and `bias_hh`.
   public let bias: Bool
+  /// Whether inputs and outputs are `[B, T, ·]` instead of `[T, B, ·]` (never the state).
   public let batchFirst: Bool
+  /// Probability of zeroing each output of every layer but the last, in training mode.
   public let dropout: Float
+  /// Whether each layer also reads the sequence backwards (D = 2).
   public let bidirectional: Bool
+  /// P, the width h is projected to after every step (LSTM only; 0: no projection).
   public let projSize: Int
   /// Per-time-step gradient norms of the last backward pass.
   public var gradientFlow: GradientFlow { stack.gradientFlow }
@@ -78,6 +87,8 @@ public class RecurrentLayer: SequenceLayer {
     }
   }
 
+  /// Every layer's and direction's weights under PyTorch's names (`weight_ih_l0`, …,
+  /// `bias_hh_l1_reverse`), in `state_dict` order.
   public var ownParameters: [(name: String, parameter: Parameter)] { stack.weights.flatMap(\.namedParameters) }
 
   /// W_ih of a layer and direction ([gates·H, input]).

@@ -12,8 +12,11 @@ public protocol SequenceLayer: Module {
 
   /// Runs the layer over `x` `[T, B, inputSize]` from `state` (zeros when nil).
   /// - Parameters:
+  ///   - x: the input, time-major `[T, B, inputSize]`.
+  ///   - state: the initial state (`h`, and `c` for the LSTM), or nil for zeros.
   ///   - lengths: each sequence's valid length (1…T), or nil when all are T.
   ///   - context: training mode and the generator dropout draws from.
+  /// - Returns: the output of every step `[T, B, outputSize]` and the final state.
   func callAsFunction(_ x: Tensor, state: RecurrentState?, lengths: [Int]?, context: inout ForwardContext) throws
     -> (output: Tensor, state: RecurrentState)
 

@@ -19,6 +19,7 @@ public enum ReservoirError: Error, Equatable, Sendable, CustomStringConvertible,
     }
   }
 
+  /// The parameter of an ``invalidParameter(_:)`` error; nil for the other cases.
   public var invalidParameter: InvalidParameter? {
     if case .invalidParameter(let p) = self { return p }
     return nil

@@ -67,8 +67,10 @@ public struct MetricsRecord: Sendable, Equatable, Decodable {
 /// file back and drops the records after the checkpoint's step, so the log continues as if the
 /// run had never stopped.
 public struct MetricsLog: Sendable {
+  /// The records in step order.
   public private(set) var records: [MetricsRecord] = []
 
+  /// A log holding `records` (empty by default).
   public init(records: [MetricsRecord] = []) { self.records = records }
 
   /// Reads `url`; a missing file is an empty log. Lines that do not parse are skipped.

@@ -13,6 +13,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, InvalidPar
   /// An archive whose parts do not fit together or do not fit the task.
   case inconsistentCheckpoint(String)
 
+  /// One line saying what went wrong, naming settings by their Swift names.
   public var description: String {
     switch self {
     case let .invalidSetting(parameter):

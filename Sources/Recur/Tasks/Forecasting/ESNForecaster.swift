@@ -14,32 +14,47 @@
 /// the read-out is refitted on training and validation rows together.
 /// `lookback` is the warm-up: states before row lookback - 1 are not used.
 public struct ESNForecaster: Forecaster {
+  /// The model kind on the command line and in checkpoints.
   public static let kind = "esn"
   /// The model kind, `"esn"`.
   public var kind: String { Self.kind }
 
   /// Hyper-parameters (names as in ``Reservoir`` and ``Ridge``).
   public struct Configuration: Codable, Sendable, Equatable {
+    /// Neurons in the reservoir.
     public var units = 300
+    /// Leak rate α in (0, 1]: the share of the new state in each update.
     public var leakRate = 0.3
+    /// Spectral radius the recurrent weights are scaled to.
     public var spectralRadius = 0.9
+    /// Scale of the input weights.
     public var inputScaling = 1.0
+    /// Scale of the reservoir biases.
     public var biasScaling = 0.5
+    /// Fraction of non-zero input weights, in (0, 1].
     public var inputConnectivity = 1.0
+    /// Fraction of non-zero recurrent weights, in (0, 1].
     public var recurrentConnectivity = 0.1
+    /// Seed of the reservoir's random weights.
     public var seed: UInt64 = 0
     /// nil: choose on validation data.
     public var ridge: Double? = nil
+    /// Whether the read-out also sees the input u[t] beside the state.
     public var inputToReadout = true
+    /// Whether the read-out learns u[t+h] − u[t] instead of u[t+h] (see the type).
     public var predictDifferences = true
     /// What the reservoir reads; nil: chosen on validation data.
     public var inputMode: InputMode? = nil
 
+    /// The defaults above: 300 units, leak rate 0.3, spectral radius 0.9, ridge and input mode chosen on validation data.
     public init() {}
   }
 
+  /// The hyper-parameters.
   public let configuration: Configuration
+  /// Rows of warm-up before the first origin.
   public let lookback: Int
+  /// Rows forecast from each origin.
   public let horizon: Int
   /// The fitted network (nil before ``fit(series:split:)``).
   public private(set) var network: EchoStateNetwork?
@@ -62,8 +77,11 @@ public struct ESNForecaster: Forecaster {
     case both
   }
 
+  /// The ridge values tried when ``Configuration/ridge`` is nil: 1e-9, 1e-8, …, 1e5.
   public static let ridgeGrid: [Double] = (-9...5).map { pow10(Double($0)) }
 
+  /// An unfitted forecaster. Throws ``TimeSeriesError`` or ``ReservoirError`` naming the first
+  /// invalid parameter (`lookback`, `horizon`, `ridge`, `units`, a reservoir setting).
   public init(configuration: Configuration = Configuration(), lookback: Int, horizon: Int) throws {
     guard lookback >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("lookback", lookback, expected: ">= 1")) }
     guard horizon >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("horizon", horizon, expected: ">= 1")) }
@@ -85,6 +103,8 @@ public struct ESNForecaster: Forecaster {
 
   // MARK: - Fit
 
+  /// Fits the read-out on the training rows of the scaled `series`, choosing the ridge and the input
+  /// mode on the validation origins when they are not fixed. Returns notes for the report.
   public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
     guard split.count == series.rows, split.horizon == horizon else {
       preconditionFailure("ESNForecaster.fit: split for \(split.count) rows / horizon \(split.horizon), series has \(series.rows) rows, horizon \(horizon)")
@@ -230,6 +250,8 @@ public struct ESNForecaster: Forecaster {
 
   // MARK: - Forecast
 
+  /// Forecasts rows t+1 … t+horizon from each origin t, reading only rows 0 … t (scaled units).
+  /// Throws ``ForecastError`` before fitting or when the columns do not match.
   public func forecast(series: DoubleMatrix, origins: [Int]) throws -> ForecastBatch {
     guard let network else {
       throw ForecastError.invalidArgument("the ESN forecaster is not fitted; fit it or load a checkpoint first")
@@ -309,6 +331,8 @@ extension ESNForecaster {
                                      ridge: ridge, inputSize: inputSize, inputMode: inputMode ?? .levels), kind: Self.kind)
   }
 
+  /// The fitted forecaster stored by ``store(in:)`` under `esn.`. Throws ``ForecastError`` for a
+  /// missing or damaged entry.
   public init(restoringFrom file: SafeTensorsFile, kind: String = ESNForecaster.kind) throws {
     let stored = try file.modelSettings(Stored.self, kind: Self.kind)
     let c = stored.configuration

@@ -4,7 +4,9 @@
 /// Scores are for column 0 (the target), in original units, pooled over every (origin, step)
 /// pair: with horizon H and n test origins, n·H forecasts.
 public struct ForecastEvaluation: Sendable {
+  /// The chronological split the model was fitted and tested on.
   public let split: ForecastSplit
+  /// The scaling fitted on the training rows.
   public let scaler: Scaler
   /// The test origins (row index of the last observed value of each forecast).
   public let origins: [Int]
@@ -12,10 +14,15 @@ public struct ForecastEvaluation: Sendable {
   public let forecasts: ForecastBatch
   /// Naive (last value) and seasonal-naive forecasts of the target, `[origins, horizon, 1]`.
   public let naive: ForecastBatch
+  /// The seasonal-naive forecasts of the target `[origins, horizon, 1]`; nil without a season.
   public let seasonalNaive: ForecastBatch?
+  /// The season of the seasonal-naive baseline and of the MASE scale (nil: none).
   public let season: Int?
+  /// The model's scores on the target.
   public let modelScores: ForecastScores
+  /// The naive (last value) baseline's scores.
   public let naiveScores: ForecastScores
+  /// The seasonal-naive baseline's scores (nil without a season).
   public let seasonalNaiveScores: ForecastScores?
   /// RMSE of the model for each step ahead (1 … horizon).
   public let rmseByStep: [Double]
@@ -27,6 +34,7 @@ public struct ForecastEvaluation: Sendable {
   /// Scales `series` on its training rows, fits `model`, forecasts the test origins and scores
   /// them against the actual values and the baselines.
   /// - Parameters:
+  ///   - model: the forecaster to fit (its lookback and horizon must be the split's); fitted on return.
   ///   - series: the data `[T, F]` in original units; column 0 is the target.
   ///   - columnNames: names of the columns (for error messages).
   ///   - split: the chronological split (its lookback and horizon must be the model's).

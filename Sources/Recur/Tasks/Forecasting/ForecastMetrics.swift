@@ -85,12 +85,16 @@ public enum ForecastMetrics {
 
 /// RMSE, MAE, NRMSE and MASE of one forecast.
 public struct ForecastScores: Codable, Sendable, Equatable {
+  /// Root mean squared error, in the series' units.
   public var rmse: Double
+  /// Mean absolute error, in the series' units.
   public var mae: Double
+  /// RMSE divided by the standard deviation of the actual values.
   public var nrmse: Double
   /// nil when the training part gives no scale (constant at the seasonal lag).
   public var mase: Double?
 
+  /// Scores from their values.
   public init(rmse: Double, mae: Double, nrmse: Double, mase: Double?) {
     self.rmse = rmse
     self.mae = mae

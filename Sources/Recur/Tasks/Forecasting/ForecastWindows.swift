@@ -6,11 +6,17 @@
 /// last observed row) covers rows t+1 … t+horizon; the test origins are those whose whole horizon
 /// lies in the test part, `validationEnd - 1 ... count - 1 - horizon`, and likewise for validation.
 public struct ForecastSplit: Sendable, Codable, Equatable {
+  /// Rows in the series.
   public let count: Int
+  /// Rows of history of each window.
   public let lookback: Int
+  /// Rows forecast from each origin.
   public let horizon: Int
+  /// The training rows, `0..<trainEnd`.
   public let train: Range<Int>
+  /// The validation rows, `trainEnd..<validationEnd` (may be empty).
   public let validation: Range<Int>
+  /// The test rows, `validationEnd..<count`.
   public let test: Range<Int>
 
   /// Splits `count` rows: the last `round(count · testFraction)` rows test, the
@@ -59,20 +65,26 @@ public struct ForecastSplit: Sendable, Codable, Equatable {
     return lookback - 1 <= last ? Array((lookback - 1)...last) : []
   }
 
+  /// Validation origins: targets inside the validation part (empty without one).
   public var validationOrigins: [Int] { validation.isEmpty ? [] : origins(in: validation) }
+  /// Test origins: targets inside the test part.
   public var testOrigins: [Int] { origins(in: test) }
 }
 
 /// Sliding windows over a series `[T, F]`: for origin t, the input is rows t-lookback+1 … t and the
 /// target rows t+1 … t+horizon. What windowed models (LSTM, GRU) train and forecast on.
 public struct ForecastWindows: Sendable {
+  /// Rows of each input window.
   public let lookback: Int
+  /// Rows of each target window.
   public let horizon: Int
+  /// The origin t of each window: the row of its last input.
   public let origins: [Int]
   /// Inputs `[origins.count, lookback, F]`, row-major.
   public let inputs: [Double]
   /// Targets `[origins.count, horizon, F]`, row-major (empty when the targets are beyond the data).
   public let targets: [Double]
+  /// F, the columns of the series.
   public let features: Int
 
   /// Windows at `origins` of `series`; targets are included when every origin has `horizon` rows
@@ -102,5 +114,6 @@ public struct ForecastWindows: Sendable {
     }
   }
 
+  /// The number of windows.
   public var count: Int { origins.count }
 }

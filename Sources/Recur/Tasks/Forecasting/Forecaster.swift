@@ -57,11 +57,16 @@ extension Forecaster {
 
 /// Forecasts from several origins: `values` is `[origins.count, horizon, features]`, row-major.
 public struct ForecastBatch: Sendable, Equatable {
+  /// The origin of each forecast (the row of its last observed value).
   public let origins: [Int]
+  /// Rows forecast from each origin.
   public let horizon: Int
+  /// Columns of each forecast row.
   public let features: Int
+  /// The forecasts, `[origins.count, horizon, features]`, row-major.
   public var values: [Double]
 
+  /// A batch from its values; `values.count` must be `origins.count · horizon · features`.
   public init(origins: [Int], horizon: Int, features: Int, values: [Double]) {
     precondition(values.count == origins.count * horizon * features,
                  "ForecastBatch needs \(origins.count * horizon * features) values, got \(values.count)")
@@ -92,10 +97,14 @@ public struct ForecastBatch: Sendable, Equatable {
 /// Errors of forecasting models (not of the data): unknown kinds, unavailable models, damaged
 /// checkpoints. One line each, saying what to do.
 public enum ForecastError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The model kind is unknown or not available in this build.
   case unavailableModel(String)
+  /// The model cannot do what was asked (not fitted, other columns, origins out of range…).
   case invalidArgument(String)
+  /// A checkpoint is missing an entry or does not fit the model.
   case checkpoint(String)
 
+  /// The message: one line saying what is wrong and what to do.
   public var description: String {
     switch self {
     case .unavailableModel(let m), .invalidArgument(let m), .checkpoint(let m): return m

@@ -41,8 +41,11 @@ public final class ForecastingTask: TrainingTask {
     self.shuffleSeed = shuffleSeed
   }
 
+  /// Mini-batches of `batchSize` windows in one pass over the training windows.
   public var stepsPerEpoch: Int { (trainWindows.count + batchSize - 1) / batchSize }
 
+  /// The mean squared error of the next mini-batch of training windows, in the order of this
+  /// epoch's shuffle.
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
     if index == 0 || order.isEmpty { order = Self.permutation(trainWindows.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
@@ -61,6 +64,7 @@ public final class ForecastingTask: TrainingTask {
     return order
   }
 
+  /// The mean squared error (scaled units) over all validation windows.
   public func evaluate() throws -> Evaluation? {
     Evaluation(loss: try meanSquaredError(validationWindows))
   }
@@ -109,10 +113,12 @@ public final class ForecastingTask: TrainingTask {
     var position: Int
   }
 
+  /// The number of batches taken, as JSON (the shuffle of each epoch follows from it).
   public func dataState() throws -> TaskDataState {
     TaskDataState(json: try ModelArchive.json(Position(position: position)))
   }
 
+  /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
     guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
       throw TrainingError.inconsistentCheckpoint("the window position is damaged")
@@ -121,5 +127,6 @@ public final class ForecastingTask: TrainingTask {
     order = []
   }
 
+  /// An empty configuration: a fitted forecaster is stored as a ``ForecastCheckpoint``.
   public func archiveConfiguration() throws -> String { "{}" }
 }

@@ -21,7 +21,9 @@ import Foundation
 /// - Parameters:
 ///   - count: number of values (time steps) to return.
 ///   - tau: the delay τ (17 gives the classic mildly chaotic series, 30 a more chaotic one).
-///   - a, b, n: equation parameters (defaults 0.2, 0.1, 10).
+///   - a: the gain of the delayed term (default 0.2).
+///   - b: the decay rate (default 0.1).
+///   - n: the exponent of the delayed term's denominator (default 10).
 ///   - x0: initial condition and centre of the random history (default 1.2).
 ///   - h: time step (default 1).
 ///   - seed: seed of the history's generator (default 5555, ReservoirPy's).

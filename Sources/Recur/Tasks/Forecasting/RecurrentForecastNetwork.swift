@@ -20,6 +20,7 @@ public final class RecurrentForecastNetwork: Module {
     self.features = features
   }
 
+  /// The recurrent stack `rnn` and the head `head`.
   public var children: [(name: String, module: any Module)] { [("rnn", rnn), ("head", head)] }
 
   /// `x` `[lookback, B, F]` → `[B, horizon·F]`.

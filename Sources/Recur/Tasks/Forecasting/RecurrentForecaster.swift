@@ -10,27 +10,33 @@ import Foundation
 /// the training range are forecast as well as stationary ones, and the naive forecast is the
 /// zero output. Without it the inputs and targets are the (scaled) levels.
 ///
-/// Training: MSE loss, ``Adam``, ``clipGradNorm`` on every step, mini-batches of training windows
-/// shuffled each epoch by a ``RandomGenerator`` seeded from `seed`; after each epoch the loss on the
-/// validation windows (the split's validation part, or — when it has none — the last 20 % of the
-/// training origins, held out of training with a gap of `horizon` so no target is shared) decides
-/// early stopping (`patience` epochs without improvement) and the weights of the best epoch are
-/// kept. Deterministic for a given seed.
+/// Training: a ``ForecastingTask`` run by the ``Trainer`` with ``trainerOptions``: MSE loss,
+/// ``Adam``, gradient-norm clipping on every step (``TrainerOptions/gradClip``), mini-batches of
+/// training windows shuffled each epoch by a ``RandomGenerator`` seeded from `seed`; after each
+/// epoch the loss on the validation windows (the split's validation part, or — when it has none —
+/// the last 20 % of the training origins, held out of training with a gap of `horizon` so no
+/// target is shared) decides early stopping (`patience` epochs without improvement) and the
+/// weights of the best epoch are kept. Deterministic for a given seed.
 ///
 /// Parameters are stored under `<kind>.rnn.…` (PyTorch's `nn.LSTM`/`nn.GRU` names) and
 /// `<kind>.head.weight`, `<kind>.head.bias` (F32), settings as JSON metadata `<kind>.config`.
 ///
-/// One type for both cells; the ``Forecaster`` conformances (whose kind is static) are
-/// ``LSTMForecaster`` and ``GRUForecaster``, thin wrappers fixing the cell.
+/// One type for every cell: its ``kind`` is the cell's name (`lstm`, `gru`, `rnn_tanh`, `rnn_relu`).
 public struct RecurrentForecaster: Forecaster {
 
   /// Hyper-parameters.
   public struct Configuration: Codable, Sendable, Equatable {
+    /// The recurrent cell.
     public var cell: RecurrentCellKind = .lstm
+    /// Width of the hidden state.
     public var hiddenSize = 32
+    /// Stacked recurrent layers.
     public var numLayers = 1
+    /// The most passes over the training windows.
     public var epochs = 200
+    /// Adam's learning rate.
     public var learningRate = 3e-3
+    /// Windows per optimiser step.
     public var batchSize = 32
     /// Epochs without a lower validation loss before training stops.
     public var patience = 20
@@ -40,8 +46,10 @@ public struct RecurrentForecaster: Forecaster {
     public var gradClip = 1.0
     /// Inputs and targets relative to the window's last row (see the type's documentation).
     public var relative = true
+    /// Seed of the initial weights, the shuffles and the dropout masks.
     public var seed: UInt64 = 0
 
+    /// The defaults for `cell`: one layer of 32, 200 epochs, learning rate 3e-3, batches of 32.
     public init(cell: RecurrentCellKind = .lstm) { self.cell = cell }
 
     /// Throws `TrainingError.invalidSetting` naming the first invalid value.
@@ -57,20 +65,27 @@ public struct RecurrentForecaster: Forecaster {
     }
   }
 
+  /// The hyper-parameters.
   public let configuration: Configuration
+  /// Rows in each input window.
   public let lookback: Int
+  /// Rows forecast from each origin.
   public let horizon: Int
   /// The fitted network (nil before ``fit(series:split:)``); never changed after fitting.
   // Written only by fit/restore (which own the value); forecasts only read it, in evaluation mode.
   nonisolated(unsafe) private var network: RecurrentForecastNetwork?
   /// Training epochs run and the best epoch (1-based) after fitting.
   public private(set) var epochsRun = 0
+  /// The epoch (1-based) whose weights were kept.
   public private(set) var bestEpoch = 0
+  /// The validation MSE (scaled units) of the best epoch; NaN before fitting.
   public private(set) var bestValidationLoss = Double.nan
 
   /// The model kind: the cell's name (`lstm`, `gru`, `rnn_tanh`, `rnn_relu`).
   public var kind: String { configuration.cell.rawValue }
 
+  /// An unfitted forecaster. Throws ``ForecastError`` for a lookback or horizon below 1 or an
+  /// invalid configuration.
   public init(configuration: Configuration = Configuration(), lookback: Int, horizon: Int) throws {
     guard lookback >= 1, horizon >= 1 else {
       throw ForecastError.invalidArgument("lookback and horizon must be >= 1, got \(lookback) and \(horizon)")
@@ -131,6 +146,8 @@ public struct RecurrentForecaster: Forecaster {
     return (task, heldOut)
   }
 
+  /// Trains a fresh network with the ``Trainer`` (``makeTask(series:split:)`` and ``trainerOptions``)
+  /// and keeps the weights of the best epoch. Returns notes for the report.
   public mutating func fit(series: DoubleMatrix, split: ForecastSplit) throws -> [String: String] {
     let c = configuration
     let (task, heldOut) = try makeTask(series: series, split: split)
@@ -154,6 +171,8 @@ public struct RecurrentForecaster: Forecaster {
 
   // MARK: - Forecast
 
+  /// Forecasts rows t+1 … t+horizon from each origin t, reading rows t−lookback+1 … t (scaled
+  /// units). Throws ``ForecastError`` before fitting, for other columns or out-of-range origins.
   public func forecast(series: DoubleMatrix, origins: [Int]) throws -> ForecastBatch {
     guard let network else {
       throw ForecastError.invalidArgument("the \(kind) forecaster is not fitted; fit it or load a checkpoint first")
@@ -197,6 +216,8 @@ public struct RecurrentForecaster: Forecaster {
     var lookback, horizon, features, epochsRun, bestEpoch: Int
   }
 
+  /// Adds the weights under `<kind>.` (PyTorch names) and the settings as `<kind>.config`
+  /// metadata. Throws ``ForecastError`` before fitting.
   public func store(in file: inout SafeTensorsFile) throws {
     guard let network else {
       throw ForecastError.invalidArgument("the \(kind) forecaster is not fitted; fit it before saving a checkpoint")

@@ -30,6 +30,7 @@ public enum TimeSeriesError: Error, Equatable, Sendable, CustomStringConvertible
   /// A setting is out of range (prefer ``invalidParameter(_:)``, which names the parameter).
   case invalidArgument(String)
 
+  /// The message: one line saying what is wrong and what to do.
   public var description: String {
     switch self {
     case .unreadable(let m), .malformed(let m), .missingValue(let m), .tooShort(let m), .constantSeries(let m),
@@ -53,6 +54,7 @@ public enum TimeSeriesError: Error, Equatable, Sendable, CustomStringConvertible
     }
   }
 
+  /// The parameter of an ``invalidParameter(_:)`` error; nil for the other cases.
   public var invalidParameter: InvalidParameter? {
     if case .invalidParameter(let p) = self { return p }
     return nil

@@ -86,6 +86,7 @@ public final class CharLM: Module {
     dropoutLayer = Dropout(p: c.dropout)
   }
 
+  /// The embedding, the recurrent stack and the decoder, named as PyTorch's attributes.
   public var children: [(name: String, module: any Module)] {
     [("embedding", embedding), ("rnn", rnn), ("decoder", decoder)]
   }
@@ -96,6 +97,8 @@ public final class CharLM: Module {
   /// Scores for the next token after each input.
   /// - Parameters:
   ///   - tokens: `[steps, batchSize]` ids, time-major, flattened, each in `0..<vocabularySize`.
+  ///   - steps: T, the time steps of the window.
+  ///   - batchSize: B, the parallel streams.
   ///   - state: the state after the previous window (zeros when nil).
   ///   - context: training mode and the generator of the dropout masks.
   /// - Returns: logits `[steps, batchSize, V]` and the state after the last step.

@@ -84,11 +84,14 @@ public struct CharVocabulary: Sendable, Equatable {
     return "\"\(Character(s))\" (\(code))"
   }
 
+  /// Two vocabularies are equal when they hold the same characters in the same id order.
   public static func == (a: CharVocabulary, b: CharVocabulary) -> Bool { a.scalars == b.scalars }
 }
 
 /// A text or a stored vocabulary that does not fit a `CharVocabulary`.
 public struct CharVocabularyError: Error, CustomStringConvertible, Equatable {
+  /// What does not fit, and what to do.
   public let description: String
+  /// An error described by `description`.
   public init(_ description: String) { self.description = description }
 }

@@ -108,8 +108,11 @@ public final class LanguageModelTask: TrainingTask {
     }
   }
 
+  /// The windows in one pass over the training streams.
   public var stepsPerEpoch: Int { trainBatches.windowCount }
 
+  /// The mean cross-entropy of the next training window, from the state the previous window
+  /// ended in (zeros at the start of a pass); carries the final state, detached, to the next window.
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % trainBatches.windowCount
     if index == 0 { carried = nil }
@@ -121,6 +124,7 @@ public final class LanguageModelTask: TrainingTask {
     return BatchLoss(loss: crossEntropy(logits: logits, targets: window.targets), count: window.targets.count)
   }
 
+  /// The mean cross-entropy (nats/character) on the validation text, or nil without one.
   public func evaluate() throws -> Evaluation? {
     guard let validationBatches else { return nil }
     return Evaluation(loss: try Self.meanLoss(model: model, batches: validationBatches))
@@ -144,10 +148,13 @@ public final class LanguageModelTask: TrainingTask {
     }
   }
 
+  /// The window position as JSON, and the carried state as tensors `h` (and `c`).
   public func dataState() throws -> TaskDataState {
     TaskDataState(json: "{\"position\":\(position)}", tensors: carried.map { s in [("h", s.h)] + (s.c.map { [("c", $0)] } ?? []) } ?? [])
   }
 
+  /// Goes back to a saved window position and carried state. Throws
+  /// `TrainingError.inconsistentCheckpoint` when they do not fit the model.
   public func restoreDataState(_ state: TaskDataState) throws {
     struct Position: Decodable { var position: Int }
     guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
@@ -166,6 +173,8 @@ public final class LanguageModelTask: TrainingTask {
     position = p.position
   }
 
+  /// The model's shape, the vocabulary, the data settings and the seed, as JSON
+  /// (a ``StoredConfiguration``).
   public func archiveConfiguration() throws -> String {
     try ModelArchive.json(StoredConfiguration(model: model.configuration, vocabulary: vocabulary.codePoints, data: settings, seed: seed))
   }

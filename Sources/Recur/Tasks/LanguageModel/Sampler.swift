@@ -16,6 +16,8 @@ public struct Sampler: Sendable {
   /// The source of randomness.
   public var generator: RandomGenerator
 
+  /// A sampler at `temperature` (≥ 0; 0 is greedy) over the `topK` most likely tokens (0: all),
+  /// drawing from a generator seeded by `seed`.
   public init(temperature: Float = 1, topK: Int = 0, seed: UInt64) {
     precondition(temperature >= 0 && temperature.isFinite, "Sampler: temperature must be finite and ≥ 0, got \(temperature)")
     precondition(topK >= 0, "Sampler: topK must be ≥ 0, got \(topK)")

@@ -25,8 +25,8 @@ public struct TextBatches: Sendable {
   ///   - batchSize: B, at least 1.
   ///   - seqLength: T, at least 1.
   ///   - what: the part of the text these ids are (`"training"`, `"validation"`), for the error.
-  /// Throws a ``TextCorpusError`` (reason `tooShortForBatches`) when a stream would be shorter than
-  /// T + 1 tokens (no full window with its target).
+  /// - Throws: ``TextCorpusError`` (reason ``TextCorpusError/Reason/tooShortForBatches(part:characters:batchSize:seqLength:)``)
+  ///   when a stream would be shorter than T + 1 tokens (no full window with its target).
   public init(ids: [Int], batchSize: Int, seqLength: Int, what: String = "text") throws {
     precondition(batchSize > 0 && seqLength > 0, "TextBatches: batchSize and seqLength must be positive")
     let length = ids.count / batchSize

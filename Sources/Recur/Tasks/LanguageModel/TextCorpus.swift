@@ -128,6 +128,7 @@ public struct TextCorpusError: Error, CustomStringConvertible, Equatable, Sendab
 
   /// What is wrong, typed (``Reason/other`` for errors described only by their message).
   public let reason: Reason
+  /// What is wrong, naming the file and the settings, and what to do.
   public let description: String
 
   /// An error described by `description` only.
