@@ -62,50 +62,9 @@ struct ForecastCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).")
   var season: Int?
 
-  // MARK: Echo-state network
-  @Option(parsing: .unconditional, help: "ESN: reservoir units (default 300).")
-  var units: Int?
-  @Option(name: .customLong("spectral-radius"), parsing: .unconditional, help: "ESN: spectral radius of the recurrent weights, > 0 (ReservoirPy sr; default 0.9).")
-  var spectralRadius: Double?
-  @Option(name: .customLong("leak-rate"), parsing: .unconditional, help: "ESN: leak rate in (0, 1] (ReservoirPy lr; default 0.3).")
-  var leakRate: Double?
-  @Option(name: .customLong("input-scaling"), parsing: .unconditional, help: "ESN: input weight scale (default 1).")
-  var inputScaling: Double?
-  @Option(name: .customLong("bias-scaling"), parsing: .unconditional, help: "ESN: bias scale, 0 for none (default 0.5).")
-  var biasScaling: Double?
-  @Option(name: .customLong("input-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero input weights, in (0, 1] (default 1).")
-  var inputConnectivity: Double?
-  @Option(name: .customLong("recurrent-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero recurrent weights, in (0, 1] (default 0.1).")
-  var recurrentConnectivity: Double?
-  @Option(parsing: .unconditional, help: ArgumentHelp("ESN: ridge of the read-out, or auto (default: chosen on validation data, with the input mode).", valueName: "value|auto"))
-  var ridge: String?
-  @Option(name: .customLong("input-mode"), help: ArgumentHelp(
-    "ESN: what the reservoir reads: levels, differences (u[t] - u[t-1]), both, or auto (default: chosen on validation data).",
-    valueName: "levels|differences|both|auto"))
-  var inputMode: String?
-  @Option(name: .customLong("readout-target"), help: ArgumentHelp(
-    "ESN: the read-out learns differences from the last value (u[t+h] - u[t], default) or levels.", valueName: "differences|levels"))
-  var readoutTarget: String?
-  @Flag(name: .customLong("input-to-readout"), inversion: .prefixedNo,
-        help: "ESN: the read-out sees the reservoir input next to the state (default on).")
-  var inputToReadout = true
-  // MARK: LSTM / GRU
-  @Option(name: .customLong("hidden-size"), parsing: .unconditional, help: "LSTM/GRU: hidden units per layer (default 32).")
-  var hiddenSize: Int?
-  @Option(name: .customLong("num-layers"), parsing: .unconditional, help: "LSTM/GRU: recurrent layers (default 1).")
-  var numLayers: Int?
-  @Option(parsing: .unconditional, help: "LSTM/GRU: maximum training epochs (default 200).")
-  var epochs: Int?
-  @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "LSTM/GRU: Adam learning rate (default 0.003).")
-  var learningRate: Double?
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "LSTM/GRU: windows per mini-batch (default 32).")
-  var batchSize: Int?
-  @Option(parsing: .unconditional, help: "LSTM/GRU: epochs without a lower validation loss before stopping (default 20).")
-  var patience: Int?
-  @Option(parsing: .unconditional, help: "LSTM/GRU: dropout between layers and on the last output, in [0, 1) (default 0).")
-  var dropout: Double?
-  @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "LSTM/GRU: maximum gradient norm, 0 for none (default 1).")
-  var gradClip: Double?
+  // MARK: Models
+  @OptionGroup var esn: ESNOptions
+  @OptionGroup var recurrent: RecurrentForecastOptions
 
   @Option(parsing: .unconditional, help: "Random seed of the model weights (and, for LSTM/GRU, of the batch order).")
   var seed: UInt64 = 0
