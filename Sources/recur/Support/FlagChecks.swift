@@ -10,3 +10,8 @@ func requirePositive(_ value: Int?, flag: String) throws {
 func requireNonNegative(_ value: Int?, flag: String, note: String = "") throws {
   if let value, value < 0 { throw CLIError("\(flag) must be ≥ 0\(note.isEmpty ? "" : " (\(note))"), got \(value)") }
 }
+
+/// The flags among `flags` that were given (`true`), in order.
+func flagsGiven(_ flags: [(flag: String, given: Bool)]) -> [String] {
+  flags.filter(\.given).map(\.flag)
+}
