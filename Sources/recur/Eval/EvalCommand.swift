@@ -14,12 +14,9 @@ struct EvalCommand: ParsableCommand {
   )
 
   @OptionGroup var checkpoint: LanguageModelCheckpointOption
-  @Option(help: ArgumentHelp("UTF-8 text file to evaluate on.", valueName: "file"))
-  var corpus: String
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's evaluation batch size, 128; fewer for short texts).")
-  var batchSize: Int?
-  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Window length (default: the checkpoint's).")
-  var seqLength: Int?
+  @Option(help: ArgumentHelp("UTF-8 text file to evaluate on.", valueName: "file")) var corpus: String
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's evaluation batch size, 128; fewer for short texts).") var batchSize: Int?
+  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Window length (default: the checkpoint's).") var seqLength: Int?
   @OptionGroup var threads: ThreadOptions
 
   func run() throws {

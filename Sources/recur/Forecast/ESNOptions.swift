@@ -3,22 +3,14 @@ import Recur
 
 /// The flags of `recur forecast --model esn`: the reservoir and its read-out.
 struct ESNOptions: ParsableArguments {
-  @Option(parsing: .unconditional, help: "ESN: reservoir units (default 300).")
-  var units: Int?
-  @Option(name: .customLong("spectral-radius"), parsing: .unconditional, help: "ESN: spectral radius of the recurrent weights, > 0 (ReservoirPy sr; default 0.9).")
-  var spectralRadius: Double?
-  @Option(name: .customLong("leak-rate"), parsing: .unconditional, help: "ESN: leak rate in (0, 1] (ReservoirPy lr; default 0.3).")
-  var leakRate: Double?
-  @Option(name: .customLong("input-scaling"), parsing: .unconditional, help: "ESN: input weight scale (default 1).")
-  var inputScaling: Double?
-  @Option(name: .customLong("bias-scaling"), parsing: .unconditional, help: "ESN: bias scale, 0 for none (default 0.5).")
-  var biasScaling: Double?
-  @Option(name: .customLong("input-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero input weights, in (0, 1] (default 1).")
-  var inputConnectivity: Double?
-  @Option(name: .customLong("recurrent-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero recurrent weights, in (0, 1] (default 0.1).")
-  var recurrentConnectivity: Double?
-  @Option(parsing: .unconditional, help: ArgumentHelp("ESN: ridge of the read-out, or auto (default: chosen on validation data, with the input mode).", valueName: "value|auto"))
-  var ridge: String?
+  @Option(parsing: .unconditional, help: "ESN: reservoir units (default 300).") var units: Int?
+  @Option(name: .customLong("spectral-radius"), parsing: .unconditional, help: "ESN: spectral radius of the recurrent weights, > 0 (ReservoirPy sr; default 0.9).") var spectralRadius: Double?
+  @Option(name: .customLong("leak-rate"), parsing: .unconditional, help: "ESN: leak rate in (0, 1] (ReservoirPy lr; default 0.3).") var leakRate: Double?
+  @Option(name: .customLong("input-scaling"), parsing: .unconditional, help: "ESN: input weight scale (default 1).") var inputScaling: Double?
+  @Option(name: .customLong("bias-scaling"), parsing: .unconditional, help: "ESN: bias scale, 0 for none (default 0.5).") var biasScaling: Double?
+  @Option(name: .customLong("input-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero input weights, in (0, 1] (default 1).") var inputConnectivity: Double?
+  @Option(name: .customLong("recurrent-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero recurrent weights, in (0, 1] (default 0.1).") var recurrentConnectivity: Double?
+  @Option(parsing: .unconditional, help: ArgumentHelp("ESN: ridge of the read-out, or auto (default: chosen on validation data, with the input mode).", valueName: "value|auto")) var ridge: String?
   @Option(name: .customLong("input-mode"), help: ArgumentHelp(
     "ESN: what the reservoir reads: levels, differences (u[t] - u[t-1]), both, or auto (default: chosen on validation data).",
     valueName: "levels|differences|both|auto"))

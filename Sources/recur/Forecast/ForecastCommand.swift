@@ -31,57 +31,41 @@ struct ForecastCommand: ParsableCommand {
   )
 
   // MARK: Data
-  @Option(help: ArgumentHelp("CSV file with a header line.", valueName: "file"))
-  var csv: String?
+  @Option(help: ArgumentHelp("CSV file with a header line.", valueName: "file")) var csv: String?
   @Option(name: .customLong("mackey-glass"), parsing: .unconditional, help: ArgumentHelp(
     "Instead of --csv: a generated Mackey-Glass series of this many steps (ReservoirPy's generator and default seed; column x).",
     valueName: "steps"))
   var mackeyGlass: Int?
-  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau.")
-  var tau: Int = 17
+  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau.") var tau: Int = 17
   @Option(name: .customLong("column"), help: ArgumentHelp(
     "Column to forecast; repeat it (or separate names with commas) for multivariate input, the first is scored.",
     valueName: "name"))
   var columns: [String] = []
-  @Option(help: ArgumentHelp("Empty cells: error (default), interpolate (linear) or drop (the row).", valueName: "error|interpolate|drop"))
-  var fill: String?
-  @Option(help: ArgumentHelp("Scaling fitted on the training part: zscore (default) or minmax (to [-1, 1]).", valueName: "zscore|minmax"))
-  var scaling: String?
+  @Option(help: ArgumentHelp("Empty cells: error (default), interpolate (linear) or drop (the row).", valueName: "error|interpolate|drop")) var fill: String?
+  @Option(help: ArgumentHelp("Scaling fitted on the training part: zscore (default) or minmax (to [-1, 1]).", valueName: "zscore|minmax")) var scaling: String?
 
   // MARK: Task
-  @Option(help: ArgumentHelp("Model kind: esn (echo-state network), lstm or gru.", valueName: "esn|lstm|gru"))
-  var model: String = "esn"
-  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up.")
-  var lookback: Int = 24
-  @Option(parsing: .unconditional, help: "Steps forecast from each origin.")
-  var horizon: Int = 1
-  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1).")
-  var testFraction: Double = 0.2
-  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (0: the end of the training part is used).")
-  var validationFraction: Double = 0
-  @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).")
-  var season: Int?
+  @Option(help: ArgumentHelp("Model kind: esn (echo-state network), lstm or gru.", valueName: "esn|lstm|gru")) var model: String = "esn"
+  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up.") var lookback: Int = 24
+  @Option(parsing: .unconditional, help: "Steps forecast from each origin.") var horizon: Int = 1
+  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1).") var testFraction: Double = 0.2
+  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (0: the end of the training part is used).") var validationFraction: Double = 0
+  @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).") var season: Int?
 
   // MARK: Models
   @OptionGroup var esn: ESNOptions
   @OptionGroup var recurrent: RecurrentForecastOptions
 
-  @Option(parsing: .unconditional, help: "Random seed of the model weights (and, for LSTM/GRU, of the batch order).")
-  var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "Random seed of the model weights (and, for LSTM/GRU, of the batch order).") var seed: UInt64 = 0
 
   // MARK: Output
-  @Option(help: ArgumentHelp("Directory for forecasts.csv, forecast.svg, metrics.json and model.safetensors (default forecast-out; with --predict, nothing is written unless given).", valueName: "dir"))
-  var out: String?
-  @Flag(help: "Print the metrics (or, with --predict, the forecasts) as JSON instead of a table.")
-  var json = false
+  @Option(help: ArgumentHelp("Directory for forecasts.csv, forecast.svg, metrics.json and model.safetensors (default forecast-out; with --predict, nothing is written unless given).", valueName: "dir")) var out: String?
+  @Flag(help: "Print the metrics (or, with --predict, the forecasts) as JSON instead of a table.") var json = false
 
   // MARK: Predict mode
-  @Flag(help: "Forecast beyond the end of --csv with the model in --checkpoint instead of training.")
-  var predict = false
-  @Option(help: ArgumentHelp("Checkpoint written by a previous run (model.safetensors).", valueName: "file"))
-  var checkpoint: String?
-  @Option(parsing: .unconditional, help: "With --predict: steps to forecast (default: the model's horizon).")
-  var steps: Int?
+  @Flag(help: "Forecast beyond the end of --csv with the model in --checkpoint instead of training.") var predict = false
+  @Option(help: ArgumentHelp("Checkpoint written by a previous run (model.safetensors).", valueName: "file")) var checkpoint: String?
+  @Option(parsing: .unconditional, help: "With --predict: steps to forecast (default: the model's horizon).") var steps: Int?
 
   func run() throws {
     try reportingErrors(flags: .forecast) {

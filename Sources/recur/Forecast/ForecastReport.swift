@@ -57,18 +57,12 @@ struct ForecastReport {
   /// metrics.json, after the subject's fields.
   struct Metrics: Encodable {
     var target: String
-    var rows: Int
-    var trainRows: Int
-    var validationRows: Int
-    var testRows: Int
-    var lookback: Int
-    var horizon: Int
+    var rows, trainRows, validationRows, testRows: Int
+    var lookback, horizon: Int
     var season: Int?
-    var testOrigins: Int
-    var forecasts: Int
+    var testOrigins, forecasts: Int
     var scores: [String: ForecastScores]
-    var rmseByStep: [Double]
-    var nrmseByStep: [Double]
+    var rmseByStep, nrmseByStep: [Double]
     var notes: [String: String]
     var seconds: Double
   }

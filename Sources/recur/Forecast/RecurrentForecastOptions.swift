@@ -20,10 +20,8 @@ struct RecurrentForecastOptions: ParsableArguments {
   }
 
   @OptionGroup var model: RecurrentModelOptions<Defaults>
-  @Option(parsing: .unconditional, help: Defaults.help("maximum training epochs (default \(Defaults.library.epochs))."))
-  var epochs: Int?
-  @Option(parsing: .unconditional, help: Defaults.help("epochs without a lower validation loss before stopping (default \(Defaults.library.patience))."))
-  var patience: Int?
+  @Option(parsing: .unconditional, help: Defaults.help("maximum training epochs (default \(Defaults.library.epochs)).")) var epochs: Int?
+  @Option(parsing: .unconditional, help: Defaults.help("epochs without a lower validation loss before stopping (default \(Defaults.library.patience)).")) var patience: Int?
   @OptionGroup var optimization: OptimizationOptions<Defaults>
 
   /// The configuration these flags give for `cell` (the library's defaults where absent), its

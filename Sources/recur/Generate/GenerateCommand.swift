@@ -11,16 +11,11 @@ struct GenerateCommand: ParsableCommand {
   )
 
   @OptionGroup var checkpoint: LanguageModelCheckpointOption
-  @Option(help: "Text to continue (default: start of a new paragraph).")
-  var prompt: String?
-  @Option(parsing: .unconditional, help: "Characters to generate.")
-  var length: Int = 500
-  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character.")
-  var temperature: Float = 0.8
-  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample only among the k most likely characters (0: all).")
-  var topK: Int = 0
-  @Option(parsing: .unconditional, help: "Seed of the sampler (default: a random one, printed on standard error).")
-  var seed: UInt64?
+  @Option(help: "Text to continue (default: start of a new paragraph).") var prompt: String?
+  @Option(parsing: .unconditional, help: "Characters to generate.") var length: Int = 500
+  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character.") var temperature: Float = 0.8
+  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample only among the k most likely characters (0: all).") var topK: Int = 0
+  @Option(parsing: .unconditional, help: "Seed of the sampler (default: a random one, printed on standard error).") var seed: UInt64?
   @OptionGroup var threads: ThreadOptions
 
   func run() throws {

@@ -16,21 +16,14 @@ struct InferCommand: ParsableCommand {
       """
   )
 
-  @Option(help: "The state_dict as .safetensors.")
-  var weights: String
-  @Option(help: "Input array (.npy).")
-  var input: String
-  @Option(help: "Where to write the output array (.npy).")
-  var output: String
-  @Flag(help: "Input and output are [batch, time, features] (PyTorch's batch_first=True).")
-  var batchFirst = false
-  @Option(help: "Integer array (.npy) of the true length of each sequence in the batch.")
-  var lengths: String?
+  @Option(help: "The state_dict as .safetensors.") var weights: String
+  @Option(help: "Input array (.npy).") var input: String
+  @Option(help: "Where to write the output array (.npy).") var output: String
+  @Flag(help: "Input and output are [batch, time, features] (PyTorch's batch_first=True).") var batchFirst = false
+  @Option(help: "Integer array (.npy) of the true length of each sequence in the batch.") var lengths: String?
   @OptionGroup var state: RecurrentStateFiles
-  @Option(help: "Which recurrent module to run when the file holds several (its prefix, e.g. 'encoder.rnn').")
-  var module: String?
-  @Option(help: "Nonlinearity of an Elman RNN: tanh or relu.")
-  var nonlinearity: String = "tanh"
+  @Option(help: "Which recurrent module to run when the file holds several (its prefix, e.g. 'encoder.rnn').") var module: String?
+  @Option(help: "Nonlinearity of an Elman RNN: tanh or relu.") var nonlinearity: String = "tanh"
 
   func run() throws {
     try reportingErrors { try infer() }

@@ -5,14 +5,10 @@ import Recur
 /// The recurrent state as NumPy arrays: `--initial-state` / `--initial-cell` read before the run,
 /// `--final-state` / `--final-cell` written after it; the cell state (c) is an LSTM's only.
 struct RecurrentStateFiles: ParsableArguments {
-  @Option(help: "Initial hidden state h0 (.npy), [layers·directions, B, H_out].")
-  var initialState: String?
-  @Option(help: "Initial cell state c0 (.npy, LSTM), [layers·directions, B, H].")
-  var initialCell: String?
-  @Option(help: "Where to write the final hidden state h_n (.npy).")
-  var finalState: String?
-  @Option(help: "Where to write the final cell state c_n (.npy, LSTM).")
-  var finalCell: String?
+  @Option(help: "Initial hidden state h0 (.npy), [layers·directions, B, H_out].") var initialState: String?
+  @Option(help: "Initial cell state c0 (.npy, LSTM), [layers·directions, B, H].") var initialCell: String?
+  @Option(help: "Where to write the final hidden state h_n (.npy).") var finalState: String?
+  @Option(help: "Where to write the final cell state c_n (.npy, LSTM).") var finalCell: String?
 
   /// Checks the flags against `cell`, then reads the initial state (nil: zeros).
   func initialState(for cell: RNNStateDictArchitecture.Cell) throws -> RecurrentState? {
