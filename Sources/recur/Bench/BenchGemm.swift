@@ -18,14 +18,10 @@ struct BenchGemm: ParsableCommand {
       """
   )
 
-  @Flag(help: "Print JSON instead of a table.")
-  var json = false
-  @Option(help: "Thread counts to measure (comma-separated).")
-  var threads = "1,2"
-  @Option(help: "Seconds of repeated runs behind each median.")
-  var seconds = 0.3
-  @Option(help: "Shapes to run instead of the default set, as MxNxK (comma-separated), e.g. 64x2048x512.")
-  var shapes: String?
+  @Flag(help: "Print JSON instead of a table.") var json = false
+  @Option(help: "Thread counts to measure (comma-separated).") var threads = "1,2"
+  @Option(help: "Seconds of repeated runs behind each median.") var seconds = 0.3
+  @Option(help: "Shapes to run instead of the default set, as MxNxK (comma-separated), e.g. 64x2048x512.") var shapes: String?
 
   static let defaultShapes: [GemmShape] =
     [32, 64, 128].flatMap { m in [128, 256, 512, 1024].map { k in GemmShape(m: m, n: 4 * k, k: k) } }

@@ -15,20 +15,13 @@ struct BenchRNN: ParsableCommand {
       """
   )
 
-  @Option(help: "Configurations to run (comma-separated): small, medium, large, charlm.")
-  var config = "small,medium,large,charlm"
-  @Option(help: "Cells to run (comma-separated): rnn_tanh, lstm, gru.")
-  var cell = "rnn_tanh,lstm,gru"
-  @Option(help: "Modes to run (comma-separated): infer, train.")
-  var mode = "infer,train"
-  @Option(help: "Threads for the kernels.")
-  var threads = 2
-  @Option(help: "Timed repetitions per row (after one warm-up).")
-  var repeats = 7
-  @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("highest (float32) or medium (bfloat16 products where the CPU has AVX512_BF16).", valueName: "highest|medium"))
-  var matmulPrecision: Kernels.MatmulPrecision = .highest
-  @Flag(help: "Print JSON instead of a table.")
-  var json = false
+  @Option(help: "Configurations to run (comma-separated): small, medium, large, charlm.") var config = "small,medium,large,charlm"
+  @Option(help: "Cells to run (comma-separated): rnn_tanh, lstm, gru.") var cell = "rnn_tanh,lstm,gru"
+  @Option(help: "Modes to run (comma-separated): infer, train.") var mode = "infer,train"
+  @Option(help: "Threads for the kernels.") var threads = 2
+  @Option(help: "Timed repetitions per row (after one warm-up).") var repeats = 7
+  @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("highest (float32) or medium (bfloat16 products where the CPU has AVX512_BF16).", valueName: "highest|medium")) var matmulPrecision: Kernels.MatmulPrecision = .highest
+  @Flag(help: "Print JSON instead of a table.") var json = false
 
   func validate() throws {
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }

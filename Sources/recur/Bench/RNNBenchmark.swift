@@ -4,11 +4,8 @@ import Recur
 /// One configuration of `recur bench rnn` (the same ones Tools/Benchmarks/compare_torch.py runs).
 struct RNNBenchConfig {
   var name: String
-  var inputSize: Int
-  var hiddenSize: Int
-  var numLayers: Int
-  var batch: Int
-  var seqLength: Int
+  var inputSize, hiddenSize, numLayers: Int
+  var batch, seqLength: Int
   /// Vocabulary size for the char-LM configuration (embedding → LSTM → linear, cross-entropy, Adam).
   var vocabulary: Int? = nil
   var isCharLM: Bool { vocabulary != nil }
@@ -24,13 +21,8 @@ struct RNNBenchConfig {
 
 /// A measured row.
 struct RNNBenchRow {
-  var config: String
-  var cell: String
-  var mode: String
-  var medianMs: Double
-  var tokensPerSecond: Double
-  var gflops: Double
-  var peakRSSMB: Double
+  var config, cell, mode: String
+  var medianMs, tokensPerSecond, gflops, peakRSSMB: Double
 
   static let header = "config  cell      mode    median ms    tokens/s   GFLOP/s  peak RSS MB"
   var tableLine: String {

@@ -11,10 +11,8 @@ struct ConvertCommand: ParsableCommand {
     discussion: "The weights, vocabulary or scaler and the model's settings are kept; a 0.1 run's training state is not, so a converted language model generates and evaluates but does not --resume."
   )
 
-  @Argument(help: ArgumentHelp("The Recur 0.1 checkpoint.", valueName: "old.safetensors"))
-  var input: String
-  @Argument(help: ArgumentHelp("Where to write the archive (not the input file).", valueName: "new.safetensors"))
-  var output: String
+  @Argument(help: ArgumentHelp("The Recur 0.1 checkpoint.", valueName: "old.safetensors")) var input: String
+  @Argument(help: ArgumentHelp("Where to write the archive (not the input file).", valueName: "new.safetensors")) var output: String
 
   func run() throws {
     try reportingErrors { try convert() }

@@ -13,27 +13,21 @@ struct EvalCommand: ParsableCommand {
       """
   )
 
-  @Option(help: ArgumentHelp("Checkpoint to evaluate, e.g. runs/char-lm/best.safetensors.", valueName: "file"))
-  var checkpoint: String
-  @Option(help: ArgumentHelp("UTF-8 text file to evaluate on.", valueName: "file"))
-  var corpus: String
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's evaluation batch size, 128; fewer for short texts).")
-  var batchSize: Int?
-  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Window length (default: the checkpoint's).")
-  var seqLength: Int?
-  @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
-  var threads: Int?
+  @OptionGroup var checkpoint: LanguageModelCheckpointOption
+  @Option(help: ArgumentHelp("UTF-8 text file to evaluate on.", valueName: "file")) var corpus: String
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams (default: the checkpoint's evaluation batch size, 128; fewer for short texts).") var batchSize: Int?
+  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Window length (default: the checkpoint's).") var seqLength: Int?
+  @OptionGroup var threads: ThreadOptions
 
   func run() throws {
     try reportingErrors { try evaluate() }
   }
 
   func evaluate() throws {
-    if let batchSize, batchSize < 1 { throw CLIError("--batch-size must be a positive integer, got \(batchSize)") }
-    if let seqLength, seqLength < 1 { throw CLIError("--seq-length must be a positive integer, got \(seqLength)") }
-    if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
-    if let threads { Kernels.numThreads = threads }
-    let (model, vocabulary, configuration) = try LanguageModelTask.loadModel(from: loadArchive(checkpoint))
+    try requirePositive(batchSize, flag: "--batch-size")
+    try requirePositive(seqLength, flag: "--seq-length")
+    try threads.apply()
+    let (model, vocabulary, configuration) = try checkpoint.load()
     let text = try TextCorpus.load(path: corpus)
     let missing = vocabulary.missingScalars(in: text.text)
     if !missing.isEmpty {

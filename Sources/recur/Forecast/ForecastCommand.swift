@@ -31,98 +31,41 @@ struct ForecastCommand: ParsableCommand {
   )
 
   // MARK: Data
-  @Option(help: ArgumentHelp("CSV file with a header line.", valueName: "file"))
-  var csv: String?
+  @Option(help: ArgumentHelp("CSV file with a header line.", valueName: "file")) var csv: String?
   @Option(name: .customLong("mackey-glass"), parsing: .unconditional, help: ArgumentHelp(
     "Instead of --csv: a generated Mackey-Glass series of this many steps (ReservoirPy's generator and default seed; column x).",
     valueName: "steps"))
   var mackeyGlass: Int?
-  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau.")
-  var tau: Int = 17
+  @Option(parsing: .unconditional, help: "With --mackey-glass: the delay tau.") var tau: Int = 17
   @Option(name: .customLong("column"), help: ArgumentHelp(
     "Column to forecast; repeat it (or separate names with commas) for multivariate input, the first is scored.",
     valueName: "name"))
   var columns: [String] = []
-  @Option(help: ArgumentHelp("Empty cells: error (default), interpolate (linear) or drop (the row).", valueName: "error|interpolate|drop"))
-  var fill: String?
-  @Option(help: ArgumentHelp("Scaling fitted on the training part: zscore (default) or minmax (to [-1, 1]).", valueName: "zscore|minmax"))
-  var scaling: String?
+  @Option(help: ArgumentHelp("Empty cells: error (default), interpolate (linear) or drop (the row).", valueName: "error|interpolate|drop")) var fill: String?
+  @Option(help: ArgumentHelp("Scaling fitted on the training part: zscore (default) or minmax (to [-1, 1]).", valueName: "zscore|minmax")) var scaling: String?
 
   // MARK: Task
-  @Option(help: ArgumentHelp("Model kind: esn (echo-state network), lstm or gru.", valueName: "esn|lstm|gru"))
-  var model: String = "esn"
-  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up.")
-  var lookback: Int = 24
-  @Option(parsing: .unconditional, help: "Steps forecast from each origin.")
-  var horizon: Int = 1
-  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1).")
-  var testFraction: Double = 0.2
-  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (0: the end of the training part is used).")
-  var validationFraction: Double = 0
-  @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).")
-  var season: Int?
+  @Option(help: ArgumentHelp("Model kind: esn (echo-state network), lstm or gru.", valueName: "esn|lstm|gru")) var model: String = "esn"
+  @Option(parsing: .unconditional, help: "Steps of history per forecast; the ESN's warm-up.") var lookback: Int = 24
+  @Option(parsing: .unconditional, help: "Steps forecast from each origin.") var horizon: Int = 1
+  @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1).") var testFraction: Double = 0.2
+  @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (0: the end of the training part is used).") var validationFraction: Double = 0
+  @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).") var season: Int?
 
-  // MARK: Echo-state network
-  @Option(parsing: .unconditional, help: "ESN: reservoir units (default 300).")
-  var units: Int?
-  @Option(name: .customLong("spectral-radius"), parsing: .unconditional, help: "ESN: spectral radius of the recurrent weights, > 0 (ReservoirPy sr; default 0.9).")
-  var spectralRadius: Double?
-  @Option(name: .customLong("leak-rate"), parsing: .unconditional, help: "ESN: leak rate in (0, 1] (ReservoirPy lr; default 0.3).")
-  var leakRate: Double?
-  @Option(name: .customLong("input-scaling"), parsing: .unconditional, help: "ESN: input weight scale (default 1).")
-  var inputScaling: Double?
-  @Option(name: .customLong("bias-scaling"), parsing: .unconditional, help: "ESN: bias scale, 0 for none (default 0.5).")
-  var biasScaling: Double?
-  @Option(name: .customLong("input-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero input weights, in (0, 1] (default 1).")
-  var inputConnectivity: Double?
-  @Option(name: .customLong("recurrent-connectivity"), parsing: .unconditional, help: "ESN: fraction of non-zero recurrent weights, in (0, 1] (default 0.1).")
-  var recurrentConnectivity: Double?
-  @Option(parsing: .unconditional, help: ArgumentHelp("ESN: ridge of the read-out, or auto (default: chosen on validation data, with the input mode).", valueName: "value|auto"))
-  var ridge: String?
-  @Option(name: .customLong("input-mode"), help: ArgumentHelp(
-    "ESN: what the reservoir reads: levels, differences (u[t] - u[t-1]), both, or auto (default: chosen on validation data).",
-    valueName: "levels|differences|both|auto"))
-  var inputMode: String?
-  @Option(name: .customLong("readout-target"), help: ArgumentHelp(
-    "ESN: the read-out learns differences from the last value (u[t+h] - u[t], default) or levels.", valueName: "differences|levels"))
-  var readoutTarget: String?
-  @Flag(name: .customLong("input-to-readout"), inversion: .prefixedNo,
-        help: "ESN: the read-out sees the reservoir input next to the state (default on).")
-  var inputToReadout = true
-  // MARK: LSTM / GRU
-  @Option(name: .customLong("hidden-size"), parsing: .unconditional, help: "LSTM/GRU: hidden units per layer (default 32).")
-  var hiddenSize: Int?
-  @Option(name: .customLong("num-layers"), parsing: .unconditional, help: "LSTM/GRU: recurrent layers (default 1).")
-  var numLayers: Int?
-  @Option(parsing: .unconditional, help: "LSTM/GRU: maximum training epochs (default 200).")
-  var epochs: Int?
-  @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "LSTM/GRU: Adam learning rate (default 0.003).")
-  var learningRate: Double?
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "LSTM/GRU: windows per mini-batch (default 32).")
-  var batchSize: Int?
-  @Option(parsing: .unconditional, help: "LSTM/GRU: epochs without a lower validation loss before stopping (default 20).")
-  var patience: Int?
-  @Option(parsing: .unconditional, help: "LSTM/GRU: dropout between layers and on the last output, in [0, 1) (default 0).")
-  var dropout: Double?
-  @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "LSTM/GRU: maximum gradient norm, 0 for none (default 1).")
-  var gradClip: Double?
+  // MARK: Models
+  @OptionGroup var esn: ESNOptions
+  @OptionGroup var recurrent: RecurrentForecastOptions
 
-  @Option(parsing: .unconditional, help: "Random seed of the model weights (and, for LSTM/GRU, of the batch order).")
-  var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "Random seed of the model weights (and, for LSTM/GRU, of the batch order).") var seed: UInt64 = 0
 
   // MARK: Output
-  @Option(help: ArgumentHelp("Directory for forecasts.csv, forecast.svg, metrics.json and model.safetensors (default forecast-out; with --predict, nothing is written unless given).", valueName: "dir"))
-  var out: String?
-  @Flag(help: "Print the metrics (or, with --predict, the forecasts) as JSON instead of a table.")
-  var json = false
+  @Option(help: ArgumentHelp("Directory for forecasts.csv, forecast.svg, metrics.json and model.safetensors (default forecast-out; with --predict, nothing is written unless given).", valueName: "dir")) var out: String?
+  @Flag(help: "Print the metrics (or, with --predict, the forecasts) as JSON instead of a table.") var json = false
 
   // MARK: Predict mode
-  @Flag(help: "Forecast beyond the end of --csv with the model in --checkpoint instead of training.")
-  var predict = false
-  @Option(help: ArgumentHelp("Checkpoint written by a previous run (model.safetensors).", valueName: "file"))
-  var checkpoint: String?
-  @Option(parsing: .unconditional, help: "With --predict: steps to forecast (default: the model's horizon).")
-  var steps: Int?
+  @Flag(help: "Forecast beyond the end of --csv with the model in --checkpoint instead of training.") var predict = false
+  @Option(help: ArgumentHelp("Checkpoint written by a previous run (model.safetensors).", valueName: "file")) var checkpoint: String?
+  @Option(parsing: .unconditional, help: "With --predict: steps to forecast (default: the model's horizon).") var steps: Int?
 
   func run() throws {
     try reportingErrors(flags: .forecast) {

@@ -5,10 +5,8 @@ import Recur
 struct ForecastPrediction {
   let command: ForecastCommand
 
-  struct Output: Codable {
-    var source: String
-    var model: String
-    var columns: [String]
+  /// The JSON output, after the subject's fields.
+  struct Output: Encodable {
     var lastRow: Int
     var lastTime: String
     var steps: Int
@@ -51,8 +49,8 @@ struct ForecastPrediction {
     let forecast = checkpoint.scaler.inverseTransform(try go(model))
     let time = TimeAxis(table: table)
 
+    let subject = ForecastSubject(source: url.lastPathComponent, model: checkpoint.kind, columns: checkpoint.columns)
     let output = Output(
-      source: url.lastPathComponent, model: checkpoint.kind, columns: checkpoint.columns,
       lastRow: table.rowCount - 1, lastTime: time.labels[table.rowCount - 1], steps: steps,
       forecasts: (0..<steps).map { k in
         var row = ["step": Double(k + 1)]
@@ -62,22 +60,17 @@ struct ForecastPrediction {
 
     // Outputs are written only when --out is given (prediction is read-only by default).
     if let out = c.out {
-      let dir = URL(fileURLWithPath: out, isDirectory: true)
-      do {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-      } catch {
-        throw CLIError("cannot create output directory \(dir.path): \(error.localizedDescription)")
-      }
+      let dir = try ForecastOutputDirectory(creating: out)
       var lines = [(["step", "time"] + checkpoint.columns).map(csvField).joined(separator: ",")]
       for k in 0..<steps {
         lines.append(([String(k + 1), String(format: "%.4f", time.extrapolated(k + 1))]
                       + (0..<forecast.columns).map { number(forecast[k, $0]) }).joined(separator: ","))
       }
-      try AtomicFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir.appendingPathComponent("predictions.csv"))
+      try dir.write(lines.joined(separator: "\n") + "\n", to: "predictions.csv")
     }
 
     if c.json {
-      print(try ForecastReport.encodeJSON(output), terminator: "")
+      print(try ForecastReport.encodeJSON(ForecastDocument(subject: subject, body: output)), terminator: "")
     } else {
       print("\(checkpoint.kind) forecast of \(checkpoint.columns.joined(separator: ", ")) after row \(table.rowCount - 1) (\(time.labels[table.rowCount - 1])) of \(url.lastPathComponent):")
       print("  step  " + checkpoint.columns.map { $0.padding(toLength: max(12, $0.count), withPad: " ", startingAt: 0) }.joined(separator: "  "))

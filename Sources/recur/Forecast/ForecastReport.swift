@@ -3,15 +3,14 @@ import Recur
 
 /// The outputs of `recur forecast`: the metrics table, metrics.json, forecasts.csv and forecast.svg.
 struct ForecastReport {
-  let source: String
-  let kind: String
-  let columns: [String]
+  let subject: ForecastSubject
   let table: TimeSeriesTable
   let time: TimeAxis
   let evaluation: ForecastEvaluation
   let seconds: Double
 
-  var target: String { columns[0] }
+  var target: String { subject.columns[0] }
+  var kind: String { subject.model }
 
   // MARK: - Table
 
@@ -19,7 +18,7 @@ struct ForecastReport {
     let e = evaluation, s = e.split
     var lines: [String] = []
     let validation = s.validation.isEmpty ? "" : ", validation \(s.validation.count)"
-    lines.append("\(kind) forecast of '\(target)'\(columns.count > 1 ? " (inputs: \(columns.joined(separator: ", ")))" : "") from \(source)")
+    lines.append("\(kind) forecast of '\(target)'\(subject.columns.count > 1 ? " (inputs: \(subject.columns.joined(separator: ", ")))" : "") from \(subject.source)")
     lines.append("  \(s.count) rows: train \(s.train.count)\(validation), test \(s.test.count) (\(e.origins.count) origins × \(s.horizon) step\(s.horizon == 1 ? "" : "s")); lookback \(s.lookback), horizon \(s.horizon), season \(e.season.map(String.init) ?? "none")")
     if table.droppedRows > 0 { lines.append("  dropped \(table.droppedRows) rows with missing values") }
     if table.filledValues > 0 { lines.append("  interpolated \(table.filledValues) missing values") }
@@ -55,23 +54,15 @@ struct ForecastReport {
 
   // MARK: - JSON
 
-  struct Metrics: Codable {
-    var source: String
-    var model: String
+  /// metrics.json, after the subject's fields.
+  struct Metrics: Encodable {
     var target: String
-    var columns: [String]
-    var rows: Int
-    var trainRows: Int
-    var validationRows: Int
-    var testRows: Int
-    var lookback: Int
-    var horizon: Int
+    var rows, trainRows, validationRows, testRows: Int
+    var lookback, horizon: Int
     var season: Int?
-    var testOrigins: Int
-    var forecasts: Int
+    var testOrigins, forecasts: Int
     var scores: [String: ForecastScores]
-    var rmseByStep: [Double]
-    var nrmseByStep: [Double]
+    var rmseByStep, nrmseByStep: [Double]
     var notes: [String: String]
     var seconds: Double
   }
@@ -80,12 +71,12 @@ struct ForecastReport {
     let e = evaluation, s = e.split
     var scores = [kind: e.modelScores, "naive": e.naiveScores]
     if let seasonal = e.seasonalNaiveScores { scores["seasonal_naive"] = seasonal }
-    let metrics = Metrics(source: source, model: kind, target: target, columns: columns, rows: s.count,
+    let metrics = Metrics(target: target, rows: s.count,
                           trainRows: s.train.count, validationRows: s.validation.count, testRows: s.test.count,
                           lookback: s.lookback, horizon: s.horizon, season: e.season, testOrigins: e.origins.count,
                           forecasts: e.origins.count * s.horizon, scores: scores, rmseByStep: e.rmseByStep, nrmseByStep: e.nrmseByStep,
                           notes: e.notes, seconds: seconds)
-    return try ForecastReport.encodeJSON(metrics)
+    return try ForecastReport.encodeJSON(ForecastDocument(subject: subject, body: metrics))
   }
 
   static func encodeJSON<T: Encodable>(_ value: T) throws -> String {
@@ -128,7 +119,7 @@ struct ForecastReport {
     let lastShown = s.test.lowerBound + shownTest  // exclusive
     let firstShown = s.count <= 600 ? 0 : max(0, s.test.lowerBound - max(250, shownTest / 2))
     let window = shownTest < s.test.count ? ", first \(shownTest) of \(s.test.count) test steps" : ""
-    var plot = LinePlotSVG(title: "\(self.target) — \(kind) forecast on the test part (\(source)\(window))",
+    var plot = LinePlotSVG(title: "\(self.target) — \(kind) forecast on the test part (\(subject.source)\(window))",
                            xLabel: time.title, yLabel: self.target)
     let historyRows = Array(firstShown..<s.test.lowerBound)
     plot.add(.init(label: "history", x: historyRows.map { time.values[$0] }, y: historyRows.map { target[$0] },

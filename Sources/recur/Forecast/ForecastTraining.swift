@@ -1,9 +1,9 @@
 import Foundation
 import Recur
 
-/// The model kinds `recur forecast --model` knows. A new kind plugs in here: parse its flags into a
-/// ``Forecaster`` in ``ForecastModels/make(kind:command:lookback:horizon:)`` and restore it in
-/// ``ForecastModels/restore(_:)``.
+/// The model kinds `recur forecast --model` knows. A new kind plugs in here: its flags in an option
+/// group of its own (like ``ESNOptions``), made into a ``Forecaster`` in
+/// ``ForecastModels/make(kind:command:)`` and restored in ``ForecastModels/restore(_:)``.
 enum ForecastModels {
   static let kinds = ["esn", "lstm", "gru"]
 
@@ -11,46 +11,9 @@ enum ForecastModels {
   static func make(kind: String, command: ForecastCommand) throws -> any Forecaster {
     switch kind {
     case ESNForecaster.kind:
-      var c = ESNForecaster.Configuration()
-      if let v = command.units { c.units = v }
-      if let v = command.spectralRadius { c.spectralRadius = v }
-      if let v = command.leakRate { c.leakRate = v }
-      if let v = command.inputScaling { c.inputScaling = v }
-      if let v = command.biasScaling { c.biasScaling = v }
-      if let v = command.inputConnectivity { c.inputConnectivity = v }
-      if let v = command.recurrentConnectivity { c.recurrentConnectivity = v }
-      c.seed = command.seed
-      c.inputToReadout = command.inputToReadout
-      if let m = command.inputMode, m != "auto" {
-        guard let mode = ESNForecaster.InputMode(rawValue: m) else {
-          throw CLIError("--input-mode must be levels, differences, both or auto, got '\(m)'")
-        }
-        c.inputMode = mode
-      }
-      if let t = command.readoutTarget {
-        guard t == "differences" || t == "levels" else {
-          throw CLIError("--readout-target must be differences or levels, got '\(t)'")
-        }
-        c.predictDifferences = t == "differences"
-      }
-      if let r = command.ridge, r != "auto" {
-        guard let v = Double(r), v >= 0, v.isFinite else {
-          throw CLIError("--ridge must be a number >= 0 or auto, got '\(r)'")
-        }
-        c.ridge = v
-      }
-      return try ESNForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
+      return try ESNForecaster(configuration: command.esn.configuration(seed: command.seed), lookback: command.lookback, horizon: command.horizon)
     case "lstm", "gru":
-      var c = RecurrentForecaster.Configuration(cell: kind == "gru" ? .gru : .lstm)
-      if let v = command.hiddenSize { c.hiddenSize = v }
-      if let v = command.numLayers { c.numLayers = v }
-      if let v = command.epochs { c.epochs = v }
-      if let v = command.learningRate { c.learningRate = v }
-      if let v = command.batchSize { c.batchSize = v }
-      if let v = command.patience { c.patience = v }
-      if let v = command.dropout { c.dropout = v }
-      if let v = command.gradClip { c.gradClip = v }
-      c.seed = command.seed
+      let c = try command.recurrent.configuration(cell: kind == "gru" ? .gru : .lstm, seed: command.seed)
       return try RecurrentForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
     default:
       throw CLIError("--model must be one of \(kinds.joined(separator: ", ")), got '\(kind)'")
@@ -119,34 +82,29 @@ struct ForecastTraining {
     let evaluation = try evaluate(&model, table: table, split: split, scaling: scaling, season: season)
     let seconds = Date().timeIntervalSince(start)
 
-    let outDir = URL(fileURLWithPath: c.out ?? "forecast-out", isDirectory: true)
     let settings: [String: String] = [
       "source": source, "fill": fill.rawValue, "scaling": scaling.rawValue,
       "test_fraction": "\(c.testFraction)", "validation_fraction": "\(c.validationFraction)",
       "season": season.map(String.init) ?? "none",
     ]
     let checkpoint = try makeCheckpoint(model, columns: columnNames, scaler: evaluation.scaler, settings: settings)
-    let report = ForecastReport(source: source, kind: c.model, columns: columnNames, table: table,
+    let report = ForecastReport(subject: ForecastSubject(source: source, model: c.model, columns: columnNames), table: table,
                                 time: time, evaluation: evaluation, seconds: seconds)
     // Render everything in memory first, then write.
     let csvText = report.forecastsCSV()
     let svg = report.plot()
     let metricsJSON = try report.metricsJSON()
 
-    do {
-      try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
-    } catch {
-      throw CLIError("cannot create output directory \(outDir.path): \(error.localizedDescription)")
-    }
-    try AtomicFile.write(Array(csvText.utf8), to: outDir.appendingPathComponent("forecasts.csv"))
-    try svg.write(to: outDir.appendingPathComponent("forecast.svg"))
-    try AtomicFile.write(Array(metricsJSON.utf8), to: outDir.appendingPathComponent("metrics.json"))
-    try checkpoint.save(to: outDir.appendingPathComponent("model.safetensors"))
+    let outDir = try ForecastOutputDirectory(creating: c.out ?? "forecast-out")
+    try outDir.write(csvText, to: "forecasts.csv")
+    try svg.write(to: outDir.file("forecast.svg"))
+    try outDir.write(metricsJSON, to: "metrics.json")
+    try checkpoint.save(to: outDir.file("model.safetensors"))
 
     if c.json {
       print(metricsJSON, terminator: "")
     } else {
-      print(report.table(outputDirectory: outDir.path))
+      print(report.table(outputDirectory: outDir.url.path))
     }
   }
 

@@ -15,17 +15,13 @@ struct CheckpointStressCommand: ParsableCommand {
     shouldDisplay: false
   )
 
-  @Option(help: "The checkpoint to overwrite.")
-  var output: String
+  @Option(help: "The checkpoint to overwrite.") var output: String
 
-  @Option(help: "Size of the model tensors in MiB (the optimiser state is as large again).")
-  var megabytes: Double = 4
+  @Option(help: "Size of the model tensors in MiB (the optimiser state is as large again).") var megabytes: Double = 4
 
-  @Option(help: "Number of saves; 0 means until killed.")
-  var iterations = 0
+  @Option(help: "Number of saves; 0 means until killed.") var iterations = 0
 
-  @Option(help: "The first step to save (default: one past the step of the checkpoint on disk).")
-  var startStep: Int?
+  @Option(help: "The first step to save (default: one past the step of the checkpoint on disk).") var startStep: Int?
 
   func run() throws {
     let url = URL(fileURLWithPath: output)

@@ -13,14 +13,11 @@ struct FuzzIOCommand: ParsableCommand {
     shouldDisplay: false
   )
 
-  @Option(help: "Number of mutated inputs to parse.")
-  var cases = 100_000
+  @Option(help: "Number of mutated inputs to parse.") var cases = 100_000
 
-  @Option(help: "Random seed (runs are reproducible).")
-  var seed: UInt64 = 1
+  @Option(help: "Random seed (runs are reproducible).") var seed: UInt64 = 1
 
-  @Option(help: "A directory whose .safetensors and .npy files are added to the built-in seed files.")
-  var seedsDirectory: String?
+  @Option(help: "A directory whose .safetensors and .npy files are added to the built-in seed files.") var seedsDirectory: String?
 
   func run() throws {
     var extra: [_IOFuzzer.Seed] = []

@@ -10,32 +10,24 @@ struct GenerateCommand: ParsableCommand {
     discussion: "Prints the prompt, then each sampled character as soon as it is drawn. The same --seed gives the same text."
   )
 
-  @Option(help: ArgumentHelp("Checkpoint to sample from, e.g. runs/char-lm/best.safetensors.", valueName: "file"))
-  var checkpoint: String
-  @Option(help: "Text to continue (default: start of a new paragraph).")
-  var prompt: String?
-  @Option(parsing: .unconditional, help: "Characters to generate.")
-  var length: Int = 500
-  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character.")
-  var temperature: Float = 0.8
-  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample only among the k most likely characters (0: all).")
-  var topK: Int = 0
-  @Option(parsing: .unconditional, help: "Seed of the sampler (default: a random one, printed on standard error).")
-  var seed: UInt64?
-  @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
-  var threads: Int?
+  @OptionGroup var checkpoint: LanguageModelCheckpointOption
+  @Option(help: "Text to continue (default: start of a new paragraph).") var prompt: String?
+  @Option(parsing: .unconditional, help: "Characters to generate.") var length: Int = 500
+  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character.") var temperature: Float = 0.8
+  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample only among the k most likely characters (0: all).") var topK: Int = 0
+  @Option(parsing: .unconditional, help: "Seed of the sampler (default: a random one, printed on standard error).") var seed: UInt64?
+  @OptionGroup var threads: ThreadOptions
 
   func run() throws {
     try reportingErrors { try generate() }
   }
 
   func generate() throws {
-    guard length >= 1 else { throw CLIError("--length must be a positive integer, got \(length)") }
+    try requirePositive(length, flag: "--length")
     guard temperature >= 0 && temperature.isFinite else { throw CLIError("--temperature must be a number ≥ 0, got \(temperature)") }
-    guard topK >= 0 else { throw CLIError("--top-k must be ≥ 0 (0 keeps all characters), got \(topK)") }
-    if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
-    if let threads { Kernels.numThreads = threads }
-    let (model, vocabulary, _) = try LanguageModelTask.loadModel(from: loadArchive(checkpoint))
+    try requireNonNegative(topK, flag: "--top-k", note: "0 keeps all characters")
+    try threads.apply()
+    let (model, vocabulary, _) = try checkpoint.load()
 
     var promptText = prompt ?? ""
     if let prompt {

@@ -16,28 +16,14 @@ struct InferCommand: ParsableCommand {
       """
   )
 
-  @Option(help: "The state_dict as .safetensors.")
-  var weights: String
-  @Option(help: "Input array (.npy).")
-  var input: String
-  @Option(help: "Where to write the output array (.npy).")
-  var output: String
-  @Flag(help: "Input and output are [batch, time, features] (PyTorch's batch_first=True).")
-  var batchFirst = false
-  @Option(help: "Integer array (.npy) of the true length of each sequence in the batch.")
-  var lengths: String?
-  @Option(help: "Initial hidden state h0 (.npy), [layers·directions, B, H_out].")
-  var initialState: String?
-  @Option(help: "Initial cell state c0 (.npy, LSTM), [layers·directions, B, H].")
-  var initialCell: String?
-  @Option(help: "Where to write the final hidden state h_n (.npy).")
-  var finalState: String?
-  @Option(help: "Where to write the final cell state c_n (.npy, LSTM).")
-  var finalCell: String?
-  @Option(help: "Which recurrent module to run when the file holds several (its prefix, e.g. 'encoder.rnn').")
-  var module: String?
-  @Option(help: "Nonlinearity of an Elman RNN: tanh or relu.")
-  var nonlinearity: String = "tanh"
+  @Option(help: "The state_dict as .safetensors.") var weights: String
+  @Option(help: "Input array (.npy).") var input: String
+  @Option(help: "Where to write the output array (.npy).") var output: String
+  @Flag(help: "Input and output are [batch, time, features] (PyTorch's batch_first=True).") var batchFirst = false
+  @Option(help: "Integer array (.npy) of the true length of each sequence in the batch.") var lengths: String?
+  @OptionGroup var state: RecurrentStateFiles
+  @Option(help: "Which recurrent module to run when the file holds several (its prefix, e.g. 'encoder.rnn').") var module: String?
+  @Option(help: "Nonlinearity of an Elman RNN: tanh or relu.") var nonlinearity: String = "tanh"
 
   func run() throws {
     try reportingErrors { try infer() }
@@ -74,22 +60,13 @@ struct InferCommand: ParsableCommand {
       }
       return values
     }
-    let h0 = try initialState.map { try NumPyArray.read(from: URL(fileURLWithPath: $0)).tensor }
-    let c0 = try initialCell.map { try NumPyArray.read(from: URL(fileURLWithPath: $0)).tensor }
-    if c0 != nil && arch.cell != .lstm { throw CLIError("--initial-cell applies to an LSTM only; this is a \(arch.cell.rawValue)") }
-    if finalCell != nil && arch.cell != .lstm { throw CLIError("--final-cell applies to an LSTM only; this is a \(arch.cell.rawValue)") }
-
-    if arch.cell == .lstm && (h0 == nil) != (c0 == nil) {
-      throw CLIError("an LSTM needs both --initial-state and --initial-cell, or neither")
-    }
-    let state = h0.map { RecurrentState(h: $0, c: c0) }
-    let (y, h, c): (Tensor, Tensor, Tensor?) = try withoutGradients {
-      let r = try layer(x, state, lengths: lengthValues)
-      return (r.output, r.state.h, r.state.c)
+    let initial = try state.initialState(for: arch.cell)
+    let (y, final): (Tensor, RecurrentState) = try withoutGradients {
+      let r = try layer(x, initial, lengths: lengthValues)
+      return (r.output, r.state)
     }
     try NumPyArray(y).write(to: URL(fileURLWithPath: output))
-    if let finalState { try NumPyArray(h).write(to: URL(fileURLWithPath: finalState)) }
-    if let finalCell, let c { try NumPyArray(c).write(to: URL(fileURLWithPath: finalCell)) }
+    try state.writeFinal(final)
     let kind = arch.cell.isElman ? "RNN(\(nl.rawValue))" : arch.cell.torchName
     FileHandle.standardError.write(Data("recur infer: \(kind) \(arch.inputSize)→\(arch.hiddenSize), \(arch.numLayers) layer(s)\(arch.bidirectional ? ", bidirectional" : "")\(arch.projSize > 0 ? ", proj \(arch.projSize)" : ""): input \(x.shape) → output \(y.shape) written to \(output)\n".utf8))
   }

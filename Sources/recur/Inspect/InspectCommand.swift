@@ -15,11 +15,9 @@ struct InspectCommand: ParsableCommand {
       """
   )
 
-  @Argument(help: "A .safetensors or .npy file.")
-  var file: String
+  @Argument(help: "A .safetensors or .npy file.") var file: String
 
-  @Flag(help: "Also read the data and print min / mean / max of every tensor.")
-  var stats = false
+  @Flag(help: "Also read the data and print min / mean / max of every tensor.") var stats = false
 
   func run() throws {
     try reportingErrors {

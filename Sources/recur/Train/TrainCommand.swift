@@ -28,83 +28,42 @@ struct TrainCommand: ParsableCommand {
   )
 
   // MARK: Data
-  @Option(help: ArgumentHelp("UTF-8 text file to train on (default: the bundled Pride and Prejudice).", valueName: "file"))
-  var corpus: String?
-  @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction at the end of the corpus held out for validation, in [0, 1) (default 0.1).")
-  var valFraction: Double?
+  @Option(help: ArgumentHelp("UTF-8 text file to train on (default: the bundled Pride and Prejudice).", valueName: "file")) var corpus: String?
+  @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction at the end of the corpus held out for validation, in [0, 1) (default 0.1).") var valFraction: Double?
 
   // MARK: Model
-  @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn"))
-  var model: String?
-  @Option(name: .customLong("hidden-size"), parsing: .unconditional, help: "Units per recurrent layer (default \(Defaults.hiddenSize)).")
-  var hiddenSize: Int?
-  @Option(name: .customLong("num-layers"), parsing: .unconditional, help: "Recurrent layers (default \(Defaults.numLayers)).")
-  var numLayers: Int?
-  @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.embeddingSize)).")
-  var embeddingSize: Int?
-  @Option(parsing: .unconditional, help: "Dropout on embeddings, between layers and before the decoder, in [0, 1) (default \(Defaults.dropout)).")
-  var dropout: Float?
+  @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn")) var model: String?
+  @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
+  @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
 
   // MARK: Optimisation
-  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Characters per window of truncated BPTT (default \(Defaults.seqLength)).")
-  var seqLength: Int?
-  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel streams per step (default \(Defaults.batchSize)).")
-  var batchSize: Int?
-  @Option(help: ArgumentHelp("adam, adamw, sgd or rmsprop (default adam).", valueName: "adam|adamw|sgd|rmsprop"))
-  var optimizer: String?
-  @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak learning rate (default \(Defaults.learningRate)).")
-  var learningRate: Float?
-  @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("constant, cosine (to --min-lr-factor × the rate at the end of the budget) or step (× --lr-decay every --lr-decay-every steps) (default cosine).", valueName: "constant|cosine|step"))
-  var lrSchedule: String?
-  @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Steps of linear learning-rate warm-up (default \(Defaults.warmupSteps)).")
-  var warmupSteps: Int?
-  @Option(name: .customLong("min-lr-factor"), parsing: .unconditional, help: "Cosine schedule: final rate as a fraction of the peak (default \(Defaults.minLearningRateFactor)).")
-  var minLRFactor: Float?
-  @Option(name: .customLong("lr-decay"), parsing: .unconditional, help: "Step schedule: factor per decay (default 0.5).")
-  var lrDecay: Float?
-  @Option(name: .customLong("lr-decay-every"), parsing: .unconditional, help: "Step schedule: steps between decays (default 1000).")
-  var lrDecayEvery: Int?
-  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2; decoupled for adamw) (default 0).")
-  var weightDecay: Float?
-  @Option(parsing: .unconditional, help: "Momentum for sgd and rmsprop (default 0).")
-  var momentum: Float?
-  @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Clip the global gradient norm to this; 0 disables (default \(Defaults.gradClip)).")
-  var gradClip: Float?
+  @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Characters per window of truncated BPTT (default \(Defaults.seqLength)).") var seqLength: Int?
+  @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @Option(help: ArgumentHelp("adam, adamw, sgd, rmsprop or adagrad (default adam).", valueName: "adam|adamw|sgd|rmsprop|adagrad")) var optimizer: String?
+  @OptionGroup var schedule: ScheduleOptions
+  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2; decoupled for adamw) (default 0).") var weightDecay: Float?
+  @Option(parsing: .unconditional, help: "Momentum for sgd and rmsprop (default 0).") var momentum: Float?
 
   // MARK: Budget
-  @Option(parsing: .unconditional, help: "Stop after this many steps.")
-  var steps: Int?
-  @Option(parsing: .unconditional, help: "Stop after this many passes over the training text (may be fractional).")
-  var epochs: Double?
-  @Option(name: .customLong("time-limit"), help: ArgumentHelp("Stop after this much time (evaluations included): 300, 90s, 5m, 1h30m (default \(Defaults.timeLimitText) when no --steps or --epochs).", valueName: "duration"))
-  var timeLimit: String?
+  @OptionGroup var budget: BudgetOptions
 
   // MARK: Reporting and files
-  @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations, checkpoints and metrics lines (default \(Defaults.evalEvery)).")
-  var evalEvery: Int?
-  @Option(name: .customLong("eval-batch-size"), parsing: .unconditional, help: "Parallel streams of the validation text (default 128, fewer for short texts).")
-  var evalBatchSize: Int?
-  @Option(name: .customLong("sample-every"), parsing: .unconditional, help: "Steps between printed samples; 0 for none until the end (default \(Defaults.sampleEvery)).")
-  var sampleEvery: Int?
-  @Option(name: .customLong("sample-length"), parsing: .unconditional, help: "Characters per printed sample (default 300).")
-  var sampleLength: Int = 300
-  @Option(parsing: .unconditional, help: "Seed of the weights, dropout and samples (default 42).")
-  var seed: UInt64?
-  @Option(help: ArgumentHelp("Directory for checkpoints, metrics.jsonl and loss.svg (default \(Defaults.out); with --resume, the checkpoint's directory).", valueName: "dir"))
-  var out: String?
-  @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (model and data settings come from it).", valueName: "checkpoint"))
-  var resume: String?
-  @Option(parsing: .unconditional, help: "Compute threads (default: all cores).")
-  var threads: Int?
-  @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("medium: bfloat16 products summed in float32 where the CPU has AVX512_BF16 (about 1.6× faster steps, the same loss per step), float32 elsewhere; highest: float32 products (default medium).", valueName: "highest|medium"))
-  var matmulPrecision: String?
+  @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations, checkpoints and metrics lines (default \(Defaults.evalEvery)).") var evalEvery: Int?
+  @Option(name: .customLong("eval-batch-size"), parsing: .unconditional, help: "Parallel streams of the validation text (default 128, fewer for short texts).") var evalBatchSize: Int?
+  @Option(name: .customLong("sample-every"), parsing: .unconditional, help: "Steps between printed samples; 0 for none until the end (default \(Defaults.sampleEvery)).") var sampleEvery: Int?
+  @Option(name: .customLong("sample-length"), parsing: .unconditional, help: "Characters per printed sample.") var sampleLength: Int = 300
+  @Option(parsing: .unconditional, help: "Seed of the weights, dropout and samples (default 42).") var seed: UInt64?
+  @Option(help: ArgumentHelp("Directory for checkpoints, metrics.jsonl and loss.svg (default \(Defaults.out); with --resume, the checkpoint's directory).", valueName: "dir")) var out: String?
+  @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (model and data settings come from it).", valueName: "checkpoint")) var resume: String?
+  @OptionGroup var threads: ThreadOptions
+  @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("medium: bfloat16 products summed in float32 where the CPU has AVX512_BF16 (about 1.6× faster steps, the same loss per step), float32 elsewhere; highest: float32 products (default medium).", valueName: "highest|medium")) var matmulPrecision: String?
 
   /// The defaults of a run with no arguments, sized to finish in about five minutes on two cores
   /// and to write recognisable English by then: a 2 × 256 LSTM trains at ~86k characters/s on two
   /// Zen 5 cores with bfloat16 matmuls (8–11k on two busy Zen 3 cores in float32) and reaches
   /// 1.110 nats/char (1.60 bits/char) on the bundled novel in 4m50s (1.6 nats/char on the slower
   /// machine); evaluations every 250 steps cost ~5 % of the time.
-  enum Defaults {
+  enum Defaults: TrainingOptionDefaults {
     static let hiddenSize = 256
     static let numLayers = 2
     static let embeddingSize = 64
@@ -121,6 +80,9 @@ struct TrainCommand: ParsableCommand {
     static let sampleEvery = 500
     static let out = "runs/char-lm"
     static let matmulPrecision = Kernels.MatmulPrecision.medium
+    static let dropoutPlacement = "on embeddings, between layers and before the decoder"
+    static let batchMeaning = "parallel streams per step"
+    static let learningRateMeaning = "peak learning rate"
   }
 
   func run() throws {
@@ -137,14 +99,14 @@ struct TrainCommand: ParsableCommand {
       guard let cell = cells[name.lowercased()] else { throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn") }
       model.cell = cell
     }
-    model.hiddenSize = hiddenSize ?? Defaults.hiddenSize
-    model.numLayers = numLayers ?? Defaults.numLayers
+    model.hiddenSize = recurrent.hiddenSize ?? Defaults.hiddenSize
+    model.numLayers = recurrent.numLayers ?? Defaults.numLayers
     model.embeddingSize = embeddingSize ?? Defaults.embeddingSize
-    model.dropout = dropout ?? Defaults.dropout
+    model.dropout = recurrent.dropout ?? Defaults.dropout
     try model.validate()
     var data = LanguageModelTask.DataSettings()
     data.seqLength = seqLength ?? Defaults.seqLength
-    data.batchSize = batchSize ?? Defaults.batchSize
+    data.batchSize = optimization.batchSize ?? Defaults.batchSize
     data.validationFraction = valFraction ?? 0.1
     if let evalBatchSize { data.evalBatchSize = evalBatchSize }
     try data.validate()
@@ -155,21 +117,11 @@ struct TrainCommand: ParsableCommand {
       }
       kind = k
     }
-    var o = TrainerOptions(optimizer: OptimizerSettings(kind: kind, learningRate: learningRate ?? Defaults.learningRate,
+    var o = TrainerOptions(optimizer: OptimizerSettings(kind: kind, learningRate: optimization.learningRate ?? Defaults.learningRate,
                                                         weightDecay: weightDecay ?? (kind == .adamw ? 0.01 : 0), momentum: momentum ?? 0))
-    o.schedule.kind = .cosine
-    if let name = lrSchedule {
-      guard let k = ScheduleSettings.Kind(rawValue: name.lowercased()) else {
-        throw CLIError("unknown --lr-schedule \"\(name)\"; use constant, cosine or step")
-      }
-      o.schedule.kind = k
-    }
-    o.schedule.warmupSteps = warmupSteps ?? Defaults.warmupSteps
-    o.schedule.minLearningRateFactor = minLRFactor ?? Defaults.minLearningRateFactor
-    if let lrDecay { o.schedule.decayFactor = lrDecay }
-    if let lrDecayEvery { o.schedule.decayEvery = lrDecayEvery }
-    o.gradClip = gradClip ?? Defaults.gradClip
-    try applyBudget(to: &o, defaultTimeLimit: Defaults.timeLimit)
+    o.schedule = try schedule.settings()
+    o.gradClip = optimization.gradClip ?? Defaults.gradClip
+    try budget.apply(to: &o, defaultTimeLimit: Defaults.timeLimit)
     o.evalEvery = evalEvery ?? Defaults.evalEvery
     o.seed = seed ?? 42
     o.matmulPrecision = try parsedMatmulPrecision() ?? Defaults.matmulPrecision
@@ -186,39 +138,23 @@ struct TrainCommand: ParsableCommand {
     return precision
   }
 
-  /// Sets the budget from --steps / --epochs / --time-limit; with none of them, a time limit of
-  /// `defaultTimeLimit` (nil keeps the options' budget).
-  func applyBudget(to o: inout TrainerOptions, defaultTimeLimit: Double?) throws {
-    let limit = try timeLimit.map(parseDuration)
-    if steps != nil || epochs != nil || limit != nil {
-      o.steps = steps
-      o.epochs = epochs
-      o.timeLimit = limit
-    } else if let defaultTimeLimit {
-      o.steps = nil
-      o.epochs = nil
-      o.timeLimit = defaultTimeLimit
-    }
-  }
-
   /// Flags that fix the model, the data layout or the optimiser, which a resumed run takes from its checkpoint.
   var modelAndDataFlagsGiven: [String] {
-    let given: [(String, Bool)] = [
-      ("--model", model != nil), ("--hidden-size", hiddenSize != nil), ("--num-layers", numLayers != nil),
-      ("--embedding-size", embeddingSize != nil), ("--dropout", dropout != nil), ("--seq-length", seqLength != nil),
-      ("--batch-size", batchSize != nil), ("--optimizer", optimizer != nil), ("--learning-rate", learningRate != nil),
-      ("--lr-schedule", lrSchedule != nil), ("--warmup-steps", warmupSteps != nil), ("--min-lr-factor", minLRFactor != nil),
-      ("--lr-decay", lrDecay != nil), ("--lr-decay-every", lrDecayEvery != nil), ("--weight-decay", weightDecay != nil),
-      ("--momentum", momentum != nil), ("--grad-clip", gradClip != nil), ("--val-fraction", valFraction != nil), ("--seed", seed != nil),
-    ]
-    return given.filter(\.1).map(\.0)
+    flagsGiven([
+      ("--model", model != nil), ("--hidden-size", recurrent.hiddenSize != nil), ("--num-layers", recurrent.numLayers != nil),
+      ("--embedding-size", embeddingSize != nil), ("--dropout", recurrent.dropout != nil), ("--seq-length", seqLength != nil),
+      ("--batch-size", optimization.batchSize != nil), ("--optimizer", optimizer != nil), ("--learning-rate", optimization.learningRate != nil),
+    ]) + schedule.givenFlags + flagsGiven([
+      ("--weight-decay", weightDecay != nil), ("--momentum", momentum != nil), ("--grad-clip", optimization.gradClip != nil),
+      ("--val-fraction", valFraction != nil), ("--seed", seed != nil),
+    ])
   }
 
   func train() throws {
     // 1. Everything is checked before anything is written.
-    if let threads, threads < 1 { throw CLIError("--threads must be a positive integer, got \(threads)") }
-    if let sampleEvery, sampleEvery < 0 { throw CLIError("--sample-every must be ≥ 0, got \(sampleEvery)") }
-    if sampleLength < 1 { throw CLIError("--sample-length must be a positive integer, got \(sampleLength)") }
+    try threads.apply()
+    try requireNonNegative(sampleEvery, flag: "--sample-every")
+    try requirePositive(sampleLength, flag: "--sample-length")
     let trainer: Trainer<LanguageModelTask>
     let outDirectory: URL
     if let resume {
@@ -229,7 +165,7 @@ struct TrainCommand: ParsableCommand {
       outDirectory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: resume).deletingLastPathComponent().path)
       try checkWritableDirectory(outDirectory)
       trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in
-        try? applyBudget(to: &o, defaultTimeLimit: nil)
+        try? budget.apply(to: &o, defaultTimeLimit: nil)
         if let evalEvery { o.evalEvery = evalEvery }
         if let precision { o.matmulPrecision = precision }
       }
@@ -248,7 +184,6 @@ struct TrainCommand: ParsableCommand {
       let task = try LanguageModelTask(corpus: text, model: model, settings: data, seed: options.seed)
       trainer = try Trainer(task: task, options: options, outputDirectory: outDirectory)
     }
-    if let threads { Kernels.numThreads = threads }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
 
     // 2. Train.

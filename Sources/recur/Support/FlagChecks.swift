@@ -1,0 +1,17 @@
+/// Checks of flags the library never sees (or sees only after something was written): one
+/// message per kind of value, the same in every command.
+
+/// Throws "`flag` must be a positive integer, got N" when `value` is given and below 1.
+func requirePositive(_ value: Int?, flag: String) throws {
+  if let value, value < 1 { throw CLIError("\(flag) must be a positive integer, got \(value)") }
+}
+
+/// Throws "`flag` must be ≥ 0, got N" (with `note` after the bound) when `value` is given and negative.
+func requireNonNegative(_ value: Int?, flag: String, note: String = "") throws {
+  if let value, value < 0 { throw CLIError("\(flag) must be ≥ 0\(note.isEmpty ? "" : " (\(note))"), got \(value)") }
+}
+
+/// The flags among `flags` that were given (`true`), in order.
+func flagsGiven(_ flags: [(flag: String, given: Bool)]) -> [String] {
+  flags.filter(\.given).map(\.flag)
+}
