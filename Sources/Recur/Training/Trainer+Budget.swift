@@ -21,7 +21,7 @@ extension Trainer {
     let savedData = try task.dataState(), savedContext = context
     var stepTimes: [Double] = []
     try Kernels.withMatmulPrecision(options.matmulPrecision) {
-      for _ in 0..<3 {
+      for _ in 0..<6 {
         let t0 = now()
         let batch = try task.trainingLoss(context: &context)
         batch.loss.backward()
@@ -35,7 +35,13 @@ extension Trainer {
     context = savedContext
     let t0 = now()
     _ = try evaluate()
-    let evaluationCost = now() - t0
+    var evaluationCost = now() - t0
+    if outputDirectory != nil {
+      // Each evaluation writes the last checkpoint and often the best: time one serialisation, count two.
+      let t1 = now()
+      _ = try archive().safeTensorsFile().serialized()
+      evaluationCost += 2 * (now() - t1)
+    }
     // The first pass warms caches up: use the later ones when there are any.
     let stepCost = stepTimes.count > 1 ? stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1) : stepTimes[0]
     let available = seconds - now() - evaluationCost
