@@ -194,7 +194,7 @@ void recur_esn_run_gram_f64(int units, int inputs, int steps,
 
 static void cross_part(void *p, int begin, int end) {
   const recur_cross_job *j = p;
-  j->ops->cross_rows(j, begin, end);
+  for (int t = 0; t < j->rows; t++) j->ops->cross_row(j, t, begin, end);
 }
 
 void recur_cross_f64(int rows, int cols, int outs, const double *X, int ldx, const double *xmean,

@@ -39,7 +39,8 @@ typedef struct {
   double *out;
 } recur_readout_job;
 
-/// C[i, :] += (X[t, i] - xmean[i]) Yc[t, :] over all rows t, for columns i of X in [begin, end).
+/// C[i, :] += (X[t, i] - xmean[i]) Yc[t, :] for one row t, for columns i of X in [begin, end)
+/// (cross_row).
 typedef struct {
   const struct recur_reservoir_ops *ops;
   int rows, cols, outs, ldx, ldc;
@@ -65,8 +66,16 @@ typedef struct recur_reservoir_ops {
   void (*readout_rows)(const recur_readout_job *j, int begin, int end);
   /// acc[8][8] += A^T B over tb rows, A and B packed panels [tb][8].
   void (*gram_kernel)(int tb, const double *A, const double *B, double *acc);
-  void (*cross_rows)(const recur_cross_job *j, int begin, int end);
+  void (*cross_row)(const recur_cross_job *j, int t, int begin, int end);
 } recur_reservoir_ops;
+
+/// The table of one ISA from the functions named after it (vtanh_f64_<sfx>, dot_f64_<sfx>, ...).
+#define RECUR_RESERVOIR_OPS_TABLE(sfx, isa_, csr_u16)                                              \
+  {                                                                                                 \
+    .isa = (isa_), .vtanh = vtanh_f64_##sfx, .dot = dot_f64_##sfx, .csr_matvec = csr_matvec_##sfx, \
+    .csr_matvec_u16 = (csr_u16), .esn_finish = esn_finish_##sfx, .readout_rows = readout_rows_##sfx, \
+    .gram_kernel = gram_kernel_##sfx, .cross_row = cross_row_##sfx                                  \
+  }
 
 extern const recur_reservoir_ops recur_reservoir_portable;
 extern const recur_reservoir_ops recur_reservoir_avx2;

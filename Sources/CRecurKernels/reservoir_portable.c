@@ -4,11 +4,11 @@
 
 #include "reservoir_internal.h"
 
-static void vtanh_portable(const double *x, double *y, size_t n) {
+static void vtanh_f64_portable(const double *x, double *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = tanh(x[i]);
 }
 
-static double dot_portable(int n, const double *a, const double *b) {
+static double dot_f64_portable(int n, const double *a, const double *b) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   int k = 0;
   for (; k + 4 <= n; k += 4) {
@@ -51,7 +51,7 @@ static void esn_finish_portable(const recur_esn_step_job *j, int begin, int end)
     }
   }
   if (j->bias) for (int i = begin; i < end; i++) work[i] += j->bias[i];
-  vtanh_portable(work + begin, work + begin, (size_t)(end - begin));
+  vtanh_f64_portable(work + begin, work + begin, (size_t)(end - begin));
   for (int i = begin; i < end; i++) j->cur[i] = j->keep * j->prev[i] + j->leak * work[i];
 }
 
@@ -60,7 +60,7 @@ static void readout_rows_portable(const recur_readout_job *j, int begin, int end
   for (int t = begin; t < end; t++) {
     const double *x = j->X + (size_t)t * j->ldx;
     double *o = j->out + (size_t)t * K;
-    if (K == 1) { o[0] = j->b[0] + dot_portable(n, x, j->W); continue; }
+    if (K == 1) { o[0] = j->b[0] + dot_f64_portable(n, x, j->W); continue; }
     for (int k = 0; k < K; k++) o[k] = j->b[k];
     for (int i = 0; i < n; i++) {
       const double xi = x[i];
@@ -80,26 +80,14 @@ static void gram_kernel_portable(int tb, const double *A, const double *B, doubl
   }
 }
 
-static void cross_rows_portable(const recur_cross_job *j, int begin, int end) {
+static void cross_row_portable(const recur_cross_job *j, int t, int begin, int end) {
   const int K = j->outs;
-  for (int t = 0; t < j->rows; t++) {
-    const double *x = j->X + (size_t)t * j->ldx, *y = j->Yc + (size_t)t * K;
-    for (int i = begin; i < end; i++) {
-      const double xi = j->xmean ? x[i] - j->xmean[i] : x[i];
-      double *c = j->C + (size_t)i * j->ldc;
-      for (int k = 0; k < K; k++) c[k] += xi * y[k];
-    }
+  const double *x = j->X + (size_t)t * j->ldx, *y = j->Yc + (size_t)t * K;
+  for (int i = begin; i < end; i++) {
+    const double xi = j->xmean ? x[i] - j->xmean[i] : x[i];
+    double *c = j->C + (size_t)i * j->ldc;
+    for (int k = 0; k < K; k++) c[k] += xi * y[k];
   }
 }
 
-const recur_reservoir_ops recur_reservoir_portable = {
-    .isa = RECUR_ISA_PORTABLE,
-    .vtanh = vtanh_portable,
-    .dot = dot_portable,
-    .csr_matvec = csr_matvec_portable,
-    .csr_matvec_u16 = NULL,
-    .esn_finish = esn_finish_portable,
-    .readout_rows = readout_rows_portable,
-    .gram_kernel = gram_kernel_portable,
-    .cross_rows = cross_rows_portable,
-};
+const recur_reservoir_ops recur_reservoir_portable = RECUR_RESERVOIR_OPS_TABLE(portable, RECUR_ISA_PORTABLE, NULL);

@@ -219,29 +219,18 @@ RT_ATTR static void RT_FN(gram_kernel)(int tb, const double *A, const double *B,
   }
 }
 
-RT_ATTR static void RT_FN(cross_rows)(const recur_cross_job *j, int begin, int end) {
+RT_ATTR static void RT_FN(cross_row)(const recur_cross_job *j, int t, int begin, int end) {
   const int K = j->outs;
-  for (int t = 0; t < j->rows; t++) {
-    const double *x = j->X + (size_t)t * j->ldx, *y = j->Yc + (size_t)t * K;
-    for (int i = begin; i < end; i++) {
-      const double xi = j->xmean ? x[i] - j->xmean[i] : x[i];
-      double *c = j->C + (size_t)i * j->ldc;
-      const RT_VEC b = RT_SET1(xi);
-      int k = 0;
-      for (; k + RT_VL <= K; k += RT_VL) RT_STOREU(c + k, RT_FMA(b, RT_LOADU(y + k), RT_LOADU(c + k)));
-      for (; k < K; k++) c[k] += xi * y[k];
-    }
+  const double *x = j->X + (size_t)t * j->ldx, *y = j->Yc + (size_t)t * K;
+  for (int i = begin; i < end; i++) {
+    const double xi = j->xmean ? x[i] - j->xmean[i] : x[i];
+    double *c = j->C + (size_t)i * j->ldc;
+    const RT_VEC b = RT_SET1(xi);
+    int k = 0;
+    for (; k + RT_VL <= K; k += RT_VL) RT_STOREU(c + k, RT_FMA(b, RT_LOADU(y + k), RT_LOADU(c + k)));
+    for (; k < K; k++) c[k] += xi * y[k];
   }
 }
 
-const recur_reservoir_ops RT_CAT(recur_reservoir, RT_SUFFIX) = {
-    .isa = RT_ISA,
-    .vtanh = RT_FN(vtanh_f64),
-    .dot = RT_FN(dot_f64),
-    .csr_matvec = RT_FN(csr_matvec),
-    .csr_matvec_u16 = RT_FN(csr_matvec_u16),
-    .esn_finish = RT_FN(esn_finish),
-    .readout_rows = RT_FN(readout_rows),
-    .gram_kernel = RT_FN(gram_kernel),
-    .cross_rows = RT_FN(cross_rows),
-};
+#define RT_TABLE(sfx, isa, u16) RECUR_RESERVOIR_OPS_TABLE(sfx, isa, u16)  // expands RT_SUFFIX first
+const recur_reservoir_ops RT_CAT(recur_reservoir, RT_SUFFIX) = RT_TABLE(RT_SUFFIX, RT_ISA, RT_FN(csr_matvec_u16));

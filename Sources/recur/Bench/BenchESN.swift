@@ -23,15 +23,11 @@ struct BenchESN: ParsableCommand {
   var steps = 5000
   @Option(help: "Recurrent connectivity (fraction of non-zero weights).")
   var connectivity = 0.1
-  @Option(help: "Threads for the kernels.")
-  var threads = 2
+  @OptionGroup var common: BenchRunOptions
   @Option(help: "Timed repetitions per row (after one warm-up); the median is reported.")
   var repeats = 5
-  @Flag(help: "Print JSON instead of a table.")
-  var json = false
 
   func validate() throws {
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
     guard steps >= 20 else { throw ValidationError("--steps must be at least 20, got \(steps)") }
     guard connectivity > 0, connectivity <= 1 else { throw ValidationError("--connectivity must be in (0, 1], got \(connectivity)") }
@@ -41,6 +37,9 @@ struct BenchESN: ParsableCommand {
   }
 
   private var sizes: [Int] { units.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+  var threads: Int { common.threads }
+  var json: Bool { common.json }
 
   func run() throws {
     Kernels.numThreads = threads
@@ -71,16 +70,7 @@ struct BenchESN: ParsableCommand {
     let targets = DoubleMatrix(column: Array(series[1...steps]))
     let warmup = steps / 10
 
-    func median(_ body: () throws -> Void) rethrows -> Double {
-      try body()
-      var times: [Double] = []
-      for _ in 0..<repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-      }
-      return times.sorted()[times.count / 2]
-    }
+    func median(_ body: () throws -> Void) rethrows -> Double { try medianMilliseconds(repeats: repeats, body) }
 
     let runMs = try median { _ = try reservoir.run(inputs) }
     var esn = EchoStateNetwork(reservoir: reservoir, readout: Ridge(ridge: 1e-7))
