@@ -70,12 +70,19 @@ typedef struct recur_reservoir_ops {
 } recur_reservoir_ops;
 
 /// The table of one ISA from the functions named after it (vtanh_f64_<sfx>, dot_f64_<sfx>, ...).
-#define RECUR_RESERVOIR_OPS_TABLE(sfx, isa_, csr_u16)                                              \
+/// csr, csr_u16: the sparse products (csr_u16 may be NULL).
+#define RECUR_RESERVOIR_OPS_TABLE(sfx, isa_, csr, csr_u16)                                         \
   {                                                                                                 \
-    .isa = (isa_), .vtanh = vtanh_f64_##sfx, .dot = dot_f64_##sfx, .csr_matvec = csr_matvec_##sfx, \
+    .isa = (isa_), .vtanh = vtanh_f64_##sfx, .dot = dot_f64_##sfx, .csr_matvec = (csr),            \
     .csr_matvec_u16 = (csr_u16), .esn_finish = esn_finish_##sfx, .readout_rows = readout_rows_##sfx, \
     .gram_kernel = gram_kernel_##sfx, .cross_row = cross_row_##sfx                                  \
   }
+
+/// The AVX2 sparse products (reservoir_avx2.c), which the AVX-512 table uses too.
+void recur_res_csr_matvec_avx2(int rows, const int32_t *rs, const int32_t *ci, const double *v, const double *x,
+                               double *y);
+void recur_res_csr_matvec_u16_avx2(int rows, const int32_t *rs, const uint16_t *ci, const double *v,
+                                   const double *x, double *y);
 
 extern const recur_reservoir_ops recur_reservoir_portable;
 extern const recur_reservoir_ops recur_reservoir_avx2;

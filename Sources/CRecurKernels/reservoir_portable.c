@@ -90,4 +90,4 @@ static void cross_row_portable(const recur_cross_job *j, int t, int begin, int e
   }
 }
 
-const recur_reservoir_ops recur_reservoir_portable = RECUR_RESERVOIR_OPS_TABLE(portable, RECUR_ISA_PORTABLE, NULL);
+const recur_reservoir_ops recur_reservoir_portable = RECUR_RESERVOIR_OPS_TABLE(portable, RECUR_ISA_PORTABLE, csr_matvec_portable, NULL);

@@ -14,6 +14,8 @@
 //   RT_HSUM(v)             the sum of the lanes
 //   RT_GATHER(x, ci)       x[ci[0]], ..., x[ci[VL-1]] (ci: int32_t *)
 //   RT_GATHER16(x, ci)     the same with uint16_t *ci
+//   RT_CSR_FROM            optional: the suffix of another ISA whose sparse products to use
+//                          (instead of RT_GATHER, RT_GATHER16 and instantiating them here)
 //   RT_LOAD_PART(p, n) RT_STORE_PART(p, v, n)   the first n < VL lanes (the others read as 0)
 //
 // Every kernel sums in the same order whatever RT_VL, except where a horizontal sum is taken
@@ -109,6 +111,7 @@ RT_ATTR static double RT_FN(dot_f64)(int n, const double *a, const double *b) {
   return s;
 }
 
+#ifndef RT_CSR_FROM
 // x is assembled from scalar loads (gathers measured slower here); the values come in as vectors
 // and the products accumulate in two vector registers. RT_CSR_ROWS is the loop over the rows,
 // with the gather (index type) as its parameter.
@@ -125,16 +128,18 @@ RT_ATTR static double RT_FN(dot_f64)(int n, const double *a, const double *b) {
     y[i] = s;                                                            \
   }
 
-RT_ATTR static void RT_FN(csr_matvec)(int rows, const int32_t *rs, const int32_t *ci, const double *v,
-                                      const double *x, double *y) {
+RT_ATTR void RT_FN(recur_res_csr_matvec)(int rows, const int32_t *rs, const int32_t *ci, const double *v,
+                                         const double *x, double *y) {
   RT_CSR_ROWS(RT_GATHER)
 }
 
 // 16-bit column indices leave more load slots for x (about 5 % faster on Zen 3).
-RT_ATTR static void RT_FN(csr_matvec_u16)(int rows, const int32_t *rs, const uint16_t *ci, const double *v,
-                                          const double *x, double *y) {
+RT_ATTR void RT_FN(recur_res_csr_matvec_u16)(int rows, const int32_t *rs, const uint16_t *ci, const double *v,
+                                             const double *x, double *y) {
   RT_CSR_ROWS(RT_GATHER16)
 }
+#define RT_CSR_FROM RT_SUFFIX
+#endif
 
 // After the sparse product: cur = keep * prev + leak * tanh(work + W_in u + b), one pass (with
 // several inputs, W_in u is added to work first).
@@ -232,5 +237,6 @@ RT_ATTR static void RT_FN(cross_row)(const recur_cross_job *j, int t, int begin,
   }
 }
 
-#define RT_TABLE(sfx, isa, u16) RECUR_RESERVOIR_OPS_TABLE(sfx, isa, u16)  // expands RT_SUFFIX first
-const recur_reservoir_ops RT_CAT(recur_reservoir, RT_SUFFIX) = RT_TABLE(RT_SUFFIX, RT_ISA, RT_FN(csr_matvec_u16));
+#define RT_TABLE(sfx, isa, csr, u16) RECUR_RESERVOIR_OPS_TABLE(sfx, isa, csr, u16)  // expands the macros first
+const recur_reservoir_ops RT_CAT(recur_reservoir, RT_SUFFIX) =
+    RT_TABLE(RT_SUFFIX, RT_ISA, RT_CAT(recur_res_csr_matvec, RT_CSR_FROM), RT_CAT(recur_res_csr_matvec_u16, RT_CSR_FROM));
