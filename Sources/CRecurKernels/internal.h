@@ -57,6 +57,16 @@ typedef struct recur_isa_ops {
   double (*fma_loop)(long iters);
 } recur_isa_ops;
 
+/// The table of one ISA from the functions named after it (gemm_template.h's pack_a_<sfx>,
+/// pack_b_panel_<sfx>, macro_kernel_<sfx>, and the file's vexp_<sfx>, vsigmoid_<sfx>,
+/// vtanh_<sfx>, fma_loop_<sfx>).
+#define RECUR_ISA_OPS_TABLE(sfx, isa_, name_, mr_, nr_, kc_, mc_)                                   \
+  {                                                                                                 \
+    .isa = (isa_), .name = (name_), .mr = (mr_), .nr = (nr_), .kc_max = (kc_), .mc = (mc_),         \
+    .pack_a = pack_a_##sfx, .pack_b_panel = pack_b_panel_##sfx, .macro_kernel = macro_kernel_##sfx, \
+    .vexp = vexp_##sfx, .vsigmoid = vsigmoid_##sfx, .vtanh = vtanh_##sfx, .fma_loop = fma_loop_##sfx \
+  }
+
 extern const recur_isa_ops recur_ops_portable;
 extern const recur_isa_ops recur_ops_avx2;
 extern const recur_isa_ops recur_ops_avx512;

@@ -92,20 +92,7 @@ static RECUR_TARGET_AVX2 double fma_loop_avx2(long iters) {
   return (double)iters * 12 * 8 * 2;
 }
 
-const recur_isa_ops recur_ops_avx2 = {
-    .isa = RECUR_ISA_AVX2,
-    .name = "avx2",
-    .mr = RECUR_AVX2_MR,
-    .nr = RECUR_AVX2_NR,
-    .kc_max = RECUR_AVX2_KC,
-    .mc = RECUR_AVX2_MC,
-    .pack_a = pack_a_avx2,
-    .pack_b_panel = pack_b_panel_avx2,
-    .macro_kernel = macro_kernel_avx2,
-    .vexp = vexp_avx2,
-    .vsigmoid = vsigmoid_avx2,
-    .vtanh = vtanh_avx2,
-    .fma_loop = fma_loop_avx2,
-};
+const recur_isa_ops recur_ops_avx2 =
+    RECUR_ISA_OPS_TABLE(avx2, RECUR_ISA_AVX2, "avx2", RECUR_AVX2_MR, RECUR_AVX2_NR, RECUR_AVX2_KC, RECUR_AVX2_MC);
 
 #endif

@@ -102,20 +102,7 @@ static RECUR_TARGET_AVX512 double fma_loop_avx512(long iters) {
   return (double)iters * 16 * 16 * 2;
 }
 
-const recur_isa_ops recur_ops_avx512 = {
-    .isa = RECUR_ISA_AVX512,
-    .name = "avx512",
-    .mr = RECUR_AVX512_MR,
-    .nr = RECUR_AVX512_NR,
-    .kc_max = RECUR_AVX512_KC,
-    .mc = RECUR_AVX512_MC,
-    .pack_a = pack_a_avx512,
-    .pack_b_panel = pack_b_panel_avx512,
-    .macro_kernel = macro_kernel_avx512,
-    .vexp = vexp_avx512,
-    .vsigmoid = vsigmoid_avx512,
-    .vtanh = vtanh_avx512,
-    .fma_loop = fma_loop_avx512,
-};
+const recur_isa_ops recur_ops_avx512 = RECUR_ISA_OPS_TABLE(avx512, RECUR_ISA_AVX512, "avx512", RECUR_AVX512_MR,
+                                                            RECUR_AVX512_NR, RECUR_AVX512_KC, RECUR_AVX512_MC);
 
 #endif

@@ -59,18 +59,5 @@ static double fma_loop_portable(long iters) {
   return (double)iters * 8 * 4 * 2;
 }
 
-const recur_isa_ops recur_ops_portable = {
-    .isa = RECUR_ISA_PORTABLE,
-    .name = "portable",
-    .mr = GT_MR,
-    .nr = GT_NR,
-    .kc_max = 256,
-    .mc = 128,
-    .pack_a = pack_a_portable,
-    .pack_b_panel = pack_b_panel_portable,
-    .macro_kernel = macro_kernel_portable,
-    .vexp = vexp_portable,
-    .vsigmoid = vsigmoid_portable,
-    .vtanh = vtanh_portable,
-    .fma_loop = fma_loop_portable,
-};
+const recur_isa_ops recur_ops_portable =
+    RECUR_ISA_OPS_TABLE(portable, RECUR_ISA_PORTABLE, "portable", GT_MR, GT_NR, 256, 128);

@@ -38,57 +38,40 @@ RECUR_VM_AVX512 __mmask16 recur_tail_mask_avx512(long n) {
   return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/// exp(x) for 16 floats.
-RECUR_VM_AVX512 __m512 recur_exp_avx512(__m512 x) {
-  __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(RECUR_EXP_LO)), _mm512_set1_ps(RECUR_EXP_HI));
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(RECUR_LOG2E)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(RECUR_LN2_C1), xc);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(RECUR_LN2_C2), r);
-  __m512 p = _mm512_set1_ps(RECUR_EXP_P0);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RECUR_EXP_P1));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RECUR_EXP_P2));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RECUR_EXP_P3));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RECUR_EXP_P4));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(RECUR_EXP_P5));
-  __m512 r2 = _mm512_mul_ps(r, r);
-  p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  // p * 2^n, one rounding, +inf on overflow, gradual underflow.
-  __m512 y = _mm512_scalef_ps(p, n);
-  // NaN in, NaN out (the clamp turned it into a number).
-  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
-}
-
 /// |x| for 16 floats.
 RECUR_VM_AVX512 __m512 recur_abs_avx512(__m512 x) {
   return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
 }
 
-/// sigmoid(x) = 1 / (1 + exp(-x)) for 16 floats, without overflow (see recur_sigmoid_avx2).
-RECUR_VM_AVX512 __m512 recur_sigmoid_avx512(__m512 x) {
-  __m512 t = recur_exp_avx512(_mm512_sub_ps(_mm512_setzero_ps(), recur_abs_avx512(x)));
-  __m512 r = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), t));
-  __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(x));  // sign bits (AVX512DQ)
-  return _mm512_mask_blend_ps(neg, r, _mm512_mul_ps(t, r));
+/// |y| with the sign of x, for y >= 0.
+RECUR_VM_AVX512 __m512 recur_copysign_avx512(__m512 y, __m512 x) {
+  __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u));
+  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign));
 }
 
-/// tanh(x) for 16 floats (see recur_tanh_avx2).
-RECUR_VM_AVX512 __m512 recur_tanh_avx512(__m512 x) {
-  __m512 ax = recur_abs_avx512(x);
-  __m512 z = _mm512_mul_ps(x, x);
-  __m512 p = _mm512_set1_ps(RECUR_TANH_P0);
-  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P1));
-  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P2));
-  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P3));
-  p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(RECUR_TANH_P4));
-  __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), ax, ax);
-  __m512 t = recur_exp_avx512(_mm512_mul_ps(ax, _mm512_set1_ps(-2.0f)));
-  __m512 one = _mm512_set1_ps(1.0f);
-  __m512 large = _mm512_div_ps(_mm512_sub_ps(one, t), _mm512_add_ps(one, t));
-  __m512 y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(RECUR_TANH_SMALL), _CMP_LT_OQ),
-                                  large, small);
-  __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u));
-  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign));  // copysign
-}
+// recur_exp_avx512, recur_sigmoid_avx512, recur_tanh_avx512 (16 floats):
+#define VM_SUFFIX avx512
+#define VM_FN_ATTR RECUR_VM_AVX512
+#define VM_VEC __m512
+#define VM_MASK __mmask16
+#define VM_SET1(x) _mm512_set1_ps(x)
+#define VM_ZERO() _mm512_setzero_ps()
+#define VM_ADD(a, b) _mm512_add_ps((a), (b))
+#define VM_SUB(a, b) _mm512_sub_ps((a), (b))
+#define VM_MUL(a, b) _mm512_mul_ps((a), (b))
+#define VM_DIV(a, b) _mm512_div_ps((a), (b))
+#define VM_MIN(a, b) _mm512_min_ps((a), (b))
+#define VM_MAX(a, b) _mm512_max_ps((a), (b))
+#define VM_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VM_FNMA(a, b, c) _mm512_fnmadd_ps((a), (b), (c))
+#define VM_ROUND(x) _mm512_roundscale_ps((x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VM_SCALE2N(p, n) _mm512_scalef_ps((p), (n))  // one rounding, +inf on overflow, gradual underflow
+#define VM_ABS(x) recur_abs_avx512(x)
+#define VM_COPYSIGN(y, x) recur_copysign_avx512((y), (x))
+#define VM_LT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ)
+#define VM_ISNAN(a) _mm512_cmp_ps_mask((a), (a), _CMP_UNORD_Q)
+#define VM_SELECT(m, a, b) _mm512_mask_blend_ps((m), (b), (a))
+#define VM_SELECT_NEG(x, a, b) _mm512_mask_blend_ps(_mm512_movepi32_mask(_mm512_castps_si512(x)), (b), (a))  // AVX512DQ
+#include "vecmath_simd.h"
 
 #endif

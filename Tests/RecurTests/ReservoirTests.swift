@@ -348,4 +348,109 @@ struct ReservoirTests {
     #expect(medians[1]! <= 1.9e-3, "1-step median NRMSE \(medians[1]!) (ReservoirPy 1.9e-3)")
     #expect(medians[20]! <= 3.3e-3, "20-step median NRMSE \(medians[20]!) (ReservoirPy 3.3e-3)")
   }
+
+  // MARK: - Every ISA path
+
+  /// Everything the reservoir kernels compute, on the calling thread's path.
+  private struct KernelResults {
+    var states: [Double] = [], gramRun: [Double] = [], meanRun: [Double] = [], predicted: [Double] = []
+    var predicted3: [Double] = [], ridgeWeights: [Double] = [], tanh: [Double] = [], gram: [Double] = []
+    var cross: [Double] = [], readout: [Double] = [], matvec: [Double] = [], dots: [Double] = []
+  }
+
+  private func reservoirKernelResults(inputSize: Int) throws -> KernelResults {
+    var out = KernelResults()
+    // 300 units at connectivity 0.1: 9,000 non-zeros, enough for the two-thread step split; 800 steps
+    // run the Gram matrix concurrently. Spectral radius < 1, so rounding differences fade.
+    var r = try Reservoir(units: 300, leakRate: 0.3, spectralRadius: 0.9, biasScaling: 0.2, inputConnectivity: 0.5, seed: 9)
+    try r.initialize(inputSize: inputSize)
+    let steps = 800
+    let inputs = DoubleMatrix(rows: steps, columns: inputSize,
+                              storage: (0..<(steps * inputSize)).map { sin(Double($0) * 0.021) + 0.2 * cos(Double($0) * 0.37) })
+    let targets3 = DoubleMatrix(rows: steps, columns: 3, storage: (0..<(steps * 3)).map { cos(Double($0) * 0.013) })
+    let targets1 = DoubleMatrix(column: (0..<steps).map { sin(Double($0) * 0.021 + 0.1) })
+    out.states = try r.run(inputs).states.storage
+    let run = try r.runWithGram(inputs, appendInputs: true, gramRows: 100..<steps)
+    out.gramRun = run.gram
+    out.meanRun = run.mean
+    var esn = EchoStateNetwork(reservoir: r, readout: Ridge(ridge: 1e-4), inputToReadout: true)
+    try esn.fit(inputs: inputs, targets: targets1, warmup: 100)
+    out.predicted = try esn.predict(inputs: inputs).outputs.storage
+    var esn3 = EchoStateNetwork(reservoir: r, readout: Ridge(ridge: 1e-4))
+    try esn3.fit(inputs: inputs, targets: targets3, warmup: 100, from: r.zeroState)  // two-pass Gram, cross products
+    out.predicted3 = try esn3.predict(inputs: inputs).outputs.storage
+    out.ridgeWeights = esn3.readout.weights!.storage
+    // The entry points one by one, at lengths that leave every kind of tail.
+    let xs = (0..<1037).map { Double($0 - 518) * 0.0137 } + [0, -0.0, 0.625, 40, -800, .nan]
+    out.tanh = [Double](repeating: 0, count: xs.count)
+    recur_vtanh_f64(xs, &out.tanh, xs.count)
+    let x = DoubleMatrix(rows: 301, columns: 21, storage: (0..<(301 * 21)).map { sin(Double($0) * 0.7) })
+    let mean = (0..<21).map { Double($0) * 0.01 }
+    out.gram = [Double](repeating: 0, count: 21 * 21)
+    recur_gram_f64(301, 21, x.storage, 21, mean, &out.gram, 21)
+    let y = (0..<(301 * 7)).map { cos(Double($0) * 0.3) }
+    out.cross = [Double](repeating: 0, count: 21 * 7)
+    recur_cross_f64(301, 21, 7, x.storage, 21, mean, y, 7, nil, &out.cross, 7)
+    let w = (0..<(21 * 7)).map { Double($0 % 11) * 0.1 - 0.5 }, b = (0..<7).map { Double($0) }
+    out.readout = [Double](repeating: 0, count: 301 * 7)
+    recur_readout_f64(301, 21, 7, x.storage, 21, w, b, &out.readout)
+    out.matvec = [Double](repeating: 0, count: 300)
+    let state = Array(out.states[0..<300])
+    r.recurrent.rowStart.withUnsafeBufferPointer { rs in
+      recur_csr_matvec_f64(300, rs.baseAddress!, r.recurrent.columnIndex, r.recurrent.values, state, &out.matvec)
+    }
+    out.dots = (0..<40).map { n in recur_dot_f64(Int32(n), x.storage, y) }
+    return out
+  }
+
+  /// How close each result of a SIMD path must be to the portable one, relative to its scale. The
+  /// ridge solve multiplies rounding differences by the condition number of the system (~1e8 here):
+  /// its weights, and the predictions made with them, agree to ~1e-8.
+  private static var pathTolerances: [(String, KeyPath<KernelResults, [Double]>, Double)] {
+    [
+    ("states", \.states, 1e-13), ("Gram matrix of the run", \.gramRun, 1e-12), ("feature means of the run", \.meanRun, 1e-13),
+    ("teacher-forced predictions (1 output)", \.predicted, 1e-7), ("teacher-forced predictions (3 outputs)", \.predicted3, 1e-7),
+    ("ridge weights", \.ridgeWeights, 1e-7), ("tanh", \.tanh, 4e-16), ("Gram matrix", \.gram, 1e-14),
+    ("cross products", \.cross, 1e-14), ("read-out", \.readout, 1e-14), ("sparse product", \.matvec, 1e-14),
+    ("dot products", \.dots, 1e-14),
+    ]
+  }
+
+  @Test func reservoirKernelsAgreeOnEveryISAPath() throws {
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    var results: [String: KernelResults] = [:]
+    for isa in Kernels.supportedISAs {
+      for threads in [1, 2] {
+        Kernels.numThreads = threads
+        try Kernels.withISA(isa) {
+          #expect(Reservoir.kernelISA == isa)
+          let got = try reservoirKernelResults(inputSize: threads)  // one input, then two
+          let key = "\(isa)/\(threads)"
+          results[key] = got
+        }
+      }
+    }
+    #expect(results.count == 2 * Kernels.supportedISAs.count)
+    for threads in [1, 2] {
+      guard let reference = results["portable/\(threads)"] else { Issue.record("no portable path"); return }
+      func close(_ a: [Double], _ b: [Double], _ tolerance: Double, _ what: String, _ isa: String) {
+        let scale = max(b.map(abs).max() ?? 0, 1)
+        let diff = zip(a, b).reduce(0.0) { max($0, $1.0.isNaN && $1.1.isNaN ? 0 : abs($1.0 - $1.1)) }
+        #expect(a.count == b.count && diff <= tolerance * scale, "\(isa), \(threads) thread(s): \(what) differs from portable by \(diff) (scale \(scale))")
+      }
+      for isa in Kernels.supportedISAs where isa != "portable" {
+        let got = results["\(isa)/\(threads)"]!
+        for (what, field, tolerance) in Self.pathTolerances {
+          close(got[keyPath: field], reference[keyPath: field], tolerance, what, isa)
+        }
+      }
+      // The SIMD paths share their algorithms: tanh and the Gram, cross and read-out products
+      // (the same chains of fused multiply-adds in the same order) agree bit for bit.
+      if let a = results["avx2/\(threads)"], let b = results["avx512/\(threads)"] {
+        #expect(a.tanh.map(\.bitPattern) == b.tanh.map(\.bitPattern), "tanh: avx2 and avx512 differ")
+        #expect(a.gram == b.gram && a.cross == b.cross && a.readout == b.readout, "Gram/cross/read-out: avx2 and avx512 differ")
+      }
+    }
+  }
 }

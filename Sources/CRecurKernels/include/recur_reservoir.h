@@ -2,9 +2,9 @@
 #define RECUR_RESERVOIR_H
 
 // Double-precision kernels for echo-state networks: the sparse leaky-tanh reservoir update and the
-// ridge read-out (Gram matrix, Cholesky factorisation and solve). Every entry point dispatches once,
-// at first use, between an AVX2+FMA path and a portable path (RECUR_ISA=portable forces the latter).
-// All matrices are row-major.
+// ridge read-out (Gram matrix, Cholesky factorisation and solve). Every entry point runs on the
+// instruction-set path of the rest of the kernels (recur_isa_name: AVX-512, AVX2+FMA or portable,
+// chosen once from CPUID; RECUR_ISA or recur_force_isa override it). All matrices are row-major.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-/// The path the reservoir kernels use: "avx2" or "portable".
+/// The path the reservoir kernels use on the calling thread: "avx512", "avx2" or "portable".
 const char *recur_reservoir_isa_name(void);
 
 /// y[i] = tanh(x[i]) in double precision (max error a few ulp; x and y may alias).

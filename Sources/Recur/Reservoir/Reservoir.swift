@@ -174,6 +174,13 @@ public struct Reservoir: Sendable {
     self.inputSize = inputSize
   }
 
+  /// Non-zero entries of the recurrent matrix W.
+  public var recurrentNonZeros: Int { recurrent.values.count }
+
+  /// The instruction-set path of the double-precision reservoir kernels ("avx512", "avx2" or
+  /// "portable"): the kernels' process-wide ISA choice (CPUID at start-up, `RECUR_ISA`).
+  public static var kernelISA: String { String(cString: recur_reservoir_isa_name()) }
+
   /// The zero state, `units` values.
   public var zeroState: [Double] { [Double](repeating: 0, count: units) }
 

@@ -18,13 +18,11 @@ struct BenchRNN: ParsableCommand {
   @Option(help: "Configurations to run (comma-separated): small, medium, large, charlm.") var config = "small,medium,large,charlm"
   @Option(help: "Cells to run (comma-separated): rnn_tanh, lstm, gru.") var cell = "rnn_tanh,lstm,gru"
   @Option(help: "Modes to run (comma-separated): infer, train.") var mode = "infer,train"
-  @Option(help: "Threads for the kernels.") var threads = 2
+  @OptionGroup var common: BenchRunOptions
   @Option(help: "Timed repetitions per row (after one warm-up).") var repeats = 7
   @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("highest (float32) or medium (bfloat16 products where the CPU has AVX512_BF16).", valueName: "highest|medium")) var matmulPrecision: Kernels.MatmulPrecision = .highest
-  @Flag(help: "Print JSON instead of a table.") var json = false
 
   func validate() throws {
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
     for c in list(config) where RNNBenchConfig.named(c) == nil {
       throw ValidationError("unknown configuration '\(c)'; choose from small, medium, large, charlm")
@@ -38,6 +36,9 @@ struct BenchRNN: ParsableCommand {
   }
 
   private func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+  var threads: Int { common.threads }
+  var json: Bool { common.json }
 
   func run() throws {
     Kernels.numThreads = threads

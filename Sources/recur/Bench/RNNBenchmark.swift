@@ -89,14 +89,7 @@ struct RNNBenchmark {
         _ = try withoutGradients { try forward() }
       }
     }
-    try once()
-    var times: [Double] = []
-    for _ in 0..<repeats {
-      let start = DispatchTime.now().uptimeNanoseconds
-      try once()
-      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-    }
-    let median = times.sorted()[times.count / 2]
+    let median = try medianMilliseconds(repeats: repeats, once)
     let flops = forwardFlops * (training ? 3 : 1)
     return RNNBenchRow(config: c.name, cell: cell.rawValue, mode: training ? "train" : "infer", medianMs: median,
                        tokensPerSecond: Double(c.seqLength * c.batch) / (median / 1000), gflops: flops / (median / 1000) / 1e9,
