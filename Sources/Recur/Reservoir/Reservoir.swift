@@ -95,15 +95,6 @@ public struct Reservoir: Sendable {
     guard recurrentConnectivity > 0, recurrentConnectivity <= 1 else {
       throw ReservoirError.invalidParameter(InvalidParameter("recurrentConnectivity", recurrentConnectivity, expected: "in (0, 1]"))
     }
-    self.units = units
-    self.leakRate = leakRate
-    self.spectralRadius = spectralRadius
-    self.inputScaling = inputScaling
-    self.biasScaling = biasScaling
-    self.inputConnectivity = inputConnectivity
-    self.recurrentConnectivity = recurrentConnectivity
-    self.seed = seed
-
     // Three independent streams (like ReservoirPy's rng.spawn(3)): W, W_in, bias.
     var w = Reservoir.generator(seed: seed, stream: 0)
     let count = Int((recurrentConnectivity * Double(units) * Double(units)).rounded())
@@ -116,16 +107,14 @@ public struct Reservoir: Sendable {
         "the random recurrent matrix (\(units) units, connectivity \(recurrentConnectivity)) has spectral radius 0 and cannot be rescaled; raise recurrentConnectivity or units")
     }
     matrix.scale(by: spectralRadius / rho)
-    recurrent = matrix
-
+    var bias = [Double](repeating: 0, count: units)
     if biasScaling != 0 {
       var g = Reservoir.generator(seed: seed, stream: 2)
       bias = (0..<units).map { _ in (g.nextUniformDouble() < 0.5 ? 1.0 : -1.0) * biasScaling }
-    } else {
-      bias = [Double](repeating: 0, count: units)
     }
-    inputWeights = []
-    inputSize = nil
+    self.init(units: units, leakRate: leakRate, spectralRadius: spectralRadius, inputScaling: inputScaling, biasScaling: biasScaling,
+              inputConnectivity: inputConnectivity, recurrentConnectivity: recurrentConnectivity, seed: seed,
+              recurrent: matrix, inputWeights: [], bias: bias, inputSize: nil)
   }
 
   /// Restores a reservoir from stored weights (checkpoints).
@@ -137,6 +126,15 @@ public struct Reservoir: Sendable {
     else {
       throw ReservoirError.invalidData("stored reservoir weights do not match \(units) units; the checkpoint is damaged")
     }
+    self.init(units: units, leakRate: leakRate, spectralRadius: spectralRadius, inputScaling: inputScaling, biasScaling: biasScaling,
+              inputConnectivity: inputConnectivity, recurrentConnectivity: recurrentConnectivity, seed: seed,
+              recurrent: recurrent, inputWeights: inputWeights, bias: bias, inputSize: Optional(inputSize))
+  }
+
+  /// Every field as given (validated by the callers).
+  private init(units: Int, leakRate: Double, spectralRadius: Double, inputScaling: Double, biasScaling: Double,
+               inputConnectivity: Double, recurrentConnectivity: Double, seed: UInt64,
+               recurrent: SparseMatrix, inputWeights: [Double], bias: [Double], inputSize: Int?) {
     self.units = units
     self.leakRate = leakRate
     self.spectralRadius = spectralRadius
@@ -230,31 +228,14 @@ public struct Reservoir: Sendable {
     }
     var gram = [Double](repeating: 0, count: width * width), mean = [Double](repeating: 0, count: width)
     var work = [Double](repeating: 0, count: units)
-    let start = zeroState
-    recurrent.rowStart.withUnsafeBufferPointer { rs in
-      recurrent.columnIndex.withUnsafeBufferPointer { ci in
-        recurrent.values.withUnsafeBufferPointer { v in
-          inputWeights.withUnsafeBufferPointer { win in
-            bias.withUnsafeBufferPointer { b in
-              inputs.withUnsafeBufferPointer { up in
-                start.withUnsafeBufferPointer { x0 in
-                  features.withUnsafeMutableBufferPointer { s in
-                    work.withUnsafeMutableBufferPointer { wk in
-                      gram.withUnsafeMutableBufferPointer { g in
-                        mean.withUnsafeMutableBufferPointer { m in
-                          recur_esn_run_gram_f64(
-                            Int32(units), Int32(inputSize), Int32(inputs.rows), rs.baseAddress, ci.baseAddress,
-                            v.baseAddress, win.baseAddress, biasScaling != 0 ? b.baseAddress : nil, leakRate,
-                            up.baseAddress, Int32(inputSize), x0.baseAddress, s.baseAddress, Int32(width),
-                            wk.baseAddress, Int32(gramRows.lowerBound), Int32(gramRows.upperBound), Int32(width),
-                            m.baseAddress, g.baseAddress, Int32(width))
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-            }
+    withKernelArguments(inputs: inputs.storage, start: zeroState, work: &work) { k in
+      features.withUnsafeMutableBufferPointer { s in
+        gram.withUnsafeMutableBufferPointer { g in
+          mean.withUnsafeMutableBufferPointer { m in
+            recur_esn_run_gram_f64(
+              Int32(units), Int32(inputSize), Int32(inputs.rows), k.rowStart, k.columnIndex, k.values, k.inputWeights, k.bias,
+              leakRate, k.inputs, Int32(inputSize), k.start, s.baseAddress, Int32(width), k.work,
+              Int32(gramRows.lowerBound), Int32(gramRows.upperBound), Int32(width), m.baseAddress, g.baseAddress, Int32(width))
           }
         }
       }
@@ -276,32 +257,16 @@ public struct Reservoir: Sendable {
     precondition(state.count == units && weights.rows == units + (withInput ? inputSize : 0) && outputBias.count == weights.columns,
                  "read-out shapes do not match the reservoir")
     var outputs = DoubleMatrix(uninitializedRows: inputs.rows, columns: weights.columns)
-    var final = [Double](repeating: 0, count: units)
-    var work = [Double](repeating: 0, count: units)
-    recurrent.rowStart.withUnsafeBufferPointer { rs in
-      recurrent.columnIndex.withUnsafeBufferPointer { ci in
-        recurrent.values.withUnsafeBufferPointer { v in
-          inputWeights.withUnsafeBufferPointer { win in
-            bias.withUnsafeBufferPointer { b in
-              inputs.withUnsafeBufferPointer { up in
-                state.withUnsafeBufferPointer { x0 in
-                  weights.withUnsafeBufferPointer { wo in
-                    outputBias.withUnsafeBufferPointer { bo in
-                      outputs.withUnsafeMutableBufferPointer { o in
-                        final.withUnsafeMutableBufferPointer { xf in
-                          work.withUnsafeMutableBufferPointer { wk in
-                            recur_esn_run_readout_f64(
-                              Int32(units), Int32(inputSize), Int32(inputs.rows), rs.baseAddress, ci.baseAddress,
-                              v.baseAddress, win.baseAddress, biasScaling != 0 ? b.baseAddress : nil, leakRate,
-                              up.baseAddress, Int32(inputSize), x0.baseAddress, wo.baseAddress, bo.baseAddress,
-                              Int32(weights.columns), withInput ? 1 : 0, o.baseAddress, xf.baseAddress, wk.baseAddress)
-                          }
-                        }
-                      }
-                    }
-                  }
-                }
-              }
+    var final = [Double](repeating: 0, count: units), work = final
+    withKernelArguments(inputs: inputs.storage, start: state, work: &work) { k in
+      weights.withUnsafeBufferPointer { wo in
+        outputBias.withUnsafeBufferPointer { bo in
+          outputs.withUnsafeMutableBufferPointer { o in
+            final.withUnsafeMutableBufferPointer { xf in
+              recur_esn_run_readout_f64(
+                Int32(units), Int32(inputSize), Int32(inputs.rows), k.rowStart, k.columnIndex, k.values, k.inputWeights, k.bias,
+                leakRate, k.inputs, Int32(inputSize), k.start, wo.baseAddress, bo.baseAddress, Int32(weights.columns),
+                withInput ? 1 : 0, o.baseAddress, xf.baseAddress, k.work)
             }
           }
         }
@@ -314,25 +279,10 @@ public struct Reservoir: Sendable {
   /// closed-loop generation).
   func step(_ u: [Double], from state: [Double], work: inout [Double]) -> [Double] {
     var out = [Double](repeating: 0, count: units)
-    recurrent.rowStart.withUnsafeBufferPointer { rs in
-      recurrent.columnIndex.withUnsafeBufferPointer { ci in
-        recurrent.values.withUnsafeBufferPointer { v in
-          inputWeights.withUnsafeBufferPointer { win in
-            bias.withUnsafeBufferPointer { b in
-              u.withUnsafeBufferPointer { up in
-                state.withUnsafeBufferPointer { x0 in
-                  out.withUnsafeMutableBufferPointer { o in
-                    work.withUnsafeMutableBufferPointer { wk in
-                      recur_esn_run_f64(Int32(units), Int32(inputSize!), 1, rs.baseAddress, ci.baseAddress, v.baseAddress,
-                                        win.baseAddress, biasScaling != 0 ? b.baseAddress : nil, leakRate,
-                                        up.baseAddress, Int32(inputSize!), x0.baseAddress, o.baseAddress, wk.baseAddress)
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
+    withKernelArguments(inputs: u, start: state, work: &work) { k in
+      out.withUnsafeMutableBufferPointer { o in
+        recur_esn_run_f64(Int32(units), Int32(inputSize!), 1, k.rowStart, k.columnIndex, k.values, k.inputWeights, k.bias,
+                          leakRate, k.inputs, Int32(inputSize!), k.start, o.baseAddress, k.work)
       }
     }
     return out
@@ -340,21 +290,37 @@ public struct Reservoir: Sendable {
 
   private func runKernel(inputs: DoubleMatrix, start: [Double], into states: inout DoubleMatrix) {
     var work = [Double](repeating: 0, count: units)
-    let steps = inputs.rows, features = inputs.columns
-    recurrent.rowStart.withUnsafeBufferPointer { rs in
+    withKernelArguments(inputs: inputs.storage, start: start, work: &work) { k in
+      states.withUnsafeMutableBufferPointer { s in
+        recur_esn_run_f64(Int32(units), Int32(inputs.columns), Int32(inputs.rows), k.rowStart, k.columnIndex, k.values,
+                          k.inputWeights, k.bias, leakRate, k.inputs, Int32(inputs.columns), k.start, s.baseAddress, k.work)
+      }
+    }
+  }
+
+  /// The reservoir's arrays, the inputs, the start state and a scratch row as the C kernels take them.
+  struct KernelArguments {
+    let rowStart: UnsafePointer<Int32>?, columnIndex: UnsafePointer<Int32>?, values: UnsafePointer<Double>?
+    let inputWeights: UnsafePointer<Double>?, bias: UnsafePointer<Double>?
+    let inputs: UnsafePointer<Double>?, start: UnsafePointer<Double>?, work: UnsafeMutablePointer<Double>
+  }
+
+  /// Calls `body` with every array a reservoir kernel reads (the bias is nil when `biasScaling` is
+  /// 0); `work` is the kernels' scratch row (`units` values), kept by callers that step in a loop.
+  private func withKernelArguments<R>(inputs: [Double], start: [Double], work: inout [Double],
+                                      _ body: (KernelArguments) -> R) -> R {
+    precondition(work.count >= units, "the scratch row needs \(units) values")
+    return recurrent.rowStart.withUnsafeBufferPointer { rs in
       recurrent.columnIndex.withUnsafeBufferPointer { ci in
         recurrent.values.withUnsafeBufferPointer { v in
           inputWeights.withUnsafeBufferPointer { win in
             bias.withUnsafeBufferPointer { b in
               inputs.withUnsafeBufferPointer { up in
                 start.withUnsafeBufferPointer { x0 in
-                  states.withUnsafeMutableBufferPointer { s in
-                    work.withUnsafeMutableBufferPointer { wk in
-                      recur_esn_run_f64(Int32(units), Int32(features), Int32(steps), rs.baseAddress, ci.baseAddress,
-                                        v.baseAddress, win.baseAddress, biasScaling != 0 ? b.baseAddress : nil,
-                                        leakRate, up.baseAddress, Int32(features), x0.baseAddress, s.baseAddress,
-                                        wk.baseAddress)
-                    }
+                  work.withUnsafeMutableBufferPointer { wk in
+                    body(KernelArguments(rowStart: rs.baseAddress, columnIndex: ci.baseAddress, values: v.baseAddress,
+                                         inputWeights: win.baseAddress, bias: biasScaling != 0 ? b.baseAddress : nil,
+                                         inputs: up.baseAddress, start: x0.baseAddress, work: wk.baseAddress!))
                   }
                 }
               }
