@@ -154,3 +154,46 @@ struct CTCLossTests {
     #expect(throws: CTCError.logProbsShape([4, 3])) { try CTCLoss()(Tensor.zeros([4, 3]), targets: [[1]], inputLengths: [4]) }
   }
 }
+
+/// CTCLoss against `torch.nn.CTCLoss` (float64, Tools/Reference/ctc.py): blank first, in the middle
+/// and last, repeats, target length 0, inputs shorter than T, impossible items with and without
+/// `zeroInfinity`, T = 1,000. Loss ≤ 1e-5 relative; the gradient with respect to the logits
+/// (through `logSoftmax`) ≤ 1e-5 · max|reference| per tensor.
+@Suite("CTCLoss against PyTorch")
+struct CTCLossPyTorchTests {
+  @Test(arguments: ["basic", "blank_last", "blank_middle", "impossible", "impossible_zero", "long"])
+  func matchesTorch(_ name: String) throws {
+    let f = try loadFixture("ctc/\(name)")
+    let logits = try #require(f["logits"])
+    let (T, B) = (logits.shape[0], logits.shape[1])
+    let padded = try #require(f["targets"]).scalars.map { Int($0) }
+    let targetLengths = try #require(f["target_lengths"]).scalars.map { Int($0) }
+    let S = padded.count / B
+    let targets = (0..<B).map { b in Array(padded[(b * S)..<(b * S + targetLengths[b])]) }
+    let inputLengths = try #require(f["input_lengths"]).scalars.map { Int($0) }
+    let blank = Int(try #require(f["blank"]).scalars[0])
+    let zeroInfinity = try #require(f["zero_infinity"]).scalars[0] == 1
+    for reduction in [Reduction.none, .sum, .mean] {
+      let x = logits.detached().requiringGrad()
+      let loss = try CTCLoss(blank: blank, reduction: reduction, zeroInfinity: zeroInfinity)(
+        x.logSoftmax(), targets: targets, inputLengths: inputLengths)
+      let expected = try #require(f["loss_\(reduction.rawValue)"]).scalars
+      for (a, e) in zip(loss.scalars, expected) {
+        if e.isInfinite { #expect(a == e, "\(name) \(reduction): \(a) vs \(e)") } else {
+          #expect(abs(a - e) <= 1e-5 * max(1, abs(e)), "\(name) \(reduction): loss \(a) vs \(e)")
+        }
+      }
+      let weights = reduction == .none
+        ? Tensor(shape: [B], scalars: (0..<B).map { B == 1 ? 0.5 : 0.5 + Float($0) / Float(B - 1) }) : Tensor(scalar: 1)
+      (loss * weights).sum().backward()
+      let grad = try #require(x.grad).scalars, reference = try #require(f["grad_\(reduction.rawValue)"]).scalars
+      let scale = reference.filter(\.isFinite).map(abs).max() ?? 1
+      var worst: Float = 0
+      for (i, (a, e)) in zip(grad, reference).enumerated() {
+        if e.isNaN { #expect(a.isNaN, "\(name) \(reduction): element \(i) should be NaN"); continue }
+        worst = max(worst, abs(a - e))
+      }
+      #expect(worst <= 1e-5 * scale, "\(name) \(reduction): max |Δ grad| \(worst) vs scale \(scale) (T \(T))")
+    }
+  }
+}
