@@ -107,11 +107,11 @@ struct CSVTable {
     return header.firstIndex(of: fallback)
   }
 
-  /// The cell of `row` in `column` parsed as a finite number.
+  /// The cell of `row` in `column` parsed as a number that is finite in Float precision too.
   func number(_ row: (line: Int, fields: [String]), _ column: Int) throws(DataError) -> Double {
     let raw = row.fields[column].trimmingCharacters(in: .whitespaces)
     if raw.isEmpty || raw == "?" { throw .missingValue(source: source, line: row.line, column: header[column]) }
-    guard let value = Double(raw), value.isFinite else {
+    guard let value = Double(raw), value.isFinite, Float(value).isFinite else {
       throw .notANumber(source: source, line: row.line, column: header[column], text: raw)
     }
     return value

@@ -50,8 +50,22 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible, Inva
     return "\(source) line \(line), column '\(column)'"
   }
 
-  /// The message: one line saying what is wrong, where, and what to do.
+  /// The message: one line saying what is wrong, where, and what to do. Line breaks inside
+  /// quoted cells show as `\n`; very long messages are cut at 1,000 characters.
   public var description: String {
+    var text = ""
+    for scalar in message.unicodeScalars {
+      switch scalar {
+      case "\n": text += "\\n"
+      case "\r": text += "\\r"
+      default: text.unicodeScalars.append(scalar)
+      }
+    }
+    return text.count > 1000 ? String(text.prefix(1000)) + "…" : text
+  }
+
+  /// The message before line breaks are escaped.
+  private var message: String {
     switch self {
     case .unreadable(let source, let reason):
       return "cannot read \(source): \(reason)"
@@ -60,7 +74,7 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible, Inva
     case .unclosedQuote(let source, let line):
       return "\(source) line \(line) opens a quote that is never closed; fix the quoting"
     case .unknownColumn(let column, let source, let available):
-      return "column '\(column)' not found in \(source); its columns are: \(available.joined(separator: ", "))"
+      return "column '\(column)' not found in \(source); its columns are: \(available.prefix(40).joined(separator: ", "))\(available.count > 40 ? ", … (\(available.count) in all)" : "")"
     case .duplicateColumn(let column, let source):
       return "column name '\(column)' appears more than once in the header of \(source); rename the duplicates"
     case .raggedRow(let source, let line, let fields, let expected):

@@ -70,7 +70,7 @@ extension NumericSequenceSet {
         values.reserveCapacity(cells.count)
         for cell in cells {
           if cell == "?" || cell.isEmpty { throw DataError.missingValue(source: source, line: number, column: column) }
-          guard let v = Double(cell), v.isFinite else { throw DataError.notANumber(source: source, line: number, column: column, text: cell) }
+          guard let v = Double(cell), v.isFinite, Float(v).isFinite else { throw DataError.notANumber(source: source, line: number, column: column, text: cell) }
           values.append(Float(v))
         }
         if let first = columns.first, first.count != values.count {
