@@ -23,14 +23,13 @@ public enum StratifiedSplit {
     return chosen
   }
 
-  /// `splits` with the training items (split `.train` or nil) divided into `.train` and
-  /// `.validation`, stratified by `labels`; test and validation items keep their split.
-  static func assign(_ splits: [DataSplit?], labels: [Int], validationFraction: Double, seed: UInt64) throws -> [DataSplit?] {
-    let training = splits.indices.filter { (splits[$0] ?? .train) == .train }
-    let chosen = try validationIndices(labels: training.map { labels[$0] }, validationFraction: validationFraction, seed: seed)
-    var result = splits
-    for (k, i) in training.enumerated() { result[i] = chosen.contains(k) ? .validation : .train }
-    return result
+  /// Divides the training items of `items` (split `.train` or nil) into `.train` and `.validation`,
+  /// stratified by `label`; test and validation items keep their split.
+  static func assign<Item>(_ items: inout [Item], split: WritableKeyPath<Item, DataSplit?>, label: KeyPath<Item, Int>,
+                           validationFraction: Double, seed: UInt64) throws {
+    let training = items.indices.filter { (items[$0][keyPath: split] ?? .train) == .train }
+    let chosen = try validationIndices(labels: training.map { items[$0][keyPath: label] }, validationFraction: validationFraction, seed: seed)
+    for (k, i) in training.enumerated() { items[i][keyPath: split] = chosen.contains(k) ? .validation : .train }
   }
 }
 
@@ -38,9 +37,8 @@ extension NumericSequenceSet {
   /// This set with a stratified `validationFraction` of its training items (split `.train` or
   /// nil) moved to `.validation` (use it when the data has no validation part).
   public func splittingValidation(fraction validationFraction: Double, seed: UInt64) throws -> NumericSequenceSet {
-    let splits = try StratifiedSplit.assign(items.map(\.split), labels: items.map(\.label), validationFraction: validationFraction, seed: seed)
     var copy = self
-    for i in copy.items.indices { copy.items[i].split = splits[i] }
+    try StratifiedSplit.assign(&copy.items, split: \.split, label: \.label, validationFraction: validationFraction, seed: seed)
     return copy
   }
 }
@@ -49,9 +47,8 @@ extension LabeledTextTable {
   /// This table with a stratified `validationFraction` of its training rows (split `.train` or
   /// nil) moved to `.validation`.
   public func splittingValidation(fraction validationFraction: Double, seed: UInt64) throws -> LabeledTextTable {
-    let splits = try StratifiedSplit.assign(examples.map(\.split), labels: examples.map(\.label), validationFraction: validationFraction, seed: seed)
     var copy = self
-    for i in copy.examples.indices { copy.examples[i].split = splits[i] }
+    try StratifiedSplit.assign(&copy.examples, split: \.split, label: \.label, validationFraction: validationFraction, seed: seed)
     return copy
   }
 }
