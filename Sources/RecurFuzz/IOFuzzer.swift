@@ -1,7 +1,8 @@
 import Foundation
 import Recur
 
-/// A mutation fuzzer for the safetensors, .npy and checkpoint readers: it takes valid files, damages
+/// A mutation fuzzer for the safetensors, .npy and checkpoint readers and the text data readers
+/// (CSV, TSV, CoNLL-U, .ts; see `DataFuzzing.swift`): it takes valid files, damages
 /// them (bit flips, byte changes, truncations, appended garbage, header-length edits, header text
 /// edits: numbers, dtypes, duplicated and deleted spans, deep nesting), parses the result and
 /// checks that every outcome is either a value or an `IOError` — and that what parses survives a
@@ -17,19 +18,24 @@ public enum _IOFuzzer {
     public var parsed = 0
     /// Mutated inputs rejected with an `IOError`, by kind.
     public var rejected: [IOError.Kind: Int] = [:]
+    /// Mutated text data files that parsed (a subset of `parsed`).
+    public var parsedData = 0
+    /// Mutated text data files rejected with a `DataError`.
+    public var rejectedData = 0
     /// Broken invariants: a non-`IOError` error, or a parsed value that does not round-trip.
     /// Each entry names the case (seed file, mutation, case number) so it can be replayed.
     public var failures: [String] = []
     /// The slowest single case, in seconds (a guard against pathological inputs).
     public var slowestCase = 0.0
 
-    public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+    public var rejectedTotal: Int { rejected.values.reduce(0, +) + rejectedData }
 
     public var description: String {
       var lines = ["cases: \(cases)", "parsed: \(parsed)", "rejected with IOError: \(rejectedTotal)"]
       for kind in IOError.Kind.allCases where rejected[kind, default: 0] > 0 {
         lines.append("  \(kind.rawValue): \(rejected[kind]!)")
       }
+      lines.append("data files: \(parsedData) parsed, \(rejectedData) rejected with DataError")
       lines.append("invariant failures: \(failures.count)")
       lines += failures.prefix(10).map { "  \($0)" }
       lines.append(String(format: "slowest case: %.2f ms", slowestCase * 1000))
@@ -38,7 +44,14 @@ public enum _IOFuzzer {
   }
 
   /// File formats the fuzzer feeds.
-  public enum Format: String, Sendable { case safetensors, npy }
+  public enum Format: String, Sendable, CaseIterable {
+    case safetensors, npy
+    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U.
+    case textCSV, wideCSV, longCSV, ts, tsv, conllu
+
+    /// Whether this is one of the text data formats.
+    public var isText: Bool { self != .safetensors && self != .npy }
+  }
 
   /// A valid file to start mutating from.
   public struct Seed: Sendable {
@@ -67,7 +80,10 @@ public enum _IOFuzzer {
       }
       // Now and then, feed a file to the other format's reader.
       var format = s.format
-      if rng.next() % 16 == 0 { format = format == .npy ? .safetensors : .npy }
+      if rng.next() % 16 == 0 {
+        let family = Format.allCases.filter { $0.isText == format.isText && $0 != format }
+        format = family[Int(rng.next() % UInt64(family.count))]
+      }
       let label = "case \(i) seed \(seed): \(s.name) [\(applied.joined(separator: ", "))] as \(format.rawValue)"
       let start = DispatchTime.now().uptimeNanoseconds
       check(bytes, format: format, label: label, into: &report)
@@ -89,6 +105,16 @@ public enum _IOFuzzer {
       case .npy:
         let array = try NumPyArray(bytes: bytes)
         if let problem = numPyRoundTripProblem(array) { report.failures.append("\(label): \(problem)") } else { report.parsed += 1 }
+      default:
+        if let problem = try dataProblem(bytes, format: format) { report.failures.append("\(label): \(problem)") } else {
+          report.parsed += 1
+          report.parsedData += 1
+        }
+      }
+    } catch let error as DataError {
+      report.rejectedData += 1
+      if error.description.isEmpty || error.description.contains("\n") || error.description.count > 2000 {
+        report.failures.append("\(label): DataError message empty, multi-line or huge: \(error.description.prefix(300))")
       }
     } catch let error as IOError {
       report.rejected[error.kind, default: 0] += 1
@@ -218,7 +244,7 @@ public enum _IOFuzzer {
     seeds.append(Seed(name: "npy-empty", format: .npy, bytes: npy("<f4", [0, 4])))
     seeds.append(Seed(name: "npy-v2", format: .npy, bytes: npy("<f4", [2], version: 2)))
     seeds.append(Seed(name: "npy-fortran-1d", format: .npy, bytes: npy("<f4", [1, 3], fortran: true)))
-    return seeds
+    return seeds + dataSeeds()
   }
 
   /// A .npy file with the given header fields and raw data (header padded as numpy.save pads).
@@ -248,8 +274,8 @@ public enum _IOFuzzer {
       let n = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
       guard n <= UInt64(bytes.count - 8) else { return nil }
       return (0..<8, 8..<(8 + Int(n)))
-    case .npy:
-      guard bytes.count >= 10 else { return nil }
+    default:
+      guard format == .npy, bytes.count >= 10 else { return nil }
       let wide = bytes[6] >= 2
       let field = wide ? 8..<12 : 8..<10
       guard bytes.count >= field.upperBound else { return nil }
@@ -280,6 +306,7 @@ public enum _IOFuzzer {
       return random(bytes.count)
     }
 
+    if format.isText && random(2) == 0 { return mutateText(&bytes, rng: &rng) }
     switch random(12) {
     case 0 where !bytes.isEmpty:
       let i = position()
