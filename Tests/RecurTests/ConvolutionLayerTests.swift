@@ -109,14 +109,7 @@ import _RecurTestSupport
     for step in 0..<steps {
       let x = try f.tensor("\(name).train\(step).x").requiringGrad()
       let y = try bn(x, context: &training)
-      guard step == steps - 1 else { continue }
-      expectScaledClose(y, try f.tensor("\(name).train.y"), "\(name) training output", tolerance: Self.tolerance)
-      try (y * f.tensor("\(name).train.upstream")).sum().backward()
-      expectScaledClose(x.grad, try f.tensor("\(name).train.dx"), "\(name) training d input", tolerance: Self.tolerance)
-      if let weight = bn.weight, let bias = bn.bias {
-        expectScaledClose(weight.grad, try f.tensor("\(name).train.dweight"), "\(name) training d weight", tolerance: Self.tolerance)
-        expectScaledClose(bias.grad, try f.tensor("\(name).train.dbias"), "\(name) training d bias", tolerance: Self.tolerance)
-      }
+      if step == steps - 1 { try Self.checkBackward(bn, f, "\(name).train", x, y) }
     }
     if let runningMean = bn.runningMean, let runningVar = bn.runningVar, let tracked = bn.numBatchesTracked {
       expectScaledClose(runningMean.data, try f.tensor("\(name).running_mean"), "\(name) running mean", tolerance: Self.tolerance)
@@ -132,12 +125,19 @@ import _RecurTestSupport
     let before = bn.stateDict()
     let y = try bn(x, context: &evaluation)
     #expect(bn.stateDict().map(\.tensor) == before.map(\.tensor), "evaluation leaves the running statistics alone")
-    expectScaledClose(y, try f.tensor("\(name).eval.y"), "\(name) evaluation output", tolerance: Self.tolerance)
-    try (y * f.tensor("\(name).eval.upstream")).sum().backward()
-    expectScaledClose(x.grad, try f.tensor("\(name).eval.dx"), "\(name) evaluation d input", tolerance: Self.tolerance)
+    try Self.checkBackward(bn, f, "\(name).eval", x, y)
+  }
+
+  /// Compares `y` with `<prefix>.y`, back-propagates `<prefix>.upstream` and compares the gradients
+  /// of `x` and of the affine parameters with `<prefix>.dx`, `.dweight`, `.dbias`.
+  static func checkBackward(_ bn: BatchNorm1d, _ f: [String: Tensor], _ prefix: String, _ x: Tensor, _ y: Tensor,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+    expectScaledClose(y, try f.tensor("\(prefix).y"), "\(prefix) output", tolerance: tolerance, sourceLocation: sourceLocation)
+    try (y * f.tensor("\(prefix).upstream")).sum().backward()
+    expectScaledClose(x.grad, try f.tensor("\(prefix).dx"), "\(prefix) d input", tolerance: tolerance, sourceLocation: sourceLocation)
     if let weight = bn.weight, let bias = bn.bias {
-      expectScaledClose(weight.grad, try f.tensor("\(name).eval.dweight"), "\(name) evaluation d weight", tolerance: Self.tolerance)
-      expectScaledClose(bias.grad, try f.tensor("\(name).eval.dbias"), "\(name) evaluation d bias", tolerance: Self.tolerance)
+      expectScaledClose(weight.grad, try f.tensor("\(prefix).dweight"), "\(prefix) d weight", tolerance: tolerance, sourceLocation: sourceLocation)
+      expectScaledClose(bias.grad, try f.tensor("\(prefix).dbias"), "\(prefix) d bias", tolerance: tolerance, sourceLocation: sourceLocation)
     }
   }
 

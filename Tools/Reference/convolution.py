@@ -87,6 +87,19 @@ BN = {
 }
 
 
+def store_backward(t, prefix, bn, x, y):
+    """Back-propagates a random upstream gradient through `y` and stores the output, the upstream
+    gradient and the gradients of the input and (when affine) of weight and bias."""
+    up = draw(*y.shape)
+    (y * up).sum().backward()
+    t[f"{prefix}.y"] = out32(y)
+    t[f"{prefix}.upstream"] = out32(up)
+    t[f"{prefix}.dx"] = out32(x.grad)
+    if bn.affine:
+        t[f"{prefix}.dweight"] = out32(bn.weight.grad)
+        t[f"{prefix}.dbias"] = out32(bn.bias.grad)
+
+
 def batchnorm(t):
     for name, (c, shape, eps, momentum, affine, track, steps) in BN.items():
         bn = torch.nn.BatchNorm1d(c, eps=eps, momentum=None if momentum < 0 else momentum,
@@ -106,14 +119,7 @@ def batchnorm(t):
             y = bn(x)
             t[f"{name}.train{step}.x"] = out32(x)
             if step == steps - 1:
-                up = draw(*shape)
-                (y * up).sum().backward()
-                t[f"{name}.train.y"] = out32(y)
-                t[f"{name}.train.upstream"] = out32(up)
-                t[f"{name}.train.dx"] = out32(x.grad)
-                if affine:
-                    t[f"{name}.train.dweight"] = out32(bn.weight.grad)
-                    t[f"{name}.train.dbias"] = out32(bn.bias.grad)
+                store_backward(t, f"{name}.train", bn, x, y)
         if track:
             t[f"{name}.running_mean"] = out32(bn.running_mean)
             t[f"{name}.running_var"] = out32(bn.running_var)
@@ -122,16 +128,8 @@ def batchnorm(t):
         bn.eval()
         bn.zero_grad()
         x = (draw(*shape, scale=1.5, offset=0.5)).requires_grad_(True)
-        y = bn(x)
-        up = draw(*shape)
-        (y * up).sum().backward()
         t[f"{name}.eval.x"] = out32(x)
-        t[f"{name}.eval.y"] = out32(y)
-        t[f"{name}.eval.upstream"] = out32(up)
-        t[f"{name}.eval.dx"] = out32(x.grad)
-        if affine:
-            t[f"{name}.eval.dweight"] = out32(bn.weight.grad)
-            t[f"{name}.eval.dbias"] = out32(bn.bias.grad)
+        store_backward(t, f"{name}.eval", bn, x, bn(x))
 
 
 def batchnorm_state():

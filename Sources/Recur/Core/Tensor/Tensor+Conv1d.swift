@@ -14,37 +14,32 @@ struct Conv1dGeometry: Equatable, Sendable {
   /// Rows of one group's column matrix: C_in/groups · K.
   var columnRows: Int { groupInChannels * kernelSize }
 
-  /// Fills `col` ([C_in/groups·K, L_out], row-major) with the input window of batch row `b`, group
-  /// `g`: col[c·K + k, t] = x[b, g·C_in/groups + c, t·stride + k·dilation − padLeft], zero outside.
-  func im2col(_ x: UnsafePointer<Float>, b: Int, g: Int, into col: UnsafeMutablePointer<Float>) {
+  /// Calls `body(column, input)` for every entry of the column matrix of batch row `b`, group `g`
+  /// (`[C_in/groups·K, L_out]`, row-major): col[c·K + k, t] reads x[b, g·C_in/groups + c,
+  /// t·stride + k·dilation − padLeft], whose flat index is `input`, or nil in the zero padding.
+  @inline(__always)
+  func forEachColumnEntry(b: Int, g: Int, _ body: (_ column: Int, _ input: Int?) -> Void) {
     let lOut = outputLength
     for c in 0..<groupInChannels {
-      let channel = x + (b * inChannels + g * groupInChannels + c) * length
+      let channel = (b * inChannels + g * groupInChannels + c) * length
       for k in 0..<kernelSize {
-        let row = col + (c * kernelSize + k) * lOut
-        let offset = k * dilation - padLeft
+        let row = (c * kernelSize + k) * lOut, offset = k * dilation - padLeft
         for t in 0..<lOut {
           let i = t * stride + offset
-          row[t] = i >= 0 && i < length ? channel[i] : 0
+          body(row + t, i >= 0 && i < length ? channel + i : nil)
         }
       }
     }
   }
 
+  /// Fills `col` with the input windows of batch row `b`, group `g` (zero outside the input).
+  func im2col(_ x: UnsafePointer<Float>, b: Int, g: Int, into col: UnsafeMutablePointer<Float>) {
+    forEachColumnEntry(b: b, g: g) { column, input in col[column] = input.map { x[$0] } ?? 0 }
+  }
+
   /// The adjoint of `im2col`: adds each column entry back to the input position it was read from.
   func col2imAdding(_ col: UnsafePointer<Float>, b: Int, g: Int, into dx: UnsafeMutablePointer<Float>) {
-    let lOut = outputLength
-    for c in 0..<groupInChannels {
-      let channel = dx + (b * inChannels + g * groupInChannels + c) * length
-      for k in 0..<kernelSize {
-        let row = col + (c * kernelSize + k) * lOut
-        let offset = k * dilation - padLeft
-        for t in 0..<lOut {
-          let i = t * stride + offset
-          if i >= 0 && i < length { channel[i] += row[t] }
-        }
-      }
-    }
+    forEachColumnEntry(b: b, g: g) { column, input in if let input { dx[input] += col[column] } }
   }
 }
 
