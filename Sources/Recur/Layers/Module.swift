@@ -3,6 +3,8 @@
 public protocol Module: AnyObject {
   /// This module's own parameters (not its children's), in PyTorch's registration order.
   var ownParameters: [(name: String, parameter: Parameter)] { get }
+  /// This module's own buffers (not trained, but saved and loaded), in PyTorch's registration order.
+  var ownBuffers: [(name: String, buffer: Buffer)] { get }
   /// Child modules with the attribute names PyTorch would use.
   var children: [(name: String, module: any Module)] { get }
 }
@@ -10,6 +12,8 @@ public protocol Module: AnyObject {
 extension Module {
   /// None by default: a container module has only its children's parameters.
   public var ownParameters: [(name: String, parameter: Parameter)] { [] }
+  /// None by default: most modules keep no state besides their parameters.
+  public var ownBuffers: [(name: String, buffer: Buffer)] { [] }
   /// None by default: a leaf module.
   public var children: [(name: String, module: any Module)] { [] }
 
@@ -31,15 +35,35 @@ extension Module {
   /// Forgets all accumulated gradients.
   public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 
-  /// Copies of the parameters keyed by state-dict name, in order.
-  public func stateDict() -> [(name: String, tensor: Tensor)] {
-    namedParameters().map { ($0.name, $0.parameter.data.copied()) }
+  /// All buffers, depth first, with dotted names (never part of `parameters`).
+  public func namedBuffers() -> [(name: String, buffer: Buffer)] {
+    var result = ownBuffers
+    for (childName, child) in children {
+      result += child.namedBuffers().map { ("\(childName).\($0.name)", $0.buffer) }
+    }
+    return result
   }
 
-  /// Loads parameters by name. With `strict`, missing and unexpected keys are errors (as in
+  /// Parameters and buffers in PyTorch's state-dict order: a module's own parameters, then its own
+  /// buffers, then each child's entries.
+  func namedStateTensors() -> [(name: String, tensor: any StateTensor)] {
+    var result: [(name: String, tensor: any StateTensor)] = ownParameters.map { ($0.name, $0.parameter) }
+    result += ownBuffers.map { ($0.name, $0.buffer) }
+    for (childName, child) in children {
+      result += child.namedStateTensors().map { ("\(childName).\($0.name)", $0.tensor) }
+    }
+    return result
+  }
+
+  /// Copies of the parameters and buffers keyed by state-dict name, in PyTorch's order.
+  public func stateDict() -> [(name: String, tensor: Tensor)] {
+    namedStateTensors().map { ($0.name, $0.tensor.data.copied()) }
+  }
+
+  /// Loads parameters and buffers by name. With `strict`, missing and unexpected keys are errors (as in
   /// PyTorch's `load_state_dict(strict=True)`); shape mismatches are always errors.
   public func loadStateDict(_ tensors: [String: Tensor], strict: Bool = true) throws {
-    let named = namedParameters()
+    let named = namedStateTensors()
     let expected = Set(named.map(\.name))
     let missing = named.map(\.name).filter { tensors[$0] == nil }
     let unexpected = tensors.keys.filter { !expected.contains($0) }.sorted()
