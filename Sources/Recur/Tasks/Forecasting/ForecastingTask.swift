@@ -58,10 +58,7 @@ public final class ForecastingTask: TrainingTask {
   /// The order of epoch `epoch`: a permutation of `0..<count` drawn from its own stream, so a
   /// resumed run needs only its position.
   static func permutation(_ count: Int, epoch: Int, seed: UInt64) -> [Int] {
-    var generator = RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-    var order = Array(0..<count)
-    order.shuffle(using: &generator)
-    return order
+    EpochShuffle.permutation(count, epoch: epoch, seed: seed)
   }
 
   /// The mean squared error (scaled units) over all validation windows.
