@@ -1,3 +1,5 @@
+import Foundation
+
 /// The order of the training items in one epoch: a permutation drawn from its own stream, so a
 /// task that shuffles each epoch needs only its batch position to resume exactly.
 public enum EpochShuffle {
@@ -7,5 +9,21 @@ public enum EpochShuffle {
     var order = Array(0..<count)
     order.shuffle(using: &generator)
     return order
+  }
+
+  private struct Position: Codable { var position: Int }
+
+  /// A task's batch position as its data state (each epoch's order follows from it).
+  public static func state(position: Int) throws -> TaskDataState {
+    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+  }
+
+  /// The batch position saved by ``state(position:)``. Throws
+  /// `TrainingError.inconsistentCheckpoint` naming `what` for a damaged one.
+  public static func position(from state: TaskDataState, what: String) throws -> Int {
+    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
+      throw TrainingError.inconsistentCheckpoint("the \(what) position is damaged")
+    }
+    return p.position
   }
 }

@@ -114,19 +114,14 @@ public final class TaggingTask: TrainingTask {
     return Evaluation(loss: total / Double(tokens), metrics: ["accuracy": metrics.accuracy])
   }
 
-  private struct Position: Codable { var position: Int }
-
   /// The number of batches taken, as JSON (each epoch's shuffle follows from it).
   public func dataState() throws -> TaskDataState {
-    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+    try EpochShuffle.state(position: position)
   }
 
   /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
-    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
-      throw TrainingError.inconsistentCheckpoint("the sentence position is damaged")
-    }
-    position = p.position
+    position = try EpochShuffle.position(from: state, what: "sentence")
     order = []
   }
 
