@@ -58,10 +58,7 @@ public final class ForecastingTask: TrainingTask {
   /// The order of epoch `epoch`: a permutation of `0..<count` drawn from its own stream, so a
   /// resumed run needs only its position.
   static func permutation(_ count: Int, epoch: Int, seed: UInt64) -> [Int] {
-    var generator = RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
-    var order = Array(0..<count)
-    order.shuffle(using: &generator)
-    return order
+    EpochShuffle.permutation(count, epoch: epoch, seed: seed)
   }
 
   /// The mean squared error (scaled units) over all validation windows.
@@ -109,21 +106,14 @@ public final class ForecastingTask: TrainingTask {
     return (Tensor(shape: [lookback, b, f], scalars: x), w.targets.isEmpty ? nil : Tensor(shape: [b, horizon * f], scalars: y))
   }
 
-  private struct Position: Codable {
-    var position: Int
-  }
-
   /// The number of batches taken, as JSON (the shuffle of each epoch follows from it).
   public func dataState() throws -> TaskDataState {
-    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+    try EpochShuffle.state(position: position)
   }
 
   /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
-    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
-      throw TrainingError.inconsistentCheckpoint("the window position is damaged")
-    }
-    position = p.position
+    position = try EpochShuffle.position(from: state, what: "window")
     order = []
   }
 

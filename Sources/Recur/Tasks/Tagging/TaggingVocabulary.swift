@@ -1,0 +1,87 @@
+/// The three vocabularies of a tagger: words (id 0 padding, 1 unknown, then the training words
+/// in order of first appearance), characters (the same layout) and tags (in order of first
+/// appearance). Built from the training sentences only; stored in archives.
+public struct TaggingVocabulary: Sendable, Codable, Equatable {
+  /// Word strings by id (`""` for padding and `"<unk>"` for the unknown word at 0 and 1).
+  public private(set) var words: [String]
+  /// Characters by id (`""` and `"<unk>"` at 0 and 1).
+  public private(set) var characters: [String]
+  /// Tag names by id.
+  public private(set) var tags: [String]
+  private var wordIndex: [String: Int] = [:], characterIndex: [String: Int] = [:], tagIndex: [String: Int] = [:]
+
+  private enum CodingKeys: String, CodingKey { case words, characters, tags }
+
+  /// The vocabularies of `sentences`, each a list of (token, tag) pairs.
+  public init(sentences: [[(token: String, tag: String)]]) {
+    words = ["", "<unk>"]
+    characters = ["", "<unk>"]
+    tags = []
+    for sentence in sentences {
+      for (token, tag) in sentence {
+        if wordIndex[token] == nil { wordIndex[token] = words.count; words.append(token) }
+        for c in token where characterIndex[String(c)] == nil {
+          characterIndex[String(c)] = characters.count
+          characters.append(String(c))
+        }
+        if tagIndex[tag] == nil { tagIndex[tag] = tags.count; tags.append(tag) }
+      }
+    }
+  }
+
+  /// A stored vocabulary.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    words = try container.decode([String].self, forKey: .words)
+    characters = try container.decode([String].self, forKey: .characters)
+    tags = try container.decode([String].self, forKey: .tags)
+    rebuildIndexes()
+  }
+
+  private mutating func rebuildIndexes() {
+    wordIndex = Dictionary(words.enumerated().dropFirst(2).map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    characterIndex = Dictionary(characters.enumerated().dropFirst(2).map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    tagIndex = Dictionary(tags.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// The id of a word (1 when unknown).
+  public func wordID(_ token: String) -> Int { wordIndex[token] ?? 1 }
+  /// Whether a word was seen in training.
+  public func knows(_ token: String) -> Bool { wordIndex[token] != nil }
+  /// The id of a tag, or nil for a tag not seen in training.
+  public func tagID(_ tag: String) -> Int? { tagIndex[tag] }
+
+  /// A sentence's ids. Throws `TaggingDataError.unknownTag` for a tag not seen in training
+  /// (`sentence` numbers it in the message); tags are left empty when `tags` is nil.
+  public func encode(_ tokens: [String], tags: [String]? = nil, sentence: Int = 0) throws -> TaggingExample {
+    let characterIDs = tokens.map { token in token.isEmpty ? [1] : token.map { characterIndex[String($0)] ?? 1 } }
+    let tagIDs = try (tags ?? []).map { tag in
+      guard let id = tagIndex[tag] else { throw TaggingDataError.unknownTag(tag, sentence: sentence) }
+      return id
+    }
+    return TaggingExample(words: tokens.map(wordID), characters: characterIDs, tags: tagIDs)
+  }
+}
+
+/// Why tagging data cannot be used, in the data's terms.
+public enum TaggingDataError: Error, Equatable, CustomStringConvertible {
+  /// A tag that does not occur in the training data.
+  case unknownTag(String, sentence: Int)
+  /// No sentences at all (`what` names the split or file).
+  case noSentences(what: String)
+  /// A token line (1-based `line`) of `what` with `found` columns and no tag in `column`.
+  case missingColumn(what: String, line: Int, column: Int, found: Int)
+  /// A file that cannot be read as UTF-8 text.
+  case unreadable(path: String)
+
+  /// One line for the user.
+  public var description: String {
+    switch self {
+    case let .unknownTag(tag, sentence): "sentence \(sentence) has the tag \"\(tag)\", which the training data does not have"
+    case let .noSentences(what): "\(what) has no sentences"
+    case let .missingColumn(what, line, column, found):
+      "\(what), line \(line): no tag in column \(column) (the line has \(found) column\(found == 1 ? "" : "s"))"
+    case let .unreadable(path): "\(path) cannot be read as UTF-8 text"
+    }
+  }
+}
