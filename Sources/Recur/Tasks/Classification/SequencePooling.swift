@@ -42,17 +42,26 @@ public final class AdditiveAttentionPooling: Module {
   /// The attention weights `[B, T]` (rows sum to 1, zero past each length) of outputs `h`
   /// `[T, B, H]`.
   public func weights(_ h: Tensor, lengths: [Int]) -> Tensor {
-    let t = h.shape[0], b = h.shape[1]
-    let scores = v(proj(h).tanh()).reshaped([t, b]).transposed(0, 1)   // [B, T]
-    return (scores + SequenceMask.additive(lengths: lengths, steps: t)).softmax()
+    Self.weights(h, lengths: lengths, w: proj.weight.value, b: proj.bias!.value, v: v.weight.value)
   }
 
   /// The pooled vectors `[B, H]` and the weights `[B, T]` of outputs `h` `[T, B, H]`.
   public func callAsFunction(_ h: Tensor, lengths: [Int]) -> (pooled: Tensor, weights: Tensor) {
-    let t = h.shape[0], b = h.shape[1]
-    let alpha = weights(h, lengths: lengths)
-    let pooled = (alpha.transposed(0, 1).reshaped([t, b, 1]) * h).sum(axis: 0)
-    return (pooled, alpha)
+    Self.pool(h, lengths: lengths, w: proj.weight.value, b: proj.bias!.value, v: v.weight.value)
+  }
+
+  /// The weights `softmax_t(vᵀ tanh(W h_t + b))` over valid steps, `[B, T]`, as tape ops.
+  static func weights(_ h: Tensor, lengths: [Int], w: Tensor, b: Tensor, v: Tensor) -> Tensor {
+    let steps = h.shape[0], batch = h.shape[1]
+    let scores = h.linear(weight: w, bias: b).tanh().linear(weight: v).reshaped([steps, batch]).transposed(0, 1)
+    return (scores + SequenceMask.additive(lengths: lengths, steps: steps)).softmax()
+  }
+
+  /// `Σ_t α_t h_t` and α, as tape ops.
+  static func pool(_ h: Tensor, lengths: [Int], w: Tensor, b: Tensor, v: Tensor) -> (pooled: Tensor, weights: Tensor) {
+    let steps = h.shape[0], batch = h.shape[1]
+    let alpha = weights(h, lengths: lengths, w: w, b: b, v: v)
+    return ((alpha.transposed(0, 1).reshaped([steps, batch, 1]) * h).sum(axis: 0), alpha)
   }
 }
 
