@@ -174,73 +174,12 @@ public enum TimeSeriesCSV {
   }
 
   /// Splits CSV text into records of fields, with the 1-based line number each record starts on;
-  /// blank lines are skipped.
+  /// blank lines are skipped (the shared RFC 4180 splitter, ``CSVRecords``).
   static func splitRecords(_ text: String, source: String) throws -> [(Int, [String])] {
-    var records: [(Int, [String])] = []
-    var fields: [String] = []
-    var field = ""
-    var inQuotes = false
-    var line = 1
-    var recordLine = 1
-    var fieldWasQuoted = false
-    var scalars = text.unicodeScalars[...]
-    if scalars.first == "\u{FEFF}" { scalars = scalars.dropFirst() }
-    var iterator = scalars.makeIterator()
-    var pending: Unicode.Scalar? = nil
-
-    func endRecord() {
-      fields.append(field)
-      let blank = fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty && !fieldWasQuoted
-      if !blank { records.append((recordLine, fields)) }
-      fields = []
-      field = ""
-      fieldWasQuoted = false
+    do {
+      return try CSVRecords.split(text, source: source).map { ($0.line, $0.fields) }
+    } catch {
+      throw TimeSeriesError.malformed(error.description)
     }
-
-    while let ch = pending ?? iterator.next() {
-      pending = nil
-      if inQuotes {
-        if ch == "\"" {
-          if let next = iterator.next() {
-            if next == "\"" { field.unicodeScalars.append("\"") } else { inQuotes = false; pending = next }
-          } else {
-            inQuotes = false
-          }
-        } else {
-          if ch == "\n" { line += 1 }
-          field.unicodeScalars.append(ch)
-        }
-        continue
-      }
-      switch ch {
-      case "\"":
-        if field.trimmingCharacters(in: .whitespaces).isEmpty {
-          field = ""
-          inQuotes = true
-          fieldWasQuoted = true
-        } else {
-          field.unicodeScalars.append(ch)
-        }
-      case ",":
-        fields.append(field)
-        field = ""
-      case "\r":
-        if let next = iterator.next(), next != "\n" { pending = next }
-        endRecord()
-        line += 1
-        recordLine = line
-      case "\n":
-        endRecord()
-        line += 1
-        recordLine = line
-      default:
-        field.unicodeScalars.append(ch)
-      }
-    }
-    if inQuotes {
-      throw TimeSeriesError.malformed("\(source) line \(recordLine) opens a quote that is never closed; fix the quoting")
-    }
-    if !field.isEmpty || !fields.isEmpty { endRecord() }
-    return records
   }
 }
