@@ -1,0 +1,71 @@
+import Foundation
+
+/// How texts become token ids for a `SequenceClassifier`: the tokenizer (words or characters,
+/// lower-casing), the vocabulary (built from the training part only) and the maximum length
+/// (the first `maximumLength` tokens are kept). Stored as the archive's input description, so a
+/// saved model reads new text exactly as it read its training text.
+public struct TextClassificationInput: Sendable, Codable, Equatable {
+  /// What a token is.
+  public enum Unit: String, Sendable, Codable {
+    /// Words and punctuation marks (`WordTokenizer`).
+    case word
+    /// Characters (`CharacterTokenizer`).
+    case character
+  }
+
+  /// Words or characters.
+  public var unit: Unit
+  /// Whether text is lower-cased before it is split.
+  public var lowercase: Bool
+  /// The longest token sequence kept (the first tokens).
+  public var maximumLength: Int
+  /// The token ↔ id table (`<pad>` = 0, `<unk>` = 1).
+  public var vocabulary: TokenVocabulary
+
+  /// An input description from its parts.
+  public init(unit: Unit, lowercase: Bool, maximumLength: Int, vocabulary: TokenVocabulary) {
+    self.unit = unit
+    self.lowercase = lowercase
+    self.maximumLength = maximumLength
+    self.vocabulary = vocabulary
+  }
+
+  /// The tokens of `text`.
+  public func tokens(_ text: String) -> [String] {
+    unit == .word ? WordTokenizer(lowercase: lowercase).tokens(text) : CharacterTokenizer(lowercase: lowercase).tokens(text)
+  }
+
+  /// The ids of `text`: its first `maximumLength` tokens; a text with no token becomes one
+  /// `<unk>` (every sequence has at least one step).
+  public func encode(_ text: String) -> [Int] {
+    let ids = vocabulary.encode(tokens(text), maximumLength: maximumLength)
+    return ids.isEmpty ? [TokenVocabulary.unknownID] : ids
+  }
+
+  /// A dataset of `texts` with `labels` (may be empty).
+  public func dataset(_ texts: [String], labels: [Int]) throws -> ClassificationDataset {
+    try ClassificationDataset(sequences: .tokens(texts.map(encode)), labels: labels)
+  }
+}
+
+/// A seeded stratified split: for each class, a fixed fraction of its items (rounded, at least
+/// one when the class has two or more) goes to the held-out part.
+public enum StratifiedSplit {
+  /// The indices of `labels` kept and held out; each class's items are shuffled with `seed`.
+  public static func split(labels: [Int], heldOutFraction: Double, seed: UInt64) -> (kept: [Int], heldOut: [Int]) {
+    guard heldOutFraction > 0 else { return (Array(labels.indices), []) }
+    var byClass: [Int: [Int]] = [:]
+    for (i, l) in labels.enumerated() { byClass[l, default: []].append(i) }
+    var kept: [Int] = [], heldOut: [Int] = []
+    for label in byClass.keys.sorted() {
+      var items = byClass[label]!
+      var generator = RandomGenerator(seed: seed &+ UInt64(label) &* 0x9E37_79B9_7F4A_7C15)
+      items.shuffle(using: &generator)
+      var n = Int((Double(items.count) * heldOutFraction).rounded())
+      if items.count >= 2 { n = Swift.min(Swift.max(n, 1), items.count - 1) } else { n = 0 }
+      heldOut += items.prefix(n)
+      kept += items.dropFirst(n)
+    }
+    return (kept.sorted(), heldOut.sorted())
+  }
+}
