@@ -69,3 +69,18 @@ public enum StratifiedSplit {
     return (kept.sorted(), heldOut.sorted())
   }
 }
+
+extension TextClassificationInput {
+  /// The cells of column `column` of the CSV file at `url` (for labelling new texts). Throws a
+  /// `DataError` naming the file, line and column for an unknown column or an empty text.
+  public static func readTexts(contentsOf url: URL, column: String) throws -> [String] {
+    let file = try DataFile.text(url)
+    let table = try CSVTable(file.text, source: file.source)
+    let index = try table.column(column)
+    return try table.rows.map { row in
+      let text = row.fields[index]
+      if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw DataError.emptyText(source: file.source, line: row.line, column: column) }
+      return text
+    }
+  }
+}
