@@ -58,8 +58,8 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
     for c in 0..<classCount {
       lines.append(pad(names[c], w, left: true) + String(format: "  %9.4f  %6.4f  %6.4f  %7d", precision(c), recall(c), f1(c), support(c)))
     }
-    lines.append(pad("accuracy", w, left: true) + String(format: "  %9@  %6@  %6.4f  %7d", "", "", accuracy, total))
-    lines.append(pad("macro-F1", w, left: true) + String(format: "  %9@  %6@  %6.4f", "", "", macroF1))
+    lines.append(pad("accuracy", w, left: true) + String(repeating: " ", count: 21) + String(format: "%6.4f  %7d", accuracy, total))
+    lines.append(pad("macro-F1", w, left: true) + String(repeating: " ", count: 21) + String(format: "%6.4f", macroF1))
     lines.append("")
     lines.append("confusion (rows: true, columns: predicted)")
     let cw = Swift.max(6, names.map(\.count).max() ?? 0, String(confusion.joined().max() ?? 0).count)
