@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one use of Recur (a language model, a forecaster, a classifier…) supplies to the
 /// `Trainer`: its model, its batches and its loss. The trainer does everything else: optimiser
 /// and schedule, clipping, precision, evaluation cadence, checkpoints, resume, stopping rules and
@@ -75,5 +77,26 @@ public struct TaskDataState {
   public init(json: String, tensors: [(name: String, tensor: Tensor)] = []) {
     self.json = json
     self.tensors = tensors
+  }
+}
+
+extension TaskDataState {
+  private struct Position: Codable {
+    var position: Int
+  }
+
+  /// A state that is only a count of batches taken — for tasks whose batch order is a function
+  /// of that count (e.g. a shuffle per epoch drawn from a seed and the epoch).
+  public static func batchPosition(_ position: Int) throws -> TaskDataState {
+    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+  }
+
+  /// The count saved by ``batchPosition(_:)``. Throws `TrainingError.inconsistentCheckpoint`
+  /// ("the `what` position is damaged") when the state holds none.
+  public func batchPosition(what: String) throws -> Int {
+    guard let p = try? JSONDecoder().decode(Position.self, from: Data(json.utf8)), p.position >= 0 else {
+      throw TrainingError.inconsistentCheckpoint("the \(what) position is damaged")
+    }
+    return p.position
   }
 }

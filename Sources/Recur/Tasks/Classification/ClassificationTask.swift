@@ -79,21 +79,14 @@ public final class ClassificationTask: TrainingTask {
     return (loss / Double(Swift.max(data.count, 1)), metrics)
   }
 
-  private struct Position: Codable {
-    var position: Int
-  }
-
   /// The number of batches taken, as JSON (each epoch's shuffle follows from it).
   public func dataState() throws -> TaskDataState {
-    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+    try .batchPosition(position)
   }
 
   /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
-    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
-      throw TrainingError.inconsistentCheckpoint("the batch position is damaged")
-    }
-    position = p.position
+    position = try state.batchPosition(what: "batch")
     order = []
   }
 

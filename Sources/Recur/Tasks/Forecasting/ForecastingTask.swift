@@ -109,21 +109,14 @@ public final class ForecastingTask: TrainingTask {
     return (Tensor(shape: [lookback, b, f], scalars: x), w.targets.isEmpty ? nil : Tensor(shape: [b, horizon * f], scalars: y))
   }
 
-  private struct Position: Codable {
-    var position: Int
-  }
-
   /// The number of batches taken, as JSON (the shuffle of each epoch follows from it).
   public func dataState() throws -> TaskDataState {
-    TaskDataState(json: try ModelArchive.json(Position(position: position)))
+    try .batchPosition(position)
   }
 
   /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
-    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
-      throw TrainingError.inconsistentCheckpoint("the window position is damaged")
-    }
-    position = p.position
+    position = try state.batchPosition(what: "window")
     order = []
   }
 
