@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one use of Recur (a language model, a forecaster, a classifier…) supplies to the
 /// `Trainer`: its model, its batches and its loss. The trainer does everything else: optimiser
 /// and schedule, clipping, precision, evaluation cadence, checkpoints, resume, stopping rules and

@@ -48,18 +48,13 @@ public final class ForecastingTask: TrainingTask {
   /// epoch's shuffle.
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
-    if index == 0 || order.isEmpty { order = Self.permutation(trainWindows.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
+    if index == 0 || order.isEmpty { order = EpochShuffle.permutation(trainWindows.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
     let indices = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
     let (x, y) = batch(trainWindows, indices)
     position += 1
     return BatchLoss(loss: mseLoss(try model(x, context: &context), y!), count: indices.count)
   }
 
-  /// The order of epoch `epoch`: a permutation of `0..<count` drawn from its own stream, so a
-  /// resumed run needs only its position.
-  static func permutation(_ count: Int, epoch: Int, seed: UInt64) -> [Int] {
-    EpochShuffle.permutation(count, epoch: epoch, seed: seed)
-  }
 
   /// The mean squared error (scaled units) over all validation windows.
   public func evaluate() throws -> Evaluation? {

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Sequence classification as a `TrainingTask`: a `SequenceClassifier` learns class labels from
+/// an in-memory `ClassificationDataset` by cross-entropy over mini-batches shuffled each epoch
+/// (the order of an epoch is a function of the seed and the epoch alone, so the saved data state
+/// is just the batch position). Each batch is padded to its longest sequence and run with lengths.
+///
+/// `evaluate()` returns the mean validation cross-entropy with `accuracy` and `macro_f1` in
+/// `Evaluation.metrics`.
+public final class ClassificationTask: TrainingTask {
+  /// The name in archives.
+  public static let name = "classification"
+
+  /// The model being trained.
+  public let model: SequenceClassifier
+  /// The training sequences.
+  public let train: ClassificationDataset
+  /// The validation sequences (may be empty: no evaluation).
+  public let validation: ClassificationDataset
+  /// Sequences per step.
+  public let batchSize: Int
+  /// What rebuilds the model and reads new data (stored in archives).
+  public let metadata: ClassificationMetadata
+  /// The seed of the per-epoch shuffles.
+  let shuffleSeed: UInt64
+  /// Steps taken so far.
+  private(set) var position = 0
+  private var order: [Int] = []
+
+  /// A task over the given data; the shuffles draw from `shuffleSeed`. Throws
+  /// `TrainingError.invalidSetting` for an empty training set, a batch size below 1 or a label
+  /// outside the model's classes.
+  public init(model: SequenceClassifier, train: ClassificationDataset, validation: ClassificationDataset, batchSize: Int,
+              metadata: ClassificationMetadata, shuffleSeed: UInt64) throws {
+    try TrainingError.require(batchSize >= 1, "batchSize", batchSize, "a positive integer")
+    try TrainingError.require(train.count >= 1 && train.labels.count == train.count, "train", train.count, "at least one labelled sequence")
+    let c = model.configuration.classCount
+    for (name, set) in [("train", train), ("validation", validation)] {
+      if let bad = set.labels.first(where: { $0 < 0 || $0 >= c }) {
+        throw TrainingError.invalidSetting(InvalidParameter("\(name).labels", bad, expected: "a class index in 0..<\(c)"))
+      }
+    }
+    self.model = model
+    self.train = train
+    self.validation = validation
+    self.batchSize = batchSize
+    self.metadata = metadata
+    self.shuffleSeed = shuffleSeed
+  }
+
+  /// Mini-batches in one pass over the training sequences.
+  public var stepsPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+
+  /// The mean cross-entropy of the next mini-batch, in the order of this epoch's shuffle.
+  public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
+    let index = position % stepsPerEpoch
+    if index == 0 || order.isEmpty { order = EpochShuffle.permutation(train.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
+    let indices = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
+    let (input, lengths, labels) = train.batch(indices)
+    position += 1
+    let logits = try model(input, lengths: lengths, context: &context)
+    return BatchLoss(loss: crossEntropy(logits: logits, targets: labels), count: indices.count)
+  }
+
+  /// Mean cross-entropy, accuracy and macro-F1 on the validation sequences (nil when there are none).
+  public func evaluate() throws -> Evaluation? {
+    guard validation.count > 0 else { return nil }
+    let (loss, metrics) = try Self.evaluate(model, on: validation)
+    return Evaluation(loss: loss, metrics: ["accuracy": metrics.accuracy, "macro_f1": metrics.macroF1])
+  }
+
+  /// The mean cross-entropy and the metrics of `model` on the labelled `data`, in evaluation mode.
+  public static func evaluate(_ model: SequenceClassifier, on data: ClassificationDataset) throws -> (loss: Double, metrics: ClassificationMetrics) {
+    let probabilities = try model.probabilities(data)
+    var loss = 0.0
+    for (p, label) in zip(probabilities, data.labels) { loss -= Foundation.log(Swift.max(Double(p[label]), 1e-30)) }
+    let predicted = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
+    let metrics = ClassificationMetrics(predicted: predicted, actual: data.labels, classCount: model.configuration.classCount)
+    return (loss / Double(Swift.max(data.count, 1)), metrics)
+  }
+
+  /// The number of batches taken, as JSON (each epoch's shuffle follows from it).
+  public func dataState() throws -> TaskDataState {
+    try EpochShuffle.state(position: position)
+  }
+
+  /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
+  public func restoreDataState(_ state: TaskDataState) throws {
+    position = try EpochShuffle.position(from: state, what: "batch")
+    order = []
+  }
+
+  /// The model's configuration, the label names and the input description, as JSON.
+  public func archiveConfiguration() throws -> String {
+    try ModelArchive.json(ClassificationArchive(model: model.configuration, batchSize: batchSize, shuffleSeed: shuffleSeed, metadata: metadata))
+  }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// The terminal side of `recur classify train`: a live progress line, one line per evaluation
+/// (validation loss, accuracy, macro-F1), Ctrl-C handling.
+final class ClassifySession: TrainingObserver {
+  let trainer: Trainer<ClassificationTask>
+  let out: URL
+  let progress = ProgressLine()
+  private var smoothedLoss: Double?
+  private var accuracy: Double?
+  private var wallStart = 0.0
+
+  init(trainer: Trainer<ClassificationTask>, out: URL) {
+    self.trainer = trainer
+    self.out = out
+  }
+
+  func run() throws {
+    wallStart = ProgressLine.now()
+    trainer.observers.append(self)
+    trainer.stopRequested = { Interrupt.requested }
+    Interrupt.install()
+    defer { Interrupt.uninstall() }
+    let outcome = try trainer.run()
+    progress.finish()
+    if outcome == .stopped {
+      print("Interrupted after step \(trainer.step): saved \(shellQuoted(out.appendingPathComponent(TrainingOutputFile.last).path)).")
+      print("Resume with: \(invocation) classify train --data FILE --resume \(shellQuoted(out.appendingPathComponent(TrainingOutputFile.last).path))")
+      throw ExitCode(130)
+    }
+    if outcome == .earlyStopped { print("Stopped early at step \(trainer.step): no better validation loss for \(trainer.options.patience ?? 0) evaluations.") }
+  }
+
+  func trainer(_ event: TrainingEvent, status: TrainingStatus, log: MetricsLog) throws {
+    switch event {
+    case .started:
+      let m = trainer.task.model.configuration
+      progress.print("\(trainer.step > 0 ? "Resuming at step \(trainer.step): " : "Training ")a \(m.bidirectional ? "bidirectional " : "")\(m.cell.displayName) "
+        + "classifier (\(m.numLayers) × \(m.hiddenSize), \(m.pooling.rawValue) pooling, \(ProgressLine.count(Double(trainer.task.model.parameterCount))) parameters) "
+        + "on \(trainer.task.train.count) sequences, validating on \(trainer.task.validation.count); \(m.classCount) classes; "
+        + "\(trainer.task.stepsPerEpoch) steps per epoch, \(status.totalSteps) steps at most; output \(out.path)/; Ctrl-C stops and saves")
+    case .stepped(let report):
+      smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * Double(report.loss) } ?? Double(report.loss)
+      var text = "step \(status.step)/\(status.totalSteps)" + String(format: " %3.0f%%  train %.3f", status.progress * 100, smoothedLoss ?? .nan)
+      text += accuracy.map { String(format: "  val acc %.3f", $0) } ?? ""
+      text += "  \(ProgressLine.duration(ProgressLine.now() - wallStart)) elapsed"
+      progress.update(text)
+    case let .evaluated(record, isBest):
+      accuracy = record.metrics["accuracy"]
+      var line = String(format: "step %6d  train %.4f", record.step, record.trainLoss)
+      if let v = record.validationLoss {
+        line += String(format: "  val %.4f  acc %.4f  macro-F1 %.4f", v, record.metrics["accuracy"] ?? .nan, record.metrics["macro_f1"] ?? .nan)
+        if isBest { line += " *" }
+      }
+      progress.print(line)
+    case .ended:
+      break
+    }
+  }
+}
