@@ -23,6 +23,9 @@ public final class ClassificationTask: TrainingTask {
   public let metadata: ClassificationMetadata
   /// The seed of the per-epoch shuffles.
   let shuffleSeed: UInt64
+  /// In training, the probability that a known token (id ≥ 2) is replaced by `<unk>` (1), drawn
+  /// from the trainer's random stream (token inputs only; 0 disables).
+  public var unknownTokenRate = 0.05
   /// Steps taken so far.
   private(set) var position = 0
   private var order: [Int] = []
@@ -56,8 +59,15 @@ public final class ClassificationTask: TrainingTask {
     let index = position % stepsPerEpoch
     if index == 0 || order.isEmpty { order = EpochShuffle.permutation(train.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
     let indices = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
-    let (input, lengths, labels) = train.batch(indices)
+    var (input, lengths, labels) = train.batch(indices)
     position += 1
+    if case let .tokens(ids, steps, batch) = input, unknownTokenRate > 0 {
+      // Word dropout: known tokens become <unk> now and then, so the <unk> embedding is trained
+      // and texts with unseen words are classified by the words the model knows.
+      let threshold = Float(unknownTokenRate)
+      let dropped = ids.map { id in id >= 2 && context.generator.nextUniform() < threshold ? 1 : id }
+      input = .tokens(dropped, steps: steps, batchSize: batch)
+    }
     let logits = try model(input, lengths: lengths, context: &context)
     return BatchLoss(loss: crossEntropy(logits: logits, targets: labels), count: indices.count)
   }
