@@ -87,3 +87,11 @@ public enum CTCDecoder {
     return row[b.count]
   }
 }
+
+/// log(exp(a) + exp(b)) without overflow; −∞ is the identity.
+@inline(__always)
+func logAdd(_ a: Double, _ b: Double) -> Double {
+  if a == -.infinity { return b }
+  if b == -.infinity { return a }
+  return a > b ? a + Foundation.log1p(Foundation.exp(b - a)) : b + Foundation.log1p(Foundation.exp(a - b))
+}

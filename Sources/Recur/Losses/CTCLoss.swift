@@ -132,13 +132,21 @@ private struct ItemOutputs: @unchecked Sendable {
 
 /// The forward-backward computation for one item: its negative log-likelihood and, per frame and
 /// class, `exp(logProb) − posterior`.
+///
+/// The recursions run on probabilities rescaled twice per frame, which keeps them in range for any
+/// length without a logarithm per cell: each frame's label probabilities are divided by their
+/// largest (its log is added back to the likelihood), and α and β are renormalised to sum to 1
+/// after every frame (the log of each sum is added back). The posterior of a frame is
+/// α̂·β̂ / y normalised over the states, which the rescaling does not change.
 struct CTCAlignment {
   let logProbs: UnsafePointer<Float>
   let frames: Int, batch: Int, classes: Int, item: Int, length: Int
   /// The label sequence with blanks around and between: blank, l1, blank, l2, …, blank.
   let extended: [Int]
-  /// log α and log β, `[length, extended.count]` row-major.
+  /// Rescaled α and β, `[length, extended.count]` row-major.
   var alpha: [Double], beta: [Double]
+  /// Each frame's label probabilities divided by their largest, `[length, extended.count]`.
+  var y: [Double]
   /// −log p(target | input); +∞ when no alignment exists.
   var nll: Double
 
@@ -153,40 +161,69 @@ struct CTCAlignment {
     for label in target { extended += [label, blank] }
     self.extended = extended
     let L = extended.count
-    alpha = [Double](repeating: -.infinity, count: length * L)
+    alpha = [Double](repeating: 0, count: length * L)
     beta = alpha
+    y = alpha
     nll = .infinity
     guard length > 0 else {
       nll = target.isEmpty ? 0 : .infinity  // zero frames produce only the empty sequence
       return
     }
-    /// Whether state s may be entered from s − 2 (skipping a blank between two different labels).
-    func canSkip(_ s: Int) -> Bool { s >= 2 && extended[s] != blank && extended[s] != extended[s - 2] }
-    for s in 0..<min(2, L) { alpha[s] = lp(0, extended[s]) }
+    var logLikelihood = 0.0
+    let row = { (t: Int) in (t * batch + item) * classes }
+    for t in 0..<length {
+      var top = -Float.infinity
+      for s in 0..<L { top = Swift.max(top, logProbs[row(t) + extended[s]]) }
+      guard top > -.infinity else { return }
+      logLikelihood += Double(top)
+      for s in 0..<L { y[t * L + s] = Foundation.exp(Double(logProbs[row(t) + extended[s]] - top)) }
+    }
+    // Whether state s may be entered from s − 2 (skipping a blank between two different labels).
+    let skip = (0..<L).map { s in s >= 2 && extended[s] != blank && extended[s] != extended[s - 2] }
+    // Forward: α̂_t(s) ∝ (α̂_{t−1}(s) + α̂_{t−1}(s−1) [+ α̂_{t−1}(s−2)]) · y_t(s), summing to 1.
+    for s in 0..<min(2, L) { alpha[s] = y[s] }
+    guard Self.normalize(&alpha, row: 0, width: L, into: &logLikelihood) else { return }
     for t in 1..<length {
+      let (now, before) = (t * L, (t - 1) * L)
       for s in 0..<L {
-        var a = alpha[(t - 1) * L + s]
-        if s >= 1 { a = logAdd(a, alpha[(t - 1) * L + s - 1]) }
-        if canSkip(s) { a = logAdd(a, alpha[(t - 1) * L + s - 2]) }
-        alpha[t * L + s] = a + lp(t, extended[s])
+        var a = alpha[before + s]
+        if s >= 1 { a += alpha[before + s - 1] }
+        if skip[s] { a += alpha[before + s - 2] }
+        alpha[now + s] = a * y[now + s]
       }
+      guard Self.normalize(&alpha, row: t, width: L, into: &logLikelihood) else { return }
     }
     let last = (length - 1) * L
-    for s in max(0, L - 2)..<L { beta[last + s] = lp(length - 1, extended[s]) }
+    let end = alpha[last + L - 1] + (L >= 2 ? alpha[last + L - 2] : 0)
+    guard end > 0 else { return }
+    nll = -(logLikelihood + Foundation.log(end))
+    // Backward, rescaled the same way (its scale factors are not needed: posteriors are normalised).
+    for s in Swift.max(0, L - 2)..<L { beta[last + s] = y[last + s] }
+    var unused = 0.0
+    _ = Self.normalize(&beta, row: length - 1, width: L, into: &unused)
     for t in stride(from: length - 2, through: 0, by: -1) {
+      let (now, after) = (t * L, (t + 1) * L)
       for s in 0..<L {
-        var b = beta[(t + 1) * L + s]
-        if s + 1 < L { b = logAdd(b, beta[(t + 1) * L + s + 1]) }
-        if s + 2 < L && canSkip(s + 2) { b = logAdd(b, beta[(t + 1) * L + s + 2]) }
-        beta[t * L + s] = b + lp(t, extended[s])
+        var b = beta[after + s]
+        if s + 1 < L { b += beta[after + s + 1] }
+        if s + 2 < L && skip[s + 2] { b += beta[after + s + 2] }
+        beta[now + s] = b * y[now + s]
       }
+      _ = Self.normalize(&beta, row: t, width: L, into: &unused)
     }
-    let logLikelihood = L >= 2 ? logAdd(alpha[last + L - 1], alpha[last + L - 2]) : alpha[last]
-    nll = -logLikelihood
   }
 
-  /// log p(class | frame t) of this item.
-  func lp(_ t: Int, _ c: Int) -> Double { Double(logProbs[(t * batch + item) * classes + c]) }
+  /// Divides row `row` of `values` by its sum and adds the sum's log to `logScale`; false when the
+  /// sum is 0 (no alignment reaches this frame).
+  private static func normalize(_ values: inout [Double], row: Int, width: Int, into logScale: inout Double) -> Bool {
+    var sum = 0.0
+    for s in 0..<width { sum += values[row * width + s] }
+    guard sum > 0 else { return false }
+    let inverse = 1 / sum
+    for s in 0..<width { values[row * width + s] *= inverse }
+    logScale += Foundation.log(sum)
+    return true
+  }
 
   /// Writes `exp(lp) − posterior` for frames before the input length (NaN for an infinite loss
   /// unless `zero`); later frames and zeroed items stay 0.
@@ -194,26 +231,25 @@ struct CTCAlignment {
     guard !zero else { return }
     let L = extended.count
     var posterior = [Double](repeating: 0, count: classes)
+    var occupancy = [Double](repeating: 0, count: L)
     for t in 0..<length {
-      for c in 0..<classes { posterior[c] = 0 }
-      for s in 0..<L {
-        let logGamma = alpha[t * L + s] + beta[t * L + s] - lp(t, extended[s]) + nll
-        if logGamma > -.infinity { posterior[extended[s]] += Foundation.exp(logGamma) }
-      }
       let base = (t * batch + item) * classes
-      for c in 0..<classes {
-        out[base + c] = nll.isFinite ? Float(Foundation.exp(lp(t, c)) - posterior[c]) : .nan
+      guard nll.isFinite else {
+        for c in 0..<classes { out[base + c] = .nan }
+        continue
       }
+      for c in 0..<classes { posterior[c] = 0 }
+      var total = 0.0
+      for s in 0..<L {
+        let yts = y[t * L + s]
+        occupancy[s] = yts > 0 ? alpha[t * L + s] * beta[t * L + s] / yts : 0
+        total += occupancy[s]
+      }
+      let inverse = total > 0 ? 1 / total : 0
+      for s in 0..<L { posterior[extended[s]] += occupancy[s] * inverse }
+      for c in 0..<classes { out[base + c] = Float(Foundation.exp(Double(logProbs[base + c])) - posterior[c]) }
     }
   }
-}
-
-/// log(exp(a) + exp(b)) without overflow; −∞ is the identity.
-@inline(__always)
-func logAdd(_ a: Double, _ b: Double) -> Double {
-  if a == -.infinity { return b }
-  if b == -.infinity { return a }
-  return a > b ? a + Foundation.log1p(Foundation.exp(b - a)) : b + Foundation.log1p(Foundation.exp(a - b))
 }
 
 /// Inputs a `CTCLoss` cannot take: each case names the item, the value and the valid range.
