@@ -31,7 +31,8 @@ struct ClassifyTrainCommand: ParsableCommand {
   @OptionGroup var budget: BudgetOptions
   @Option(parsing: .unconditional, help: "Evaluations without a lower validation loss before stopping (default 5).") var patience = 5
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations (default: once per epoch).") var evalEvery: Int?
-  @Option(parsing: .unconditional, help: "Seed of the split, the weights, the batch order and dropout (default 1).") var seed: UInt64 = 1
+  @Option(parsing: .unconditional, help: "Seed of the weights, the batch order and dropout (default 1).") var seed: UInt64 = 1
+  @Option(name: .customLong("split-seed"), parsing: .unconditional, help: "Seed of the stratified test/validation split when the CSV has no split column (default 0: the same split whatever --seed).") var splitSeed: UInt64 = 0
   @Option(help: ArgumentHelp("Directory for checkpoints, metrics.jsonl, metrics.json and confusion.svg (default runs/classify).", valueName: "dir")) var out: String?
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (same --data).", valueName: "checkpoint")) var resume: String?
   @Flag(help: "Print the final metrics as JSON.") var json = false
@@ -49,7 +50,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     guard (0..<1).contains(testFraction) else { throw CLIError("--test-fraction must be in [0, 1), got \(testFraction)") }
     guard (0..<1).contains(valFraction) else { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
     let table = try LabeledTextTable.read(contentsOf: URL(fileURLWithPath: data), textColumn: columns.textColumn, labelColumn: columns.labelColumn)
-    let splits = try ClassifySplits.make(table, testFraction: testFraction, validationFraction: valFraction, seed: seed)
+    let splits = try ClassifySplits.make(table, testFraction: testFraction, validationFraction: valFraction, seed: splitSeed)
     let outDirectory = URL(fileURLWithPath: out ?? resume.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "runs/classify")
     try checkWritableDirectory(outDirectory)
     let trainer: Trainer<ClassificationTask>
