@@ -36,6 +36,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, InvalidPar
     return nil
   }
 
+  /// Throws `.invalidSetting` for the first of `settings` (name, value) that is not a positive integer.
+  static func requirePositive(_ settings: KeyValuePairs<String, Int>) throws {
+    for (name, value) in settings { try require(value >= 1, name, value, "a positive integer") }
+  }
+
   /// Throws `.invalidSetting` unless `condition` holds.
   static func require<V>(_ condition: Bool, _ name: String, _ value: V, _ expected: String) throws {
     if !condition { throw TrainingError.invalidSetting(InvalidParameter(name, value, expected: expected)) }

@@ -8,9 +8,8 @@ final class ClassifySession: TrainingObserver {
   let trainer: Trainer<ClassificationTask>
   let out: URL
   let progress = ProgressLine()
-  private var smoothedLoss: Double?
+  private var stepping = SteppingStatus()
   private var accuracy: Double?
-  private var wallStart = 0.0
 
   init(trainer: Trainer<ClassificationTask>, out: URL) {
     self.trainer = trainer
@@ -18,18 +17,9 @@ final class ClassifySession: TrainingObserver {
   }
 
   func run() throws {
-    wallStart = ProgressLine.now()
-    trainer.observers.append(self)
-    trainer.stopRequested = { Interrupt.requested }
-    Interrupt.install()
-    defer { Interrupt.uninstall() }
-    let outcome = try trainer.run()
-    progress.finish()
-    if outcome == .stopped {
-      print("Interrupted after step \(trainer.step): saved \(shellQuoted(out.appendingPathComponent(TrainingOutputFile.last).path)).")
-      print("Resume with: \(invocation) classify train --data FILE --resume \(shellQuoted(out.appendingPathComponent(TrainingOutputFile.last).path))")
-      throw ExitCode(130)
-    }
+    let last = shellQuoted(out.appendingPathComponent(TrainingOutputFile.last).path)
+    let outcome = try runInterruptibly(trainer, observer: self, progress: progress, out: out,
+                                       resumeCommand: "\(invocation) classify train --data FILE --resume \(last)")
     if outcome == .earlyStopped { print("Stopped early at step \(trainer.step): no better validation loss for \(trainer.options.patience ?? 0) evaluations.") }
   }
 
@@ -42,11 +32,8 @@ final class ClassifySession: TrainingObserver {
         + "on \(trainer.task.train.count) sequences, validating on \(trainer.task.validation.count); \(m.classCount) classes; "
         + "\(trainer.task.stepsPerEpoch) steps per epoch, \(status.totalSteps) steps at most; output \(out.path)/; Ctrl-C stops and saves")
     case .stepped(let report):
-      smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * Double(report.loss) } ?? Double(report.loss)
-      var text = "step \(status.step)/\(status.totalSteps)" + String(format: " %3.0f%%  train %.3f", status.progress * 100, smoothedLoss ?? .nan)
-      text += accuracy.map { String(format: "  val acc %.3f", $0) } ?? ""
-      text += "  \(ProgressLine.duration(ProgressLine.now() - wallStart)) elapsed"
-      progress.update(text)
+      stepping.add(report)
+      progress.update(stepping.line(status, extra: accuracy.map { String(format: "  val acc %.3f", $0) } ?? ""))
     case let .evaluated(record, isBest):
       accuracy = record.metrics["accuracy"]
       var line = String(format: "step %6d  train %.4f", record.step, record.trainLoss)

@@ -35,15 +35,10 @@ final class TrainingSession: TrainingObserver {
     wallStart = ProgressLine.now()
     validation = trainer.log.records.last?.validationLoss
     bestStep = trainer.log.best?.step
-    trainer.observers.append(self)
-    trainer.stopRequested = { Interrupt.requested }
-    Interrupt.install()
-    defer { Interrupt.uninstall() }
-    let outcome: TrainingOutcome
+    let resume = "\(invocation) train --resume \(path(TrainingOutputFile.last))"
     do {
-      outcome = try trainer.run()
+      _ = try runInterruptibly(trainer, observer: self, progress: progress, out: out, resumeCommand: resume)
     } catch let error as TrainingError {
-      progress.finish()
       if case .nonFinite = error {
         let kept = FileManager.default.fileExists(atPath: out.appendingPathComponent(TrainingOutputFile.last).path)
           ? "the last good checkpoint \(path(TrainingOutputFile.last)) is intact (step \(trainer.log.records.last?.step ?? 0))"
@@ -51,17 +46,6 @@ final class TrainingSession: TrainingObserver {
         throw CLIError("\(trainingMessage(error)); \(kept)")
       }
       throw error
-    }
-    progress.finish()
-    let resume = "\(invocation) train --resume \(path(TrainingOutputFile.last))"
-    if outcome == .stopped {
-      if trainer.step > startStep || FileManager.default.fileExists(atPath: out.appendingPathComponent(TrainingOutputFile.last).path) {
-        print("Interrupted after step \(trainer.step): saved \(path(TrainingOutputFile.last)).")
-        print("Resume with: \(resume)")
-      } else {
-        print("Interrupted before the first step; nothing to save.")
-      }
-      throw ExitCode(130)
     }
     print(try summary(wallSeconds: ProgressLine.now() - wallStart))
   }

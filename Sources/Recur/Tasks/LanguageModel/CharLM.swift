@@ -54,9 +54,7 @@ public final class CharLM: Module {
     /// Throws `TrainingError.invalidSetting` for the first invalid value.
     public func validate() throws {
       try TrainingError.require(vocabularySize >= 1, "vocabularySize", vocabularySize, "at least 1")
-      try TrainingError.require(embeddingSize >= 1, "embeddingSize", embeddingSize, "a positive integer")
-      try TrainingError.require(hiddenSize >= 1, "hiddenSize", hiddenSize, "a positive integer")
-      try TrainingError.require(numLayers >= 1, "numLayers", numLayers, "a positive integer")
+      try TrainingError.requirePositive(["embeddingSize": embeddingSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
     }
   }

@@ -74,10 +74,8 @@ public final class SequenceTagger: Module {
       try TrainingError.require(wordVocabularySize >= 2, "wordVocabularySize", wordVocabularySize, "at least 2 (padding and unknown)")
       try TrainingError.require(characterVocabularySize >= 2, "characterVocabularySize", characterVocabularySize, "at least 2")
       try TrainingError.require(tagCount >= 1, "tagCount", tagCount, "at least 1")
-      for (name, value) in [("wordEmbeddingSize", wordEmbeddingSize), ("characterEmbeddingSize", characterEmbeddingSize),
-                            ("characterHiddenSize", characterHiddenSize), ("hiddenSize", hiddenSize), ("numLayers", numLayers)] {
-        try TrainingError.require(value >= 1, name, value, "a positive integer")
-      }
+      try TrainingError.requirePositive(["wordEmbeddingSize": wordEmbeddingSize, "characterEmbeddingSize": characterEmbeddingSize,
+                                         "characterHiddenSize": characterHiddenSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
       try TrainingError.require(unknownWordRate >= 0 && unknownWordRate < 1, "unknownWordRate", unknownWordRate, "in [0, 1)")
     }
@@ -99,13 +97,14 @@ public final class SequenceTagger: Module {
   public let crf: LinearChainCRF?
   let dropoutLayer: Dropout
 
-  /// A freshly initialised model (PyTorch's default initialisations, drawn from `seed`).
-  /// Throws `TrainingError.invalidSetting` for an invalid configuration.
+  /// A tagger with PyTorch's default initialisations drawn from `seed`: the word and character
+  /// embeddings, the character BiLSTM, the sentence BiLSTM, the classifier and the CRF, in that
+  /// order. Throws `TrainingError.invalidSetting` for an invalid configuration.
   public init(_ configuration: Configuration, seed: UInt64) throws {
     try configuration.validate()
-    self.configuration = configuration
     let c = configuration
     var generator = RandomGenerator(seed: seed)
+    self.configuration = c
     wordEmbedding = Embedding(count: c.wordVocabularySize, dimension: c.wordEmbeddingSize, generator: &generator)
     characterEmbedding = Embedding(count: c.characterVocabularySize, dimension: c.characterEmbeddingSize, generator: &generator)
     characterRNN = RecurrentLayer.make(c.cell, inputSize: c.characterEmbeddingSize, hiddenSize: c.characterHiddenSize,
