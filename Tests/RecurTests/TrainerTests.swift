@@ -248,7 +248,9 @@ final class OpposedTask: TrainingTask {
     position += 1
     return BatchLoss(loss: mseLoss(model(x), x * 2), count: 4)
   }
-  func evaluate() throws -> Evaluation? { Evaluation(loss: Double(mseLoss(model(x), x * -2).item)) }
+  func evaluate() throws -> Evaluation? {
+    Evaluation(loss: Double(mseLoss(model(x), x * -2).item), metrics: ["weight": Double(model.weight.data.scalars[0])])
+  }
   func dataState() throws -> TaskDataState { TaskDataState(json: "{\"position\":\(position)}") }
   func restoreDataState(_ state: TaskDataState) throws {}
   func archiveConfiguration() throws -> String { "{}" }
@@ -271,6 +273,19 @@ struct TrainerStoppingTests {
     let w = task.model.weight.data.scalars[0]
     #expect(w > 0 && w < 0.5, "the weights of step 1 are back (w = \(w))")
     #expect(trainer.log.records.count == 4)
+  }
+
+  @Test func aSelectionMetricChoosesTheBestAndDrivesEarlyStopping() throws {
+    // The validation loss rises every step but the metric "weight" rises too: selected by the
+    // metric, every evaluation is a new best and the run is not stopped early.
+    var options = TrainerOptions(optimizer: OptimizerSettings(kind: .sgd, learningRate: 0.01))
+    options.steps = 10
+    options.evalEvery = 1
+    options.patience = 3
+    options.selectionMetric = "weight"
+    let trainer = try Trainer(task: OpposedTask(), options: options)
+    #expect(try trainer.run() == .finished)
+    #expect(trainer.best?.step == 10)
   }
 
   static func forecastTask() throws -> (RecurrentForecaster, ForecastingTask) {

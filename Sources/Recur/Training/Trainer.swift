@@ -41,7 +41,8 @@ public final class Trainer<Task: TrainingTask> {
   public internal(set) var itemsSeen = 0
   /// Wall time of the run so far (steps, evaluations, checkpoints), carried over by resumes.
   public internal(set) var trainingSeconds = 0.0
-  /// The best evaluation so far.
+  /// The best evaluation so far: its step and selection score (the validation loss, or minus
+  /// `options.selectionMetric`; lower is better).
   public internal(set) var best: (step: Int, loss: Double)?
   /// Evaluations in a row without a new best.
   public internal(set) var evaluationsWithoutImprovement = 0
@@ -137,9 +138,10 @@ public final class Trainer<Task: TrainingTask> {
       }
       tick()
       let record = meter.record(step: step, items: itemsSeen, evaluation: evaluation, elapsed: trainingSeconds, previous: log.records.last)
-      let isBest = evaluation.map { e in best.map { e.loss < $0.loss } ?? true } ?? true
+      let score = evaluation.map { e in options.selectionMetric.map { -(e.metrics[$0] ?? -.infinity) } ?? e.loss }
+      let isBest = score.map { s in best.map { s < $0.loss } ?? true } ?? true
       if isBest {
-        if let evaluation { best = (step, evaluation.loss) }
+        if let score { best = (step, score) }
         evaluationsWithoutImprovement = 0
         if options.restoreBest { bestWeights = task.model.stateDict() }
       } else {

@@ -19,6 +19,9 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   public var evalEvery: Int?
   /// Stop when this many evaluations in a row did not improve on the best validation loss (nil: never).
   public var patience: Int?
+  /// The `Evaluation.metrics` entry (higher is better, e.g. `"accuracy"`) that selects the best
+  /// checkpoint and drives early stopping; nil: the lowest validation loss.
+  public var selectionMetric: String?
   /// At the end, load the weights of the best evaluation into the model.
   public var restoreBest = false
   /// The precision of the matrix products in training steps (evaluations run at `.highest`).

@@ -21,7 +21,7 @@ struct TagTrainCommand: ParsableCommand {
   @OptionGroup var optimization: OptimizationOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations and checkpoints (default: one epoch).") var evalEvery: Int?
-  @Option(parsing: .unconditional, help: "Stop after this many evaluations without a better validation loss.") var patience: Int?
+  @Option(parsing: .unconditional, help: "Stop after this many evaluations without a better validation token accuracy.") var patience: Int?
   @Option(parsing: .unconditional, help: "Seed of the weights, the validation split, the batch order and dropout (default 42).") var seed: UInt64?
   @Option(help: ArgumentHelp("Directory for checkpoints and metrics.jsonl (default \(Defaults.out); with --resume, the checkpoint's directory).", valueName: "dir")) var out: String?
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (its last.safetensors).", valueName: "file")) var resume: String?
@@ -107,6 +107,7 @@ struct TagTrainCommand: ParsableCommand {
     if o.steps == nil && o.epochs == nil && o.timeLimit == nil { o.epochs = 10 }
     o.evalEvery = evalEvery
     o.patience = patience
+    o.selectionMetric = "accuracy"  // token accuracy keeps rising after the loss turns up (confident errors)
     o.seed = seed
     try o.validate()
     return o
