@@ -47,15 +47,15 @@ public final class SequenceTagger: Module {
     /// Width of the word embeddings.
     public var wordEmbeddingSize = 100
     /// Width of the character embeddings.
-    public var characterEmbeddingSize = 32
+    public var characterEmbeddingSize = 48
     /// Hidden width of each direction of the character BiLSTM.
-    public var characterHiddenSize = 32
+    public var characterHiddenSize = 64
     /// Hidden width of each direction of the sentence BiLSTM.
     public var hiddenSize = 128
     /// Stacked layers of the sentence BiLSTM.
     public var numLayers = 1
     /// Dropout on the token features and on the BiLSTM output (training only).
-    public var dropout: Float = 0.33
+    public var dropout: Float = 0.5
     /// In training, the probability that a known word is read as the unknown word (so its
     /// embedding learns to stand for unseen words).
     public var unknownWordRate: Float = 0.05
