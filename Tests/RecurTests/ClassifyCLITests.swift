@@ -60,3 +60,50 @@ struct ClassifyCLITests {
     }
   }
 }
+
+/// `recur classify series` on numeric sequences.
+struct ClassifySeriesCLITests {
+  /// 80 wide rows of 12 steps: class "up" rises, class "down" falls (with noise).
+  static func toyCSV() -> String {
+    var g = RandomGenerator(seed: 3)
+    var lines = ["label," + (0..<12).map { "t\($0)" }.joined(separator: ",")]
+    for i in 0..<80 {
+      let up = i % 2 == 0
+      let values = (0..<12).map { t in Float(up ? t : 12 - t) / 6 + (g.nextUniform() - 0.5) }
+      lines.append((up ? "up," : "down,") + values.map { String($0) }.joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  @Test func trainsAndScoresOnTheTestPart() throws {
+    let scratch = try CLIScratch()
+    try scratch.write("series.csv", Array(Self.toyCSV().utf8))
+    let out = scratch.path("run")
+    let r = try RecurExecutable.run(["classify", "series", "--data", scratch.path("series.csv"), "--epochs", "30", "--hidden-size", "16",
+                                     "--learning-rate", "0.01", "--out", out, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    for file in ["best.safetensors", "metrics.json", "confusion.svg"] {
+      #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) missing")
+    }
+    let metrics = try Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))
+    let report = try JSONSerialization.jsonObject(with: metrics) as? [String: Any]
+    #expect((report?["accuracy"] as? Double ?? 0) >= 0.9, "\(r.stdout)")
+  }
+
+  @Test func badInputsFailCleanly() throws {
+    let scratch = try CLIScratch()
+    try scratch.write("series.csv", Array(Self.toyCSV().utf8))
+    try scratch.write("text-cell.csv", Array("label,t0,t1\nup,1,2\ndown,x,3\n".utf8))
+    let cases: [([String], String)] = [
+      (["--data", scratch.path("series.csv"), "--layout", "diagonal"], "unknown --layout"),
+      (["--data", scratch.path("text-cell.csv")], "line 3"),
+      (["--data", scratch.path("series.csv"), "--layout", "joined"], "--labels"),
+      (["--data", scratch.path("missing.csv")], "missing.csv"),
+    ]
+    for (arguments, message) in cases {
+      let r = try RecurExecutable.run(["classify", "series"] + arguments + ["--out", scratch.path("out")])
+      #expect(r.status != 0 && r.stderrLines.count == 1 && r.stderr.contains(message), "\(arguments) → \(r.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: scratch.path("out")), "\(arguments) wrote files")
+    }
+  }
+}

@@ -7,7 +7,7 @@ struct ClassifyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "classify",
     abstract: "Train and use recurrent sequence classifiers on labelled text (sentiment, topics…).",
-    subcommands: [ClassifyTrainCommand.self, ClassifyEvalCommand.self, ClassifyPredictCommand.self]
+    subcommands: [ClassifyTrainCommand.self, ClassifySeriesCommand.self, ClassifyEvalCommand.self, ClassifyPredictCommand.self]
   )
 
   /// The flags of every `classify` subcommand for the library's parameter names.
