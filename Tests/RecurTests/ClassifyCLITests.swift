@@ -85,9 +85,11 @@ struct ClassifySeriesCLITests {
     for file in ["best.safetensors", "metrics.json", "confusion.svg"] {
       #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file) missing")
     }
-    let metrics = try Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))
-    let report = try JSONSerialization.jsonObject(with: metrics) as? [String: Any]
+    // With --json, standard output holds only the report (progress goes to standard error).
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
     #expect((report?["accuracy"] as? Double ?? 0) >= 0.9, "\(r.stdout)")
+    let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as? [String: Any]
+    #expect(saved?["accuracy"] as? Double == report?["accuracy"] as? Double)
   }
 
   @Test func badInputsFailCleanly() throws {

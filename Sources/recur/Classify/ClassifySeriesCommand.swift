@@ -112,7 +112,7 @@ struct ClassifySeriesCommand: ParsableCommand {
     let trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-    try ClassifySession(trainer: trainer, out: outDirectory).run()
+    try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 
     // The best weights are back in the model (restoreBest): score them on the test part.
     let scored = testSet.count > 0 ? testSet : validationSet

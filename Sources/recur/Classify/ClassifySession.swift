@@ -7,11 +7,14 @@ import Recur
 final class ClassifySession: TrainingObserver {
   let trainer: Trainer<ClassificationTask>
   let out: URL
-  let progress = ProgressLine()
+  let progress: ProgressLine
   private var stepping = SteppingStatus()
   private var accuracy: Double?
 
-  init(trainer: Trainer<ClassificationTask>, out: URL) {
+  /// A session writing its progress to standard error when `quiet` (standard output then carries
+  /// only the final JSON).
+  init(trainer: Trainer<ClassificationTask>, out: URL, quiet: Bool = false) {
+    progress = ProgressLine(stream: quiet ? .error : .output)
     self.trainer = trainer
     self.out = out
   }
@@ -20,7 +23,7 @@ final class ClassifySession: TrainingObserver {
     let last = shellQuoted(out.appendingPathComponent(TrainingOutputFile.last).path)
     let outcome = try runInterruptibly(trainer, observer: self, progress: progress, out: out,
                                        resumeCommand: "\(invocation) classify train --data FILE --resume \(last)")
-    if outcome == .earlyStopped { print("Stopped early at step \(trainer.step): no better validation loss for \(trainer.options.patience ?? 0) evaluations.") }
+    if outcome == .earlyStopped { progress.print("Stopped early at step \(trainer.step): no better validation \(trainer.options.selectionMetric ?? "loss") for \(trainer.options.patience ?? 0) evaluations.") }
   }
 
   func trainer(_ event: TrainingEvent, status: TrainingStatus, log: MetricsLog) throws {

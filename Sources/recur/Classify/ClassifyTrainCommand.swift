@@ -101,7 +101,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-    try ClassifySession(trainer: trainer, out: outDirectory).run()
+    try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 
     // Score the best model on the test part.
     let bestURL = outDirectory.appendingPathComponent(TrainingOutputFile.best)

@@ -22,6 +22,9 @@ enum StandardStream {
     }
   }
 
+  /// The file descriptor (for `isatty`).
+  var descriptor: Int32 { self == .output ? STDOUT_FILENO : STDERR_FILENO }
+
   /// Writes `text` as is (no newline added).
   func write(_ text: String) { fputs(text, file) }
 

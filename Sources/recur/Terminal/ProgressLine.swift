@@ -15,7 +15,9 @@ import Darwin
 /// Ordinary output goes through `print(_:)`, which clears the status line first and redraws it
 /// after, so messages and the live line never overwrite each other.
 final class ProgressLine {
-  /// Whether standard output is a terminal (`isatty`).
+  /// Where the line and the printed messages go.
+  let stream: StandardStream
+  /// Whether that stream is a terminal (`isatty`).
   let isTerminal: Bool
   /// Seconds between redraws on a terminal.
   let redrawInterval: Double
@@ -26,8 +28,11 @@ final class ProgressLine {
   private var lastPlain = -Double.infinity
   private var shown = false
 
-  init(isTerminal: Bool = isatty(STDOUT_FILENO) != 0, redrawInterval: Double = 0.2, plainInterval: Double = 10) {
-    self.isTerminal = isTerminal
+  /// A progress line on `stream` (standard output by default; standard error when standard output
+  /// carries machine-readable results).
+  init(stream: StandardStream = .output, isTerminal: Bool? = nil, redrawInterval: Double = 0.2, plainInterval: Double = 10) {
+    self.stream = stream
+    self.isTerminal = isTerminal ?? (isatty(stream.descriptor) != 0)
     self.redrawInterval = redrawInterval
     self.plainInterval = plainInterval
   }
@@ -65,14 +70,14 @@ final class ProgressLine {
   /// Cuts the text to the terminal width so it never wraps (a wrapped line cannot be rewritten).
   private func fitted(_ text: String) -> String {
     var size = winsize()
-    guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return text }
+    guard ioctl(stream.descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return text }
     let width = Int(size.ws_col) - 1
     return text.count <= width ? text : String(text.prefix(width))
   }
 
   private func write(_ text: String) {
-    StandardStream.output.write(text)
-    StandardStream.output.flush()
+    stream.write(text)
+    stream.flush()
   }
 
   static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
