@@ -10,20 +10,4 @@ public enum EpochShuffle {
     order.shuffle(using: &generator)
     return order
   }
-
-  private struct Position: Codable { var position: Int }
-
-  /// A task's batch position as its data state (each epoch's order follows from it).
-  public static func state(position: Int) throws -> TaskDataState {
-    TaskDataState(json: try ModelArchive.json(Position(position: position)))
-  }
-
-  /// The batch position saved by ``state(position:)``. Throws
-  /// `TrainingError.inconsistentCheckpoint` naming `what` for a damaged one.
-  public static func position(from state: TaskDataState, what: String) throws -> Int {
-    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
-      throw TrainingError.inconsistentCheckpoint("the \(what) position is damaged")
-    }
-    return p.position
-  }
 }

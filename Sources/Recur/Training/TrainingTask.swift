@@ -79,3 +79,22 @@ public struct TaskDataState {
     self.tensors = tensors
   }
 }
+
+extension TaskDataState {
+  private struct Position: Codable { var position: Int }
+
+  /// A state holding a count of batches taken (`{"position": N}`) and `tensors`: enough for a task
+  /// whose batch order follows from that count (a stream read in order, or `EpochShuffle`).
+  public init(position: Int, tensors: [(name: String, tensor: Tensor)] = []) throws {
+    self.init(json: try ModelArchive.json(Position(position: position)), tensors: tensors)
+  }
+
+  /// The count saved by ``init(position:tensors:)``. Throws `TrainingError.inconsistentCheckpoint`
+  /// ("the `what` position is damaged") when the state holds none.
+  public func position(what: String) throws -> Int {
+    guard let p = try? JSONDecoder().decode(Position.self, from: Data(json.utf8)), p.position >= 0 else {
+      throw TrainingError.inconsistentCheckpoint("the \(what) position is damaged")
+    }
+    return p.position
+  }
+}

@@ -91,12 +91,12 @@ public final class ClassificationTask: TrainingTask {
 
   /// The number of batches taken, as JSON (each epoch's shuffle follows from it).
   public func dataState() throws -> TaskDataState {
-    try EpochShuffle.state(position: position)
+    try TaskDataState(position: position)
   }
 
   /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
-    position = try EpochShuffle.position(from: state, what: "batch")
+    position = try state.position(what: "batch")
     order = []
   }
 

@@ -103,12 +103,12 @@ public final class ForecastingTask: TrainingTask {
 
   /// The number of batches taken, as JSON (the shuffle of each epoch follows from it).
   public func dataState() throws -> TaskDataState {
-    try EpochShuffle.state(position: position)
+    try TaskDataState(position: position)
   }
 
   /// Goes back to a saved batch position. Throws `TrainingError.inconsistentCheckpoint` for a damaged one.
   public func restoreDataState(_ state: TaskDataState) throws {
-    position = try EpochShuffle.position(from: state, what: "window")
+    position = try state.position(what: "window")
     order = []
   }
 

@@ -150,16 +150,13 @@ public final class LanguageModelTask: TrainingTask {
 
   /// The window position as JSON, and the carried state as tensors `h` (and `c`).
   public func dataState() throws -> TaskDataState {
-    TaskDataState(json: "{\"position\":\(position)}", tensors: carried.map { s in [("h", s.h)] + (s.c.map { [("c", $0)] } ?? []) } ?? [])
+    try TaskDataState(position: position, tensors: carried.map { s in [("h", s.h)] + (s.c.map { [("c", $0)] } ?? []) } ?? [])
   }
 
   /// Goes back to a saved window position and carried state. Throws
   /// `TrainingError.inconsistentCheckpoint` when they do not fit the model.
   public func restoreDataState(_ state: TaskDataState) throws {
-    struct Position: Decodable { var position: Int }
-    guard let p = try? JSONDecoder().decode(Position.self, from: Data(state.json.utf8)), p.position >= 0 else {
-      throw TrainingError.inconsistentCheckpoint("the text position is not a non-negative integer")
-    }
+    let saved = try state.position(what: "text")
     let tensors = Dictionary(state.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     if let h = tensors["h"] {
       let expected = model.zeroState(batchSize: settings.batchSize)
@@ -170,7 +167,7 @@ public final class LanguageModelTask: TrainingTask {
     } else {
       carried = nil
     }
-    position = p.position
+    position = saved
   }
 
   /// The model's shape, the vocabulary, the data settings and the seed, as JSON
