@@ -30,6 +30,14 @@ struct ClassifyCommand: ParsableCommand {
   }
 }
 
+/// The pooling a `--pooling` value names (any case); one line naming the choices otherwise.
+func parsePooling(_ name: String) throws -> SequencePooling {
+  guard let pooling = SequencePooling(rawValue: name.lowercased()) else {
+    throw CLIError("unknown --pooling \"\(name)\"; use last, mean, max or attention")
+  }
+  return pooling
+}
+
 /// `--text-column`, `--label-column`: which CSV columns hold the text and the label.
 struct ClassifyColumns: ParsableArguments {
   @Option(name: .customLong("text-column"), help: "CSV column with the text (default text).") var textColumn = "text"

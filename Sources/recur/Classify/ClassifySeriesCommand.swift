@@ -62,11 +62,8 @@ struct ClassifySeriesCommand: ParsableCommand {
     try requirePositive(patience, flag: "--patience")
     guard (0..<1).contains(testFraction) else { throw CLIError("--test-fraction must be in [0, 1), got \(testFraction)") }
     guard (0..<1).contains(valFraction) else { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
-    let cells: [String: RecurrentCellKind] = ["lstm": .lstm, "gru": .gru, "rnn": .rnnTanh]
-    guard let cell = cells[model.lowercased()] else { throw CLIError("unknown --model \"\(model)\"; use lstm, gru or rnn") }
-    guard let poolingMode = SequencePooling(rawValue: pooling.lowercased()) else {
-      throw CLIError("unknown --pooling \"\(pooling)\"; use last, mean, max or attention")
-    }
+    let cell = try parseCell(model)
+    let poolingMode = try parsePooling(pooling)
     let set = try readSet()
     let outDirectory = URL(fileURLWithPath: out)
     try checkWritableDirectory(outDirectory)

@@ -69,11 +69,8 @@ struct ClassifyTrainCommand: ParsableCommand {
       guard let unit = ["word": TextClassificationInput.Unit.word, "char": .character, "character": .character][tokens.lowercased()] else {
         throw CLIError("unknown --tokens \"\(tokens)\"; use word or char")
       }
-      let cells: [String: RecurrentCellKind] = ["lstm": .lstm, "gru": .gru, "rnn": .rnnTanh]
-      guard let cell = cells[model.lowercased()] else { throw CLIError("unknown --model \"\(model)\"; use lstm, gru or rnn") }
-      guard let poolingMode = SequencePooling(rawValue: pooling.lowercased()) else {
-        throw CLIError("unknown --pooling \"\(pooling)\"; use last, mean, max or attention")
-      }
+      let cell = try parseCell(model)
+      let poolingMode = try parsePooling(pooling)
       let trainTable = LabeledTextTable(examples: splits.train, labels: table.labels, source: table.source)
       let tokenizer: any Tokenizer = unit == .word ? WordTokenizer(lowercase: !keepCase) : CharacterTokenizer(lowercase: !keepCase)
       input = TextClassificationInput(unit: unit, lowercase: !keepCase, maximumLength: maxLength,

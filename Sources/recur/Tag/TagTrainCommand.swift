@@ -85,8 +85,7 @@ struct TagTrainCommand: ParsableCommand {
     var c = SequenceTagger.Configuration(wordVocabularySize: vocabulary.words.count, characterVocabularySize: vocabulary.characters.count,
                                          tagCount: vocabulary.tags.count)
     if let name = model {
-      let cells: [String: RecurrentCellKind] = ["lstm": .lstm, "gru": .gru, "rnn": .rnnTanh]
-      guard let cell = cells[name.lowercased()] else { throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn") }
+      let cell = try parseCell(name)
       c.cell = cell
     }
     c.hiddenSize = recurrent.hiddenSize ?? Defaults.hiddenSize

@@ -95,8 +95,7 @@ struct TrainCommand: ParsableCommand {
   func freshSettings() throws -> (model: CharLM.Configuration, data: LanguageModelTask.DataSettings, options: TrainerOptions) {
     var model = CharLM.Configuration(vocabularySize: 1)
     if let name = self.model {
-      let cells: [String: RecurrentCellKind] = ["lstm": .lstm, "gru": .gru, "rnn": .rnnTanh, "rnn_tanh": .rnnTanh, "rnn_relu": .rnnRelu]
-      guard let cell = cells[name.lowercased()] else { throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn") }
+      let cell = try parseCell(name)
       model.cell = cell
     }
     model.hiddenSize = recurrent.hiddenSize ?? Defaults.hiddenSize

@@ -1,0 +1,9 @@
+import Recur
+
+/// The cell a `--model` value names: `lstm`, `gru`, `rnn` (tanh), or `rnn_tanh` / `rnn_relu`
+/// (any case); one line naming the choices otherwise.
+func parseCell(_ name: String) throws -> RecurrentCellKind {
+  let cells: [String: RecurrentCellKind] = ["lstm": .lstm, "gru": .gru, "rnn": .rnnTanh, "rnn_tanh": .rnnTanh, "rnn_relu": .rnnRelu]
+  guard let cell = cells[name.lowercased()] else { throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn") }
+  return cell
+}
