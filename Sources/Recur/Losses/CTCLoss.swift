@@ -83,7 +83,7 @@ public struct CTCLoss: Sendable {
       gradient.withUnsafeMutableBufferPointer { gradBuffer in
         let out = ItemOutputs(logProbs: lp, losses: lossBuffer.baseAddress!, gradient: gradBuffer.baseAddress!)
         let item: @Sendable (Int) -> Void = { b in
-          let r = CTCAlignment(logProbs: out.logProbs, frames: T, batch: B, classes: C, item: b, length: inputLengths[b],
+          let r = CTCAlignment(logProbs: out.logProbs, batch: B, classes: C, item: b, length: inputLengths[b],
                                target: targets[b], blank: blank)
           let infinite = !r.nll.isFinite
           out.losses[b] = infinite && zeroInfinity ? 0 : r.nll
@@ -140,7 +140,7 @@ private struct ItemOutputs: @unchecked Sendable {
 /// α̂·β̂ / y normalised over the states, which the rescaling does not change.
 struct CTCAlignment {
   let logProbs: UnsafePointer<Float>
-  let frames: Int, batch: Int, classes: Int, item: Int, length: Int
+  let batch: Int, classes: Int, item: Int, length: Int
   /// The label sequence with blanks around and between: blank, l1, blank, l2, …, blank.
   let extended: [Int]
   /// Rescaled α and β, `[length, extended.count]` row-major.
@@ -150,9 +150,8 @@ struct CTCAlignment {
   /// −log p(target | input); +∞ when no alignment exists.
   var nll: Double
 
-  init(logProbs: UnsafePointer<Float>, frames: Int, batch: Int, classes: Int, item: Int, length: Int, target: [Int], blank: Int) {
+  init(logProbs: UnsafePointer<Float>, batch: Int, classes: Int, item: Int, length: Int, target: [Int], blank: Int) {
     self.logProbs = logProbs
-    self.frames = frames
     self.batch = batch
     self.classes = classes
     self.item = item
