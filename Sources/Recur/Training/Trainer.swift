@@ -166,21 +166,21 @@ public final class Trainer<Task: TrainingTask> {
       meter.add(report)
       try notify(.stepped(report))
       if step % evalEvery == 0, try evaluateAndSave() {
-        finish()
+        try finish()
         try notify(.ended(.earlyStopped))
         return .earlyStopped
       }
     }
     _ = try evaluateAndSave()
-    finish()
+    try finish()
     try notify(.ended(.finished))
     return .finished
   }
 
   /// Loads the best weights when asked to.
-  private func finish() {
+  private func finish() throws {
     if options.restoreBest, let bestWeights {
-      try? task.model.loadStateDict(Dictionary(bestWeights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
+      try task.model.loadStateDict(Dictionary(bestWeights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
     }
   }
 
