@@ -27,7 +27,8 @@ struct ClassifySeriesCommand: ParsableCommand {
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @OptionGroup var optimization: OptimizationOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
-  @Option(parsing: .unconditional, help: "Evaluations without a better validation accuracy before stopping (default 20).") var patience = 20
+  @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations (default: one epoch, at least 25 steps).") var evalEvery: Int?
+  @Option(parsing: .unconditional, help: "Evaluations without a better validation accuracy (or, at equal accuracy, loss) before stopping (default 20).") var patience = 20
   @Option(parsing: .unconditional, help: "Seed of the weights, the batch order and dropout (default 1).") var seed: UInt64 = 1
   @Option(name: .customLong("split-seed"), parsing: .unconditional, help: "Seed of the stratified splits (default 0).") var splitSeed: UInt64 = 0
   @Option(help: ArgumentHelp("Directory for checkpoints, metrics.json and confusion.svg (default runs/classify-series).", valueName: "dir")) var out = "runs/classify-series"
@@ -41,6 +42,7 @@ struct ClassifySeriesCommand: ParsableCommand {
   func train() throws {
     try threads.apply()
     try requirePositive(patience, flag: "--patience")
+    try requirePositive(evalEvery, flag: "--eval-every")
     guard (0..<1).contains(testFraction) else { throw CLIError("--test-fraction must be in [0, 1), got \(testFraction)") }
     guard (0..<1).contains(valFraction) else { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
     let cell = try parseCell(model)
@@ -82,6 +84,7 @@ struct ClassifySeriesCommand: ParsableCommand {
     var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
     o.gradClip = optimization.gradClip ?? Defaults.gradClip
     try budget.apply(to: &o, defaultTimeLimit: 300)
+    o.evalEvery = evalEvery ?? max(task.stepsPerEpoch, 25)
     o.patience = validationSet.count > 0 ? patience : nil
     o.selectionMetric = "accuracy"
     o.restoreBest = true

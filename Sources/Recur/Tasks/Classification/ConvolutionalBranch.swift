@@ -2,7 +2,7 @@
 /// → `BatchNorm1d` → ReLU over the steps, then the average over the valid steps.
 ///
 /// ```
-/// z_0 = x                                         [B, F, T] (the steps, channels first)
+/// z_0 = mask · x                                  [B, F, T] (the steps, channels first)
 /// z_k = mask · relu(BN_k(Conv_k(z_{k−1})))         k = 1…K, mask zeroes the steps past each length
 /// out = Σ_t z_K[:, :, t] / length                [B, C_K]
 /// ```
@@ -69,13 +69,13 @@ public final class ConvolutionalBranch: SequenceBranch {
     convs.indices.map { ("convs.\($0)", convs[$0] as any Module) } + norms.indices.map { ("norms.\($0)", norms[$0] as any Module) }
   }
 
-  /// `[T, B, inputSize]` (zero past each length) → `[B, outputSize]`.
+  /// `[T, B, inputSize]` → `[B, outputSize]` (steps past each length are never read).
   public func callAsFunction(_ x: Tensor, lengths: [Int], context: inout ForwardContext) throws -> Tensor {
     let steps = x.shape[0], batch = x.shape[1]
     var mask = [Float](repeating: 0, count: batch * steps)
     for (b, n) in lengths.enumerated() { for t in 0..<n { mask[b * steps + t] = 1 } }
     let valid = Tensor(shape: [batch, 1, steps], scalars: mask)
-    var z = x.permuted([1, 2, 0])
+    var z = x.permuted([1, 2, 0]) * valid   // token embeddings of padding are not zero
     for (conv, norm) in zip(convs, norms) {
       z = try norm(try conv(z), context: &context).relu() * valid
     }
