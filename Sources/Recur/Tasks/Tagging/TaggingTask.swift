@@ -33,13 +33,17 @@ public final class TaggingTask: TrainingTask {
     public var validationFraction: Double
     /// The 1-based column of the tags.
     public var tagColumn: Int
+    /// The fraction of the (remaining) training sentences used, a seeded subset — for learning
+    /// curves; nil: all of them.
+    public var trainFraction: Double?
 
     /// A description of the data of a run.
-    public init(train: String, validation: String?, validationFraction: Double, tagColumn: Int) {
+    public init(train: String, validation: String?, validationFraction: Double, tagColumn: Int, trainFraction: Double? = nil) {
       self.train = train
       self.validation = validation
       self.validationFraction = validationFraction
       self.tagColumn = tagColumn
+      self.trainFraction = trainFraction
     }
   }
 
