@@ -45,14 +45,17 @@ public final class NgramBag: Module {
   /// `[V + buckets, dimension]` (no bucket rows when `order` is 1).
   public let embedding: Embedding
 
-  /// Fresh N(0, 1) embeddings from `generator`. Throws `TrainingError.invalidSetting` for an
-  /// invalid configuration.
+  /// Fresh embeddings U(−1/dimension, 1/dimension) from `generator` (fastText's: most n-grams
+  /// are rare, and large random rows would drown the average). Throws
+  /// `TrainingError.invalidSetting` for an invalid configuration.
   public init(vocabularySize: Int, configuration: Configuration, generator: inout RandomGenerator) throws {
     try configuration.validate()
     self.configuration = configuration
     self.vocabularySize = vocabularySize
     embedding = Embedding(count: vocabularySize + (configuration.order > 1 ? configuration.buckets : 0),
                           dimension: configuration.dimension, generator: &generator)
+    let bound = 1 / Float(configuration.dimension)
+    embedding.weight.assign(.uniform(embedding.weight.shape, low: -bound, high: bound, generator: &generator))
   }
 
   /// The width of the vector per sequence.
