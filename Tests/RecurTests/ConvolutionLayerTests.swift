@@ -226,3 +226,32 @@ private final class Pair: Module {
   init(first: BatchNorm1d, second: BatchNorm1d) { (self.first, self.second) = (first, second) }
   var children: [(name: String, module: any Module)] { [("first", first), ("second", second)] }
 }
+
+/// LSTM-FCN's convolutional branch against `Tools/Reference/fcn_branch.py` (torch.nn.Conv1d with
+/// padding='same', BatchNorm1d, ReLU, masked and averaged over the valid steps).
+@Suite("ConvolutionalBranch against PyTorch")
+struct ConvolutionalBranchFixtureTests {
+  @Test func trainingAndEvaluationMatchPyTorch() throws {
+    let f = try loadFixture("foundation/fcn_branch")
+    var g = RandomGenerator(seed: 1)
+    let branch = try ConvolutionalBranch(inputSize: 3, configuration: .init(channels: [4, 5], kernelSizes: [3, 2]), generator: &g)
+    var state = Dictionary(uniqueKeysWithValues: try f.keys.filter { $0.hasPrefix("state.") }.map { (String($0.dropFirst(6)), try f.tensor($0)) })
+    for (name, buffer) in branch.namedBuffers() { state[name] = buffer.data }   // fresh running statistics, as PyTorch's
+    try branch.loadStateDict(state)
+    let x = try f.tensor("x").requiringGrad()
+    let lengths = try f.indices("lengths")
+    var training = ForwardContext(training: true, generator: RandomGenerator(seed: 2))
+    let y = try branch(x, lengths: lengths, context: &training)
+    expectScaledClose(y, try f.tensor("train.y"), "training output")
+    try (y * f.tensor("train.upstream")).sum().backward()
+    expectScaledClose(x.grad, try f.tensor("train.dx"), "d input (zero past each length)")
+    for (name, p) in branch.namedParameters() {
+      expectScaledClose(p.grad, try f.tensor("train.d.\(name)"), "d \(name)")
+    }
+    for (name, buffer) in branch.namedBuffers() where name.contains("running") {
+      expectScaledClose(buffer.data, try f.tensor("after.\(name)"), name)
+    }
+    var inference = ForwardContext.inference
+    expectScaledClose(try branch(x, lengths: lengths, context: &inference), try f.tensor("eval.y"), "evaluation output")
+  }
+}
