@@ -280,6 +280,18 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor {
     #expect(result.passed, "\(result)")
   }
 
+  @Test func gradCheckFailsOnNonFiniteGradients() {
+    // log at 0: the tape gives inf, the differences NaN — neither may pass.
+    let atZero = gradCheck(inputs: [Tensor([0, 1])]) { $0[0].log() }
+    #expect(!atZero.passed && atZero.maxAbsError.isNaN, "\(atZero)")
+    // A backward that returns NaN where the function is smooth.
+    let nanBackward = gradCheck(inputs: [Tensor([0.5, 1])]) { t in
+      t[0].unary("nan-grad", { $0 * 2 }, derivative: { _, _ in .nan })
+    }
+    #expect(!nanBackward.passed, "\(nanBackward)")
+    #expect(gradCheck(inputs: [Tensor([0.5, 1])]) { $0[0].log() }.passed)
+  }
+
   @Test func emptyTensors() {
     let e = Tensor(shape: [0, 3], scalars: [])
     #expect(e.count == 0 && e.shape == [0, 3])

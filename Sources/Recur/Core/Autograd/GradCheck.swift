@@ -19,7 +19,8 @@ public struct GradCheckResult: Sendable, CustomStringConvertible {
 ///
 /// The output of `f` is reduced to a scalar with fixed random weights (so every output element
 /// matters), the tape gradient is compared element by element with (L(x+ε)−L(x−ε))/2ε computed
-/// in Double. Float32 arithmetic limits the agreement: the defaults (ε = 1e-2 relative to the
+/// in Double; a non-finite analytic or numeric value fails at once (the errors are NaN and `worst`
+/// names the element). Float32 arithmetic limits the agreement: the defaults (ε = 1e-2 relative to the
 /// element's magnitude, rtol 1e-2) detect wrong formulas while tolerating rounding.
 public func gradCheck(
   inputs: [Tensor], epsilon: Float = 1e-2, rtol: Float = 1e-2, atol: Float = 1e-3,
@@ -53,11 +54,19 @@ public func gradCheck(
       let lm = loss(xs)
       let numeric = Float((lp - lm) / (2 * Double(h)))
       let a = analytic.withUnsafeBufferPointer { $0[i] }
+      guard a.isFinite && numeric.isFinite else {
+        // A non-finite gradient never passes (NaN compares false with every tolerance).
+        result.maxAbsError = .nan
+        result.maxRelError = .nan
+        result.worst = (k, i, a, numeric)
+        result.passed = false
+        return result
+      }
       let absErr = Swift.abs(a - numeric)
       let relErr = absErr / Swift.max(Swift.max(Swift.abs(numeric), Swift.abs(a)), 1e-3)
       result.maxAbsError = Swift.max(result.maxAbsError, absErr)
       if relErr > result.maxRelError { result.maxRelError = relErr; result.worst = (k, i, a, numeric) }
-      if absErr > atol + rtol * Swift.abs(numeric) { result.passed = false }
+      if !(absErr <= atol + rtol * Swift.abs(numeric)) { result.passed = false }
     }
   }
   return result
