@@ -800,5 +800,12 @@ int main(void) {
                                  "--shapes", "8x16x8"], environment: ["RECUR_ISA": "portable"])
     let isa = (try JSONSerialization.jsonObject(with: Data(portable.stdout.utf8)) as? [String: Any])?["isa"] as? String
     #expect(isa == "portable")
+    // --matmul-precision medium names the path it timed (bfloat16 only where the CPU has it).
+    let medium = try runRecur(["bench", "gemm", "--json", "--threads", "1", "--seconds", "0.01", "--shapes", "16x32x16",
+                               "--matmul-precision", "medium"])
+    let m = try JSONSerialization.jsonObject(with: Data(medium.stdout.utf8)) as? [String: Any]
+    #expect(m?["matmul_precision"] as? String == "medium")
+    #expect(m?["path"] as? String == (Kernels.bfloat16Available ? "bfloat16 products" : "float32"))
+    #expect((m?["rows"] as? [[String: Any]])?.count == 1)
   }
 }
