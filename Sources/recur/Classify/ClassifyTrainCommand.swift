@@ -30,6 +30,7 @@ struct ClassifyTrainCommand: ParsableCommand {
   @Flag(help: "Add LSTM-FCN's convolutional branch over the token embeddings beside the recurrent stack.") var fcn = false
 
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay (AdamW) for every parameter (default 0: Adam).") var weightDecay: Float = 0
   @OptionGroup var budget: BudgetOptions
   @Option(parsing: .unconditional, help: "Evaluations without a lower validation loss before stopping (default 5).") var patience = 5
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations (default: once per epoch).") var evalEvery: Int?
@@ -49,6 +50,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     try requirePositive(maxLength, flag: "--max-length")
     try requirePositive(minCount, flag: "--min-count")
     try requirePositive(patience, flag: "--patience")
+    guard weightDecay >= 0 && weightDecay <= 100 else { throw CLIError("--weight-decay must be in [0, 100], got \(weightDecay)") }
     guard (0...5).contains(ngrams) else { throw CLIError("--ngrams must be in 0…5, got \(ngrams)") }
     guard (0..<1).contains(testFraction) else { throw CLIError("--test-fraction must be in [0, 1), got \(testFraction)") }
     guard (0..<1).contains(valFraction) else { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
@@ -91,7 +93,9 @@ struct ClassifyTrainCommand: ParsableCommand {
         train: classificationDataset(splits.train, table: table, labelNames: names, input: input, labelColumn: columns.labelColumn),
         validation: classificationDataset(splits.validation, table: table, labelNames: names, input: input, labelColumn: columns.labelColumn),
         batchSize: optimization.batchSize ?? Defaults.batchSize, metadata: metadata, shuffleSeed: seed)
-      var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
+      var settings = OptimizerSettings(kind: weightDecay > 0 ? .adamw : .adam, learningRate: optimization.learningRate ?? Defaults.learningRate)
+      settings.weightDecay = weightDecay
+      var o = TrainerOptions(optimizer: settings)
       o.gradClip = optimization.gradClip ?? Defaults.gradClip
       try budget.apply(to: &o, defaultTimeLimit: 300)
       o.evalEvery = evalEvery
