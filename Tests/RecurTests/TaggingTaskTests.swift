@@ -127,6 +127,21 @@ import Testing
     #expect(replaced != unchanged)
   }
 
+  @Test func wordsAreLookedUpLowerCasedAndOldVocabulariesKeepTheirRule() throws {
+    let v = TaggingVocabulary(sentences: [[("The", "DET"), ("cat", "NOUN")]])
+    #expect(v.words == ["", "<unk>", "the", "cat"])
+    #expect(v.wordID("THE") == 2 && v.knows("the") && !v.knows("dog"))
+    let e = try v.encode(["The", "the"])
+    #expect(e.words == [2, 2] && e.characters[0] != e.characters[1], "the spelling keeps the case")
+    let stored = try JSONDecoder().decode(TaggingVocabulary.self, from: JSONEncoder().encode(v))
+    #expect(stored == v && stored.lowercaseWords)
+    // An archive written before the rule existed looks words up as they are.
+    let old = try JSONDecoder().decode(TaggingVocabulary.self, from: Data(#"{"words":["","<unk>","The"],"characters":["","<unk>","T","h","e"],"tags":["DET"]}"#.utf8))
+    #expect(!old.lowercaseWords && old.wordID("The") == 2 && old.wordID("the") == 1)
+    let exact = TaggingVocabulary(sentences: [[("The", "DET")]], lowercaseWords: false)
+    #expect(exact.wordID("the") == 1)
+  }
+
   @Test func metricsCountUnseenWordsAndPerTagScores() {
     let sentences = [TaggingExample(words: [2, 1, 3], characters: [[2], [3], [4]], tags: [0, 1, 1])]
     let m = TaggingMetrics(sentences: sentences, predicted: [[0, 0, 1]], tagCount: 2)

@@ -1,6 +1,10 @@
 /// The three vocabularies of a tagger: words (id 0 padding, 1 unknown, then the training words
 /// in order of first appearance), characters (the same layout) and tags (in order of first
 /// appearance). Built from the training sentences only; stored in archives.
+///
+/// With `lowercaseWords` (the default for new vocabularies) words are looked up lower-cased, so
+/// "The" at the start of a sentence shares the embedding of "the"; the character ids keep the
+/// case, so the spelling model still sees it.
 public struct TaggingVocabulary: Sendable, Codable, Equatable {
   /// Word strings by id (`""` for padding and `"<unk>"` for the unknown word at 0 and 1).
   public private(set) var words: [String]
@@ -8,18 +12,23 @@ public struct TaggingVocabulary: Sendable, Codable, Equatable {
   public private(set) var characters: [String]
   /// Tag names by id.
   public private(set) var tags: [String]
+  /// Whether words are looked up lower-cased (false in archives written before it existed).
+  public private(set) var lowercaseWords: Bool
   private var wordIndex: [String: Int] = [:], characterIndex: [String: Int] = [:], tagIndex: [String: Int] = [:]
 
-  private enum CodingKeys: String, CodingKey { case words, characters, tags }
+  private enum CodingKeys: String, CodingKey { case words, characters, tags, lowercaseWords }
 
-  /// The vocabularies of `sentences`, each a list of (token, tag) pairs.
-  public init(sentences: [[(token: String, tag: String)]]) {
+  /// The vocabularies of `sentences`, each a list of (token, tag) pairs; words lower-cased when
+  /// `lowercaseWords`.
+  public init(sentences: [[(token: String, tag: String)]], lowercaseWords: Bool = true) {
     words = ["", "<unk>"]
     characters = ["", "<unk>"]
     tags = []
+    self.lowercaseWords = lowercaseWords
     for sentence in sentences {
       for (token, tag) in sentence {
-        if wordIndex[token] == nil { wordIndex[token] = words.count; words.append(token) }
+        let key = lowercaseWords ? token.lowercased() : token
+        if wordIndex[key] == nil { wordIndex[key] = words.count; words.append(key) }
         for c in token where characterIndex[String(c)] == nil {
           characterIndex[String(c)] = characters.count
           characters.append(String(c))
@@ -35,7 +44,17 @@ public struct TaggingVocabulary: Sendable, Codable, Equatable {
     words = try container.decode([String].self, forKey: .words)
     characters = try container.decode([String].self, forKey: .characters)
     tags = try container.decode([String].self, forKey: .tags)
+    lowercaseWords = try container.decodeIfPresent(Bool.self, forKey: .lowercaseWords) ?? false
     rebuildIndexes()
+  }
+
+  /// Stores the three lists and the lookup rule.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(words, forKey: .words)
+    try container.encode(characters, forKey: .characters)
+    try container.encode(tags, forKey: .tags)
+    try container.encode(lowercaseWords, forKey: .lowercaseWords)
   }
 
   private mutating func rebuildIndexes() {
@@ -45,9 +64,9 @@ public struct TaggingVocabulary: Sendable, Codable, Equatable {
   }
 
   /// The id of a word (1 when unknown).
-  public func wordID(_ token: String) -> Int { wordIndex[token] ?? 1 }
-  /// Whether a word was seen in training.
-  public func knows(_ token: String) -> Bool { wordIndex[token] != nil }
+  public func wordID(_ token: String) -> Int { wordIndex[lowercaseWords ? token.lowercased() : token] ?? 1 }
+  /// Whether a word was seen in training (lower-cased when `lowercaseWords`).
+  public func knows(_ token: String) -> Bool { wordID(token) != 1 }
   /// The id of a tag, or nil for a tag not seen in training.
   public func tagID(_ tag: String) -> Int? { tagIndex[tag] }
 
