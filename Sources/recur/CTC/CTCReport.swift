@@ -14,8 +14,8 @@ struct CTCReport {
   /// Scores `model` on `data` (labelled) with both decoders.
   static func score(_ model: CTCModel, on data: CTCDataset, beam: CTCBeamOptions) throws -> (report: CTCReport, logProbs: [[[Float]]]) {
     let start = ProgressLine.now()
-    let (loss, greedy) = try CTCTask.evaluate(model, on: data)
     let logProbs = try model.logProbabilities(data)
+    let (loss, greedy) = try CTCTask.evaluate(logProbabilities: logProbs, targets: data.targets)
     var beamMetrics = CTCMetrics()
     for (lp, target) in zip(logProbs, data.targets) { beamMetrics.add(decoded: try beam.decode(lp).first?.labels ?? [], reference: target) }
     let report = CTCReport(items: data.count, loss: loss, greedy: greedy, beam: beamMetrics, beamWidth: beam.beamWidth,

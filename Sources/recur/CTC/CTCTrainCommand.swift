@@ -86,6 +86,9 @@ struct CTCTrainCommand: ParsableCommand {
       try o.validate()
       trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     }
+    // Encode the scored part now: a label outside the alphabet is reported before anything is written.
+    let scored = splits.test.isEmpty ? splits.validation : splits.test
+    let scoredData = try dataset(scored)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
     let last = shellQuoted(outDirectory.appendingPathComponent(TrainingOutputFile.last).path)
@@ -94,10 +97,9 @@ struct CTCTrainCommand: ParsableCommand {
                    resumeCommand: "\(invocation) ctc train --data \(shellQuoted(input.data))\(labelsFlag) --resume \(last)", quiet: json).run()
 
     // The best weights are back in the model (restoreBest): score them on the test part.
-    let scored = splits.test.isEmpty ? splits.validation : splits.test
     guard !scored.isEmpty else { return }
     let part = splits.test.isEmpty ? "validation" : "test"
-    let data = try dataset(scored)
+    let data = scoredData
     let (report, logProbs) = try CTCReport.score(trainer.task.model, on: data, beam: beam)
     let alphabet = metadata.alphabet
     try ctcProbabilityPlot(logProbs[0], id: data.ids[0], reference: alphabet.decode(data.targets[0]),

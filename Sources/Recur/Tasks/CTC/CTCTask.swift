@@ -96,16 +96,21 @@ public final class CTCTask: TrainingTask {
   /// The mean CTC loss per label (as in training) and the greedy-decoding metrics of `model` on the
   /// labelled `data`, in evaluation mode.
   public static func evaluate(_ model: CTCModel, on data: CTCDataset) throws -> (loss: Double, metrics: CTCMetrics) {
-    let logProbs = try model.logProbabilities(data)
+    try evaluate(logProbabilities: model.logProbabilities(data), targets: data.targets)
+  }
+
+  /// The mean CTC loss per label and the greedy-decoding metrics of per-sequence log-probabilities
+  /// `[T_i][C]` against their label classes.
+  public static func evaluate(logProbabilities: [[[Float]]], targets: [[Int]]) throws -> (loss: Double, metrics: CTCMetrics) {
     var total = 0.0
     let loss = CTCLoss(blank: CTCAlphabet.blank, reduction: .none)
-    for (lp, target) in zip(logProbs, data.targets) {
-      let x = Tensor(shape: [lp.count, 1, model.configuration.classCount], scalars: Array(lp.joined()))
+    for (lp, target) in zip(logProbabilities, targets) {
+      let x = Tensor(shape: [lp.count, 1, lp.first?.count ?? 0], scalars: Array(lp.joined()))
       let item = try withoutGradients { try loss(x, targets: [target], inputLengths: [lp.count]) }.item
       total += Double(item) / Double(max(target.count, 1))
     }
-    let decoded = logProbs.map { CTCDecoder.greedy($0, blank: CTCAlphabet.blank).labels }
-    return (total / Double(max(data.count, 1)), CTCMetrics(decoded: decoded, references: data.targets))
+    let decoded = logProbabilities.map { CTCDecoder.greedy($0, blank: CTCAlphabet.blank).labels }
+    return (total / Double(max(targets.count, 1)), CTCMetrics(decoded: decoded, references: targets))
   }
 
   /// The number of batches taken, as JSON (each epoch's order follows from it).
