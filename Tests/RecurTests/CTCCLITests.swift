@@ -41,7 +41,7 @@ struct CTCCLITests {
     let predict = try RecurExecutable.run(["ctc", "predict", "--checkpoint", out + "/best.safetensors", "--data", scratch.path("frames.csv"),
                                            "--n-best", "2", "--beam-width", "4"])
     #expect(predict.status == 0, "\(predict.stderr)")
-    let lines = predict.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+    let lines = predict.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     #expect(lines.count == 2 * 280 && lines.allSatisfy { $0.count == 4 && Double($0[3]) != nil }, "\(predict.stdout.prefix(400))")
     #expect(lines[0][0] == "s0" && lines[0][1] == "1" && lines[1][1] == "2")
     let greedyLines = try RecurExecutable.run(["ctc", "predict", "--checkpoint", out + "/best.safetensors", "--data", scratch.path("frames.csv")])
@@ -63,7 +63,8 @@ struct CTCCLITests {
       (["--labels", "$/unknown-id.csv"], "frames.csv line"),
       (["--labels", "$/unknown-id.csv"], "series 's7' has no row in unknown-id.csv"),
       (["--labels", "$/empty-label.csv"], "empty-label.csv line 5, column 'label' is empty"),
-      (["--labels", "$/odd-char.csv"], "odd-char.csv line 244, column 'label': label 'az' has the character 'z'"),
+      (["--labels", "$/odd-char.csv"], "has the character 'z', which is not in the alphabet (abc)"),
+      (["--labels", "$/odd-char.csv"], "odd-char.csv line 244, column 'label': label 'az"),
       (["--labels", "$/missing.csv"], "cannot read"),
       (["--data", "$/text-cell.csv", "--labels", "$/labels.csv"], "text-cell.csv line"),
       (["--data", "$/text-cell.csv", "--labels", "$/labels.csv"], "column 'c0': 'loud"),
