@@ -26,7 +26,7 @@ struct CTCPredictCommand: ParsableCommand {
       let alphabet = saved.metadata.alphabet
       for (id, lp) in zip(data.ids, try model.logProbabilities(data)) {
         let greedy = alphabet.decode(CTCDecoder.greedy(lp).labels)
-        let hypotheses = try nBest.map { try beam.decode(lp, best: $0) } ?? []
+        let hypotheses = nBest.map { beam.decode(lp, best: $0) } ?? []
         if json {
           var object: [String: Any] = ["id": id, "greedy": greedy]
           if nBest != nil {

@@ -17,7 +17,7 @@ struct CTCReport {
     let logProbs = try model.logProbabilities(data)
     let (loss, greedy) = try CTCTask.evaluate(logProbabilities: logProbs, targets: data.targets)
     var beamMetrics = CTCMetrics()
-    for (lp, target) in zip(logProbs, data.targets) { beamMetrics.add(decoded: try beam.decode(lp).first?.labels ?? [], reference: target) }
+    for (lp, target) in zip(logProbs, data.targets) { beamMetrics.add(decoded: beam.decode(lp).first?.labels ?? [], reference: target) }
     let report = CTCReport(items: data.count, loss: loss, greedy: greedy, beam: beamMetrics, beamWidth: beam.beamWidth,
                            seconds: ProgressLine.now() - start)
     return (report, logProbs)
