@@ -49,6 +49,21 @@ struct CTCCLITests {
     #expect(decoded.count == 280 && decoded.allSatisfy { $0.count == 2 && $0[1].allSatisfy { "abc".contains($0) } }, "\(greedyLines.stdout.prefix(300))")
   }
 
+  @Test func aFinishedRunResumesWithALargerBudget() throws {
+    let scratch = try CLIScratch()
+    try Self.write(scratch)
+    let out = scratch.path("run")
+    let data = ["--data", scratch.path("frames.csv"), "--labels", scratch.path("labels.csv")]
+    let first = try RecurExecutable.run(["ctc", "train"] + data + ["--out", out, "--steps", "20", "--eval-every", "10", "--hidden-size", "8",
+                                                                    "--num-layers", "1"])
+    #expect(first.status == 0, "\(first.stderr)")
+    let resumed = try RecurExecutable.run(["ctc", "train"] + data + ["--resume", out + "/last.safetensors", "--steps", "30"])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("Resuming at step 20") && resumed.stdout.contains("step     30"), "\(resumed.stdout)")
+    let other = try RecurExecutable.run(["ctc", "eval", "--checkpoint", scratch.path("forecaster.safetensors")] + data)
+    #expect(other.status != 0 && other.stderrLines.count == 1 && other.stderr.contains("not a CTC model"), "\(other.stderr)")
+  }
+
   @Test func badInputsFailWithOneLineAndWriteNothing() throws {
     let scratch = try CLIScratch()
     try Self.write(scratch)
