@@ -46,8 +46,11 @@ struct ClassificationModelTests {
   @Test(arguments: SequencePooling.allCases)
   func paddingNeverChangesLogits(pooling: SequencePooling) throws {
     for tokens in [true, false] {
-      for bidirectional in [false, true] {
-        let m = try SequenceClassifier(Self.config(tokens: tokens, pooling: pooling, bidirectional: bidirectional), seed: 5)
+      for (bidirectional, extra) in [(false, "none"), (true, "none"), (true, "convolution"), (false, "ngrams")] where tokens || extra != "ngrams" {
+        var config = Self.config(tokens: tokens, pooling: pooling, bidirectional: bidirectional)
+        if extra == "convolution" { config.convolution = ConvolutionalBranch.Configuration(channels: [4, 3], kernelSizes: [3, 2]) }
+        if extra == "ngrams" { config.ngrams = NgramBag.Configuration(order: 3, buckets: 16, dimension: 4) }
+        let m = try SequenceClassifier(config, seed: 5)
         let data = try Self.data(tokens: tokens, lengths: [3, 7, 1, 5])
         var context = ForwardContext.inference
         let (input, lengths, _) = data.batch([0, 1, 2, 3])
@@ -57,10 +60,53 @@ struct ClassificationModelTests {
           let single = try m(alone, lengths: l, context: &context)
           for c in 0..<3 {
             #expect(abs(single[0, c] - batched[i, c]) <= 1e-6,
-                    "\(pooling) tokens=\(tokens) bidirectional=\(bidirectional) sequence \(i) class \(c): \(single[0, c]) vs \(batched[i, c])")
+                    "\(pooling) tokens=\(tokens) bidirectional=\(bidirectional) \(extra) sequence \(i) class \(c): \(single[0, c]) vs \(batched[i, c])")
           }
         }
       }
+    }
+  }
+
+  @Test func branchesAreNamedAsPyTorchModulesAndRebuiltFromArchives() throws {
+    var config = Self.config(tokens: true, pooling: .max, bidirectional: true)
+    config.convolution = ConvolutionalBranch.Configuration(channels: [4, 3], kernelSizes: [3, 2])
+    config.ngrams = NgramBag.Configuration(order: 2, buckets: 16, dimension: 4)
+    let m = try SequenceClassifier(config, seed: 2)
+    let shapes = Dictionary(uniqueKeysWithValues: m.stateDict().map { ($0.name, $0.tensor.shape) })
+    #expect(shapes["branch.convs.0.weight"] == [4, 5, 3] && shapes["branch.convs.1.weight"] == [3, 4, 2])
+    #expect(shapes["branch.norms.1.running_var"] == [3] && shapes["branch.norms.0.num_batches_tracked"] == [])
+    #expect(shapes["ngrams.embedding.weight"] == [12 + 16, 4])
+    #expect(shapes["head.0.weight"] == [7, 12 + 3 + 4])
+    var archive = ModelArchive(task: ClassificationTask.name, configuration: try ModelArchive.json(
+      ClassificationArchive(model: config, batchSize: 4, shuffleSeed: 1, metadata: ClassificationMetadata(labelNames: ["a", "b", "c"]))))
+    archive.add(m.stateDict())
+    let (loaded, saved) = try ClassificationTask.loadModel(from: archive)
+    #expect(saved.model == config)
+    let (input, lengths, _) = try Self.data(tokens: true, lengths: [3, 6]).batch([0, 1])
+    var context = ForwardContext.inference
+    #expect(try loaded(input, lengths: lengths, context: &context) == m(input, lengths: lengths, context: &context))
+    #expect(throws: TrainingError.self) {
+      var c = Self.config(tokens: false, pooling: .max, bidirectional: true)
+      c.ngrams = NgramBag.Configuration()
+      _ = try SequenceClassifier(c, seed: 1)
+    }
+  }
+
+  @Test func ngramRowsAreUnigramsThenHashedBuckets() throws {
+    var g = RandomGenerator(seed: 1)
+    let bag = try NgramBag(vocabularySize: 10, configuration: NgramBag.Configuration(order: 3, buckets: 7, dimension: 2), generator: &g)
+    let rows = bag.grams([4, 5, 4, 5])
+    #expect(rows.count == 4 + 3 + 2)
+    #expect(Array(rows.prefix(4)) == [4, 5, 4, 5])
+    #expect(rows.dropFirst(4).allSatisfy { (10..<17).contains($0) })
+    #expect(rows[4] == rows[6], "the bigram 4 5 occurs twice and hashes to one row")
+    #expect(bag.grams([4]) == [4])
+    // The bag is the average of those rows.
+    let out = bag([4, 5, 4, 5], steps: 4, batchSize: 1, lengths: [4])
+    let table = bag.embedding.weight.value
+    for j in 0..<2 {
+      let expected = rows.map { table[$0, j] }.reduce(0, +) / Float(rows.count)
+      #expect(abs(out[0, j] - expected) <= 1e-6)
     }
   }
 

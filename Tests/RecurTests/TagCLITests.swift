@@ -41,6 +41,24 @@ struct TagCLITests {
     #expect(resumed.stdout.contains("Resuming at step 60"))
   }
 
+  @Test func trainFractionTrainsOnASeededSubsetAndResumesWithIt() throws {
+    let scratch = try CLIScratch()
+    try scratch.write("train.tsv", Array(Self.tsv(count: 60, seed: 1).utf8))
+    func run(_ extra: [String], out: String) throws -> String {
+      let r = try RecurExecutable.run(["tag", "train", "--train", scratch.path("train.tsv"), "--val-fraction", "0.1", "--hidden-size", "8",
+                                       "--steps", "2", "--out", scratch.path(out)] + extra)
+      #expect(r.status == 0, "\(r.stderr)")
+      return r.stdout
+    }
+    #expect(try run([], out: "all").contains("54 training and 6 validation sentences"))
+    #expect(try run(["--train-fraction", "0.25"], out: "quarter").contains("14 training and 6 validation sentences"))
+    let resumed = try RecurExecutable.run(["tag", "train", "--resume", scratch.path("quarter") + "/last.safetensors", "--steps", "3"])
+    #expect(resumed.stdout.contains("14 training and 6 validation sentences"), "\(resumed.stdout)")
+    let bad = try RecurExecutable.run(["tag", "train", "--train", scratch.path("train.tsv"), "--train-fraction", "0", "--out", scratch.path("never")])
+    #expect(bad.status != 0 && bad.stderr.contains("--train-fraction must be in (0, 1]"), "\(bad.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: scratch.path("never")))
+  }
+
   @Test func badInputIsOneLineAndWritesNothing() throws {
     let scratch = try CLIScratch()
     try scratch.write("two-columns.tsv", Array(Self.tsv(count: 5, seed: 1).utf8))

@@ -99,6 +99,34 @@ import Testing
     try LanguageModelTrainerTests.expectSameBits(straight, resumed)
   }
 
+  @Test func singletonsAreReadAsUnknownInTrainingOnly() throws {
+    let vocabulary = TaggingVocabulary(sentences: [[("a", "X"), ("b", "Y"), ("a", "X")], [("c", "Y"), ("a", "X")]])
+    let encoded = try [["a", "b", "a"], ["c", "a"]].map { try vocabulary.encode($0, tags: []) }
+    var c = SequenceTagger.Configuration(wordVocabularySize: vocabulary.words.count, characterVocabularySize: vocabulary.characters.count,
+                                         tagCount: 2)
+    (c.wordEmbeddingSize, c.characterEmbeddingSize, c.characterHiddenSize, c.hiddenSize, c.dropout, c.unknownWordRate) = (4, 2, 2, 4, 0, 0)
+    let tagged = try [["a", "b", "a"], ["c", "a"]].enumerated().map { i, words in
+      try vocabulary.encode(words, tags: i == 0 ? ["X", "Y", "X"] : ["Y", "X"])
+    }
+    let task = try TaggingTask(model: SequenceTagger(c, seed: 1), vocabulary: vocabulary, train: tagged, validation: [], batchSize: 2, seed: 1)
+    #expect(task.singletons == [encoded[0].words[1], encoded[1].words[0]], "b and c occur once, a three times")
+    // The replacement changes the training loss (b and c become <unk>) and nothing else: without
+    // it, the same stream gives the plain loss.
+    func loss(rate: Float?) throws -> Float {
+      c.singletonUnknownRate = rate
+      let t = try TaggingTask(model: SequenceTagger(c, seed: 1), vocabulary: vocabulary, train: tagged, validation: [], batchSize: 2, seed: 1)
+      var context = ForwardContext(training: true, generator: RandomGenerator(seed: 9))
+      return try t.trainingLoss(context: &context).loss.item
+    }
+    var plain = ForwardContext.inference
+    let unchanged = try SequenceTagger(c, seed: 1).loss(tagged, context: &plain).loss.item
+    #expect(try loss(rate: nil) == unchanged)
+    let allUnknown = tagged.map { e in var e = e; e.words = e.words.map { task.singletons.contains($0) ? 1 : $0 }; return e }
+    let replaced = try SequenceTagger(c, seed: 1).loss(allUnknown, context: &plain).loss.item
+    #expect(try loss(rate: 0.999_999) == replaced)
+    #expect(replaced != unchanged)
+  }
+
   @Test func metricsCountUnseenWordsAndPerTagScores() {
     let sentences = [TaggingExample(words: [2, 1, 3], characters: [[2], [3], [4]], tags: [0, 1, 1])]
     let m = TaggingMetrics(sentences: sentences, predicted: [[0, 0, 1]], tagCount: 2)

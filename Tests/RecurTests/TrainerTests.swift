@@ -237,7 +237,10 @@ final class OpposedTask: TrainingTask {
   static let name = "opposed"
   let model: Linear
   var position = 0
-  init() {
+  /// The slope the validation loss measures against (−2 opposes training; 2 agrees with it).
+  let validationSlope: Float
+  init(validationSlope: Float = -2) {
+    self.validationSlope = validationSlope
     var g = RandomGenerator(seed: 1)
     model = Linear(inputSize: 1, outputSize: 1, bias: false, generator: &g)
     model.weight.assign(Tensor(shape: [1, 1], scalars: [0]))
@@ -249,7 +252,8 @@ final class OpposedTask: TrainingTask {
     return BatchLoss(loss: mseLoss(model(x), x * 2), count: 4)
   }
   func evaluate() throws -> Evaluation? {
-    Evaluation(loss: Double(mseLoss(model(x), x * -2).item), metrics: ["weight": Double(model.weight.data.scalars[0])])
+    Evaluation(loss: Double(mseLoss(model(x), x * validationSlope).item),
+               metrics: ["weight": Double(model.weight.data.scalars[0]), "constant": 1])
   }
   func dataState() throws -> TaskDataState { TaskDataState(json: "{\"position\":\(position)}") }
   func restoreDataState(_ state: TaskDataState) throws {}
@@ -286,6 +290,21 @@ struct TrainerStoppingTests {
     let trainer = try Trainer(task: OpposedTask(), options: options)
     #expect(try trainer.run() == .finished)
     #expect(trainer.best?.step == 10)
+  }
+
+  @Test func aTiedMetricIsBrokenByTheLowerValidationLoss() throws {
+    // The metric never changes: a falling validation loss makes each evaluation the new best, a
+    // rising one keeps the first and stops the run after `patience` evaluations.
+    for (slope, expectedBest, outcome) in [(Float(2), 10, TrainingOutcome.finished), (-2, 1, .earlyStopped)] {
+      var options = TrainerOptions(optimizer: OptimizerSettings(kind: .sgd, learningRate: 0.01))
+      options.steps = 10
+      options.evalEvery = 1
+      options.patience = 3
+      options.selectionMetric = "constant"
+      let trainer = try Trainer(task: OpposedTask(validationSlope: slope), options: options)
+      #expect(try trainer.run() == outcome)
+      #expect(trainer.best?.step == expectedBest)
+    }
   }
 
   static func forecastTask() throws -> (RecurrentForecaster, ForecastingTask) {

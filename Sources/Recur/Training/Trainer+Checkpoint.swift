@@ -10,6 +10,8 @@ struct TrainingRecord: Codable {
   var trainingSeconds: Double
   var bestStep: Int?
   var bestLoss: Double?
+  /// The best evaluation's validation loss when a metric selects (breaks the metric's ties).
+  var bestValidationLoss: Double?
   var evaluationsWithoutImprovement: Int
   /// The trainer's random stream, as decimal strings (exact for 64-bit words).
   var generator: [String]
@@ -31,7 +33,7 @@ extension Trainer {
     archive.add(data.tensors, prefix: ModelArchive.dataPrefix)
     let record = TrainingRecord(
       options: options, step: step, totalSteps: totalSteps, itemsSeen: itemsSeen, trainingSeconds: trainingSeconds,
-      bestStep: best?.step, bestLoss: best?.loss, evaluationsWithoutImprovement: evaluationsWithoutImprovement,
+      bestStep: best?.step, bestLoss: best?.loss, bestValidationLoss: bestValidationLoss, evaluationsWithoutImprovement: evaluationsWithoutImprovement,
       generator: context.generator.stateWords.map { String($0) },
       optimizerScalars: optimizerState.scalars.map { [$0.name, "\($0.value)"] }, data: data.json)
     archive.training = try ModelArchive.json(record)
@@ -73,6 +75,7 @@ extension Trainer {
     itemsSeen = record.itemsSeen
     trainingSeconds = record.trainingSeconds
     if let s = record.bestStep, let l = record.bestLoss { best = (s, l) }
+    bestValidationLoss = record.bestValidationLoss
     evaluationsWithoutImprovement = record.evaluationsWithoutImprovement
     if let outputDirectory {
       log = MetricsLog.read(from: outputDirectory.appendingPathComponent(TrainingOutputFile.metrics))

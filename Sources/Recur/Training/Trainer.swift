@@ -44,6 +44,9 @@ public final class Trainer<Task: TrainingTask> {
   /// The best evaluation so far: its step and selection score (the validation loss, or minus
   /// `options.selectionMetric`; lower is better).
   public internal(set) var best: (step: Int, loss: Double)?
+  /// The validation loss of the best evaluation: when a metric selects, an equal metric with a
+  /// lower validation loss is better (small validation sets tie often).
+  var bestValidationLoss: Double?
   /// Evaluations in a row without a new best.
   public internal(set) var evaluationsWithoutImprovement = 0
   /// The mode and random stream of the forward passes.
@@ -139,9 +142,12 @@ public final class Trainer<Task: TrainingTask> {
       tick()
       let record = meter.record(step: step, items: itemsSeen, evaluation: evaluation, elapsed: trainingSeconds, previous: log.records.last)
       let score = evaluation.map { e in options.selectionMetric.map { -(e.metrics[$0] ?? -.infinity) } ?? e.loss }
-      let isBest = score.map { s in best.map { s < $0.loss } ?? true } ?? true
+      let isBest = score.map { s in
+        best.map { s < $0.loss || (s == $0.loss && evaluation!.loss < (bestValidationLoss ?? .infinity)) } ?? true
+      } ?? true
       if isBest {
         if let score { best = (step, score) }
+        bestValidationLoss = evaluation?.loss
         evaluationsWithoutImprovement = 0
         if options.restoreBest { bestWeights = task.model.stateDict() }
       } else {

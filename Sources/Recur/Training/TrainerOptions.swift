@@ -20,7 +20,8 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   /// Stop when this many evaluations in a row did not improve on the best validation loss (nil: never).
   public var patience: Int?
   /// The `Evaluation.metrics` entry (higher is better, e.g. `"accuracy"`) that selects the best
-  /// checkpoint and drives early stopping; nil: the lowest validation loss.
+  /// checkpoint and drives early stopping, ties broken by the lower validation loss; nil: the
+  /// lowest validation loss.
   public var selectionMetric: String?
   /// At the end, load the weights of the best evaluation into the model.
   public var restoreBest = false

@@ -65,9 +65,10 @@ func metricsJSON(_ m: ClassificationMetrics, labelNames: [String], loss: Double?
 /// `recur classify eval`: metrics of a saved classifier on a labelled CSV.
 struct ClassifyEvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "eval", abstract: "Accuracy, macro-F1, per-class scores and the confusion matrix of a classifier on a labelled CSV.")
-  @Option(help: ArgumentHelp("A checkpoint written by recur classify train.", valueName: "checkpoint")) var checkpoint: String
-  @Option(help: ArgumentHelp("Labelled CSV; with a split column, only its test rows are scored.", valueName: "file")) var data: String
+  @Option(help: ArgumentHelp("A checkpoint written by recur classify train or series.", valueName: "checkpoint")) var checkpoint: String
+  @Option(help: ArgumentHelp("Labelled data (text CSV, or series in --layout); with a split column, only its test rows are scored.", valueName: "file")) var data: String
   @OptionGroup var columns: ClassifyColumns
+  @OptionGroup var series: SeriesDataOptions
   @Option(help: ArgumentHelp("Write the confusion matrix as SVG here.", valueName: "file")) var svg: String?
   @Flag(help: "Print the metrics as JSON.") var json = false
   @OptionGroup var threads: ThreadOptions
@@ -75,31 +76,58 @@ struct ClassifyEvalCommand: ParsableCommand {
   func run() throws {
     try reportingErrors(flags: ClassifyCommand.flags) {
       try threads.apply()
-      let (model, saved, input) = try loadClassifier(checkpoint)
-      let table = try LabeledTextTable.read(contentsOf: URL(fileURLWithPath: data), textColumn: columns.textColumn, labelColumn: columns.labelColumn)
-      let rows = table.examples.contains { $0.split == .test } ? table.examples(in: .test) : table.examples
-      let names = saved.metadata.labelNames
-      let dataset = try classificationDataset(rows, table: table, labelNames: names, input: input, labelColumn: columns.labelColumn)
+      let (model, names, dataset) = try isSeriesCheckpoint(checkpoint) ? try seriesData() : try textData()
       let (loss, metrics) = try ClassificationTask.evaluate(model, on: dataset)
       if let svg { try ConfusionMatrixSVG(title: "Confusion matrix: \(URL(fileURLWithPath: data).lastPathComponent)", labelNames: names, metrics: metrics).write(to: URL(fileURLWithPath: svg)) }
       print(json ? try metricsJSON(metrics, labelNames: names, loss: loss) : String(format: "%d items, loss %.4f\n", dataset.count, loss) + metrics.table(labelNames: names))
     }
   }
+
+  /// A text model and the rows of a labelled text CSV (its test rows when it has a split column).
+  func textData() throws -> (SequenceClassifier, [String], ClassificationDataset) {
+    guard !series.isGiven else { throw CLIError("\(checkpoint) holds a text classifier; --layout, --labels and --test are for series") }
+    let (model, saved, input) = try loadClassifier(checkpoint)
+    let table = try LabeledTextTable.read(contentsOf: URL(fileURLWithPath: data), textColumn: columns.textColumn, labelColumn: columns.labelColumn)
+    let rows = table.examples.contains { $0.split == .test } ? table.examples(in: .test) : table.examples
+    let names = saved.metadata.labelNames
+    return (model, names, try classificationDataset(rows, table: table, labelNames: names, input: input, labelColumn: columns.labelColumn))
+  }
+
+  /// A series model and the sequences of `--data` (its test items when they are marked).
+  func seriesData() throws -> (SequenceClassifier, [String], ClassificationDataset) {
+    let (model, saved, standardizer) = try loadSeriesClassifier(checkpoint)
+    let names = saved.metadata.labelNames
+    let set = try series.read(data, labelSet: LabelSet(names))
+    let items = set.items.contains { $0.split == .test } ? set.items(in: .test) : set.items
+    return (model, names, try seriesDataset(items, featureCount: set.featureCount, standardizer: standardizer, source: set.source))
+  }
+}
+
+/// Whether the classify checkpoint at `path` reads numeric frames (a series model) rather than tokens.
+func isSeriesCheckpoint(_ path: String) throws -> Bool {
+  let archive = try loadArchive(path)
+  guard archive.task == ClassificationTask.name else { return false }   // loading reports the wrong kind
+  return try archive.decodeConfiguration(ClassificationArchive.self).model.vocabularySize == nil
 }
 
 /// `recur classify predict`: the label and class probabilities of new texts.
 struct ClassifyPredictCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "predict", abstract: "Label new texts: one per line of a file or standard input, or a CSV column.")
-  @Option(help: ArgumentHelp("A checkpoint written by recur classify train.", valueName: "checkpoint")) var checkpoint: String
+  static let configuration = CommandConfiguration(
+    commandName: "predict", abstract: "Label new texts (one per line of a file or standard input, or a CSV column) or new series.",
+    discussion: "A series model reads --input in --layout; the layout's label column must be there, but its values (e.g. ?) are not used.")
+  @Option(help: ArgumentHelp("A checkpoint written by recur classify train or series.", valueName: "checkpoint")) var checkpoint: String
   @Option(help: ArgumentHelp("Text file, one text per line; - or absent: standard input.", valueName: "file")) var input: String?
   @Option(help: ArgumentHelp("A CSV whose --text-column is labelled instead.", valueName: "file")) var csv: String?
   @Option(name: .customLong("text-column"), help: "CSV column with the text (default text).") var textColumn = "text"
+  @OptionGroup var series: SeriesDataOptions
   @Flag(help: "Print one JSON object per text.") var json = false
   @OptionGroup var threads: ThreadOptions
 
   func run() throws {
     try reportingErrors(flags: ClassifyCommand.flags) {
       try threads.apply()
+      if try isSeriesCheckpoint(checkpoint) { return try predictSeries() }
+      guard !series.isGiven else { throw CLIError("\(checkpoint) holds a text classifier; --layout, --labels and --test are for series") }
       let (model, saved, textInput) = try loadClassifier(checkpoint)
       let texts: [String]
       if let csv {
@@ -125,6 +153,24 @@ struct ClassifyPredictCommand: ParsableCommand {
         } else {
           print("\(names[best])\t" + zip(names, p).map { String(format: "%@=%.3f", $0, Double($1)) }.joined(separator: " ") + "\t\(text)")
         }
+      }
+    }
+  }
+
+  /// Labels every series of `--input` (read in `--layout`): id, label and probabilities.
+  func predictSeries() throws {
+    guard let input, input != "-", csv == nil else { throw CLIError("a series model reads --input FILE in --layout (not standard input or --csv)") }
+    let (model, saved, standardizer) = try loadSeriesClassifier(checkpoint)
+    let set = try series.read(input)
+    let probabilities = try model.probabilities(try seriesDataset(set.items, featureCount: set.featureCount, standardizer: standardizer, source: set.source))
+    let names = saved.metadata.labelNames
+    for (item, p) in zip(set.items, probabilities) {
+      let best = p.indices.max { p[$0] < p[$1] }!
+      if json {
+        let object: [String: Any] = ["id": item.id, "label": names[best], "probabilities": Dictionary(uniqueKeysWithValues: zip(names, p.map { Double($0) }))]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+      } else {
+        print("\(item.id)\t\(names[best])\t" + zip(names, p).map { String(format: "%@=%.3f", $0, Double($1)) }.joined(separator: " "))
       }
     }
   }

@@ -29,6 +29,14 @@ struct ClassifySplits {
     let (train, validation) = try split(labels: rest.map { all[$0].label }, heldOutFraction: validationFraction, seed: seed &+ 1)
     return ClassifySplits(train: train.map { all[rest[$0]] }, validation: validation.map { all[rest[$0]] }, test: test.map { all[$0] })
   }
+
+  /// Writes `line,part` for every row (its first line in the data file; part train, validation
+  /// or test), so other tools (e.g. `Tools/Baselines/tfidf_logistic.py`) score the same split.
+  func write(to url: URL) throws {
+    let rows = [("train", train), ("validation", validation), ("test", test)].flatMap { part, rows in rows.map { ($0.line, part) } }
+    let text = "line,part\n" + rows.sorted { $0.0 < $1.0 }.map { "\($0.0),\($0.1)\n" }.joined()
+    try Data(text.utf8).write(to: url, options: .atomic)
+  }
 }
 
 /// The rows of `table` as a dataset for a model whose classes are `labelNames` (labels matched by name).

@@ -17,19 +17,18 @@ struct ClassifySeriesCommand: ParsableCommand {
       """)
 
   @Option(help: ArgumentHelp("The data file.", valueName: "file")) var data: String
-  @Option(help: ArgumentHelp("wide, long, joined or ts (default wide).", valueName: "layout")) var layout = "wide"
-  @Option(help: ArgumentHelp("joined: the CSV with one row per sequence (utt, digit, split).", valueName: "file")) var labels: String?
-  @Option(help: ArgumentHelp("ts: the test file.", valueName: "file")) var test: String?
-  @Option(name: .customLong("features-per-step"), parsing: .unconditional, help: "wide: values per time step (default 1).") var featuresPerStep = 1
+  @OptionGroup var series: SeriesDataOptions
   @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction held out for the test when there is no split (default 0.2).") var testFraction = 0.2
   @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction of the training part held out for validation (default 0.1).") var valFraction = 0.1
   @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn")) var model = "lstm"
   @Flag(name: .customLong("unidirectional"), help: "Read forwards only (default: bidirectional).") var unidirectional = false
   @Option(help: ArgumentHelp("Pooling over valid steps: last, mean, max or attention (default mean).", valueName: "mode")) var pooling = "mean"
+  @Flag(help: "Add LSTM-FCN's convolutional branch (Conv1d 128×8, 256×5, 128×3, each with batch norm and ReLU, averaged over the steps) beside the recurrent stack.") var fcn = false
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @OptionGroup var optimization: OptimizationOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
-  @Option(parsing: .unconditional, help: "Evaluations without a better validation accuracy before stopping (default 20).") var patience = 20
+  @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations (default: one epoch, at least 25 steps).") var evalEvery: Int?
+  @Option(parsing: .unconditional, help: "Evaluations without a better validation accuracy (or, at equal accuracy, loss) before stopping (default 20).") var patience = 20
   @Option(parsing: .unconditional, help: "Seed of the weights, the batch order and dropout (default 1).") var seed: UInt64 = 1
   @Option(name: .customLong("split-seed"), parsing: .unconditional, help: "Seed of the stratified splits (default 0).") var splitSeed: UInt64 = 0
   @Option(help: ArgumentHelp("Directory for checkpoints, metrics.json and confusion.svg (default runs/classify-series).", valueName: "dir")) var out = "runs/classify-series"
@@ -40,31 +39,15 @@ struct ClassifySeriesCommand: ParsableCommand {
     try reportingErrors(flags: ClassifyCommand.flags.merging(["featuresPerStep": "--features-per-step"])) { try train() }
   }
 
-  /// The sequences of `--data` in `--layout`.
-  func readSet() throws -> NumericSequenceSet {
-    let url = URL(fileURLWithPath: data)
-    switch layout.lowercased() {
-    case "wide": return try NumericSequenceSet.readWide(contentsOf: url, featuresPerStep: featuresPerStep)
-    case "long": return try NumericSequenceSet.readLong(contentsOf: url)
-    case "joined":
-      guard let labels else { throw CLIError("--layout joined needs --labels FILE (one row per sequence: utt, digit, split)") }
-      return try NumericSequenceSet.readJoined(features: url, labels: URL(fileURLWithPath: labels))
-    case "ts":
-      let train = try NumericSequenceSet.readTS(contentsOf: url, split: .train)
-      guard let test else { return train }
-      return try train.appending(NumericSequenceSet.readTS(contentsOf: URL(fileURLWithPath: test), split: .test, labels: train.labels))
-    default: throw CLIError("unknown --layout \"\(layout)\"; use wide, long, joined or ts")
-    }
-  }
-
   func train() throws {
     try threads.apply()
     try requirePositive(patience, flag: "--patience")
+    try requirePositive(evalEvery, flag: "--eval-every")
     guard (0..<1).contains(testFraction) else { throw CLIError("--test-fraction must be in [0, 1), got \(testFraction)") }
     guard (0..<1).contains(valFraction) else { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
     let cell = try parseCell(model)
     let poolingMode = try parsePooling(pooling)
-    let set = try readSet()
+    let set = try series.read(data)
     let outDirectory = URL(fileURLWithPath: out)
     try checkWritableDirectory(outDirectory)
 
@@ -94,13 +77,14 @@ struct ClassifySeriesCommand: ParsableCommand {
     let config = SequenceClassifier.Configuration(
       featureCount: set.featureCount, cell: cell, hiddenSize: recurrent.hiddenSize ?? Defaults.hiddenSize,
       numLayers: recurrent.numLayers ?? Defaults.numLayers, bidirectional: !unidirectional, dropout: recurrent.dropout ?? Defaults.dropout,
-      pooling: poolingMode, classCount: max(names.count, 2))
+      pooling: poolingMode, classCount: max(names.count, 2), convolution: fcn ? ConvolutionalBranch.Configuration() : nil)
     let metadata = ClassificationMetadata(labelNames: names, input: try ModelArchive.json(standardizer))
     let task = try ClassificationTask(model: SequenceClassifier(config, seed: seed), train: trainSet, validation: validationSet,
                                       batchSize: optimization.batchSize ?? Defaults.batchSize, metadata: metadata, shuffleSeed: seed)
     var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
     o.gradClip = optimization.gradClip ?? Defaults.gradClip
     try budget.apply(to: &o, defaultTimeLimit: 300)
+    o.evalEvery = evalEvery ?? max(task.stepsPerEpoch, 25)
     o.patience = validationSet.count > 0 ? patience : nil
     o.selectionMetric = "accuracy"
     o.restoreBest = true

@@ -26,6 +26,8 @@ struct ClassifyTrainCommand: ParsableCommand {
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the token embedding (default 100).") var embeddingSize = 100
   @Option(name: .customLong("head-size"), parsing: .unconditional, help: "Width of the head's hidden layer (default 64).") var headSize = 64
+  @Option(parsing: .unconditional, help: "Add a bag of token n-grams up to this order beside the recurrent stack (hashed, fastText-like; 0: none; default 0).") var ngrams = 0
+  @Flag(help: "Add LSTM-FCN's convolutional branch over the token embeddings beside the recurrent stack.") var fcn = false
 
   @OptionGroup var optimization: OptimizationOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
@@ -47,6 +49,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     try requirePositive(maxLength, flag: "--max-length")
     try requirePositive(minCount, flag: "--min-count")
     try requirePositive(patience, flag: "--patience")
+    guard (0...5).contains(ngrams) else { throw CLIError("--ngrams must be in 0…5, got \(ngrams)") }
     guard (0..<1).contains(testFraction) else { throw CLIError("--test-fraction must be in [0, 1), got \(testFraction)") }
     guard (0..<1).contains(valFraction) else { throw CLIError("--val-fraction must be in [0, 1), got \(valFraction)") }
     let table = try LabeledTextTable.read(contentsOf: URL(fileURLWithPath: data), textColumn: columns.textColumn, labelColumn: columns.labelColumn)
@@ -79,7 +82,9 @@ struct ClassifyTrainCommand: ParsableCommand {
       let config = SequenceClassifier.Configuration(
         vocabularySize: input.vocabulary.count, embeddingSize: embeddingSize, cell: cell, hiddenSize: recurrent.hiddenSize ?? Defaults.hiddenSize,
         numLayers: recurrent.numLayers ?? Defaults.numLayers, bidirectional: !unidirectional, dropout: recurrent.dropout ?? Defaults.dropout,
-        pooling: poolingMode, headSize: headSize, classCount: max(names.count, 2))
+        pooling: poolingMode, headSize: headSize, classCount: max(names.count, 2),
+        convolution: fcn ? ConvolutionalBranch.Configuration() : nil,
+        ngrams: ngrams > 0 ? NgramBag.Configuration(order: ngrams) : nil)
       let metadata = ClassificationMetadata(labelNames: names, input: try ModelArchive.json(input))
       let task = try ClassificationTask(
         model: SequenceClassifier(config, seed: seed),
@@ -98,6 +103,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try splits.write(to: outDirectory.appendingPathComponent("splits.csv"))
     try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 
     // Score the best model on the test part.

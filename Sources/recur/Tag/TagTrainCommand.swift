@@ -11,6 +11,7 @@ struct TagTrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Training data (token-per-line TSV or CoNLL-U).", valueName: "file")) var train: String?
   @Option(help: ArgumentHelp("Validation data; without it a seeded --val-fraction of the training sentences is held out.", valueName: "file")) var validation: String?
   @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction of training sentences held out for validation when there is no --validation (default 0.1).") var valFraction: Double?
+  @Option(name: .customLong("train-fraction"), parsing: .unconditional, help: "Train on a seeded subset of this fraction of the training sentences (a learning curve; default 1).") var trainFraction: Double?
   @OptionGroup var column: TagColumnOption
   @Flag(help: "Score tag sequences with a linear-chain CRF (Viterbi decoding).") var crf = false
   @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn")) var model: String?
@@ -53,10 +54,11 @@ struct TagTrainCommand: ParsableCommand {
       guard let trainPath = train else { throw CLIError("--train is required (the training data), or --resume CHECKPOINT") }
       let seed = self.seed ?? 42
       let source = TaggingTask.DataSource(train: trainPath, validation: validation, validationFraction: valFraction ?? Defaults.validationFraction,
-                                          tagColumn: column.tagColumn)
+                                          tagColumn: column.tagColumn, trainFraction: trainFraction)
       guard source.validationFraction >= 0 && source.validationFraction < 1 else {
         throw CLIError("--val-fraction must be in [0, 1), got \(source.validationFraction)")
       }
+      if let f = trainFraction, !(f > 0 && f <= 1) { throw CLIError("--train-fraction must be in (0, 1], got \(f)") }
       let (trainSentences, validationSentences) = try sentences(source, seed: seed)
       let vocabulary = TaggingVocabulary(sentences: trainSentences)
       let task = try TaggingTask(model: try SequenceTagger(modelConfiguration(vocabulary), seed: seed), vocabulary: vocabulary,
@@ -77,8 +79,13 @@ struct TagTrainCommand: ParsableCommand {
   func sentences(_ source: TaggingTask.DataSource, seed: UInt64) throws
     -> (train: [[(token: String, tag: String)]], validation: [[(token: String, tag: String)]]) {
     let all = try column.read(source.train)
-    if let path = source.validation { return (all, try column.read(path)) }
-    return TaggedText.split(all, validationFraction: source.validationFraction, seed: seed)
+    var (train, validation) = source.validation != nil ? (all, try column.read(source.validation!))
+      : TaggedText.split(all, validationFraction: source.validationFraction, seed: seed)
+    if let f = source.trainFraction, f < 1 {
+      let kept = max(1, Int((f * Double(train.count)).rounded()))
+      train = EpochShuffle.permutation(train.count, epoch: 0, seed: seed &+ 0x7261_696e).prefix(kept).sorted().map { train[$0] }
+    }
+    return (train, validation)
   }
 
   func modelConfiguration(_ vocabulary: TaggingVocabulary) throws -> SequenceTagger.Configuration {

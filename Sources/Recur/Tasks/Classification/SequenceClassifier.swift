@@ -5,7 +5,7 @@
 /// x_t = E[token_t]  or  frame_t                 E: [V, embeddingSize], padding id 0
 /// h = RNN(x, lengths)                           LSTM, GRU or tanh RNN, numLayers × hiddenSize × D
 /// p = pool(h over t < length)                   last, mean, max or additive attention
-/// [p ; branch(x)]                               an optional extra branch (e.g. LSTM-FCN's convolutions)
+/// [p ; branch(x) ; bag(tokens)]                  LSTM-FCN's convolutional branch, a bag of n-grams, when configured
 /// logits = W2 · dropout(relu(W1 · dropout(p) + b1)) + b2
 /// ```
 ///
@@ -43,11 +43,17 @@ public final class SequenceClassifier: Module {
     public var headSize: Int
     /// Number of classes C.
     public var classCount: Int
+    /// LSTM-FCN's convolutional branch beside the recurrent stack (over the frames or the token
+    /// embeddings), or nil.
+    public var convolution: ConvolutionalBranch.Configuration?
+    /// A bag of token n-grams beside the recurrent stack (token input only), or nil.
+    public var ngrams: NgramBag.Configuration?
 
     /// A configuration; the sizes of the data (vocabulary, features, classes) usually come from it.
     public init(vocabularySize: Int? = nil, featureCount: Int = 1, embeddingSize: Int = 64, cell: RecurrentCellKind = .lstm,
                 hiddenSize: Int = 128, numLayers: Int = 1, bidirectional: Bool = true, dropout: Float = 0.2,
-                pooling: SequencePooling = .max, attentionSize: Int = 64, headSize: Int = 64, classCount: Int) {
+                pooling: SequencePooling = .max, attentionSize: Int = 64, headSize: Int = 64, classCount: Int,
+                convolution: ConvolutionalBranch.Configuration? = nil, ngrams: NgramBag.Configuration? = nil) {
       self.vocabularySize = vocabularySize
       self.featureCount = featureCount
       self.embeddingSize = embeddingSize
@@ -60,6 +66,8 @@ public final class SequenceClassifier: Module {
       self.attentionSize = attentionSize
       self.headSize = headSize
       self.classCount = classCount
+      self.convolution = convolution
+      self.ngrams = ngrams
     }
 
     /// The width of each step fed to the recurrent stack.
@@ -76,6 +84,11 @@ public final class SequenceClassifier: Module {
       try TrainingError.require(attentionSize >= 1, "attentionSize", attentionSize, "a positive integer")
       try TrainingError.require(headSize >= 1, "headSize", headSize, "a positive integer")
       try TrainingError.require(classCount >= 2, "classCount", classCount, "at least 2")
+      try convolution?.validate()
+      if let ngrams {
+        try TrainingError.require(vocabularySize != nil, "ngrams", "a bag of n-grams", "token input (a vocabulary)")
+        try ngrams.validate()
+      }
     }
   }
 
@@ -87,22 +100,19 @@ public final class SequenceClassifier: Module {
   public let rnn: any SequenceLayer
   /// The attention pooling (`.attention` only).
   public let attention: AdditiveAttentionPooling?
-  /// An optional branch beside the recurrent stack whose vector is concatenated to the pooled
-  /// one before the head (LSTM-FCN's convolutional branch).
+  /// The branch beside the recurrent stack whose vector is concatenated to the pooled one
+  /// before the head (LSTM-FCN's convolutional branch), when the configuration has one.
   public let branch: (any SequenceBranch)?
+  /// The bag of n-grams (token input with `configuration.ngrams` only).
+  public let ngrams: NgramBag?
   /// The MLP head.
   public let head: ClassifierHead
   let dropoutLayer: Dropout
 
-  /// A freshly initialised model (PyTorch's default initialisations, drawn from `seed`), with an
-  /// optional `branch` built by the caller. Throws `TrainingError.invalidSetting` for an invalid
-  /// configuration.
-  public init(_ configuration: Configuration, branch: (any SequenceBranch)? = nil, seed: UInt64) throws {
+  /// A freshly initialised model (PyTorch's default initialisations, drawn from `seed`).
+  /// Throws `TrainingError.invalidSetting` for an invalid configuration.
+  public init(_ configuration: Configuration, seed: UInt64) throws {
     try configuration.validate()
-    if let branch {
-      try TrainingError.require(branch.inputSize == configuration.inputSize, "branch.inputSize", branch.inputSize,
-                                "the model's step width \(configuration.inputSize)")
-    }
     self.configuration = configuration
     let c = configuration
     var generator = RandomGenerator(seed: seed)
@@ -111,19 +121,21 @@ public final class SequenceClassifier: Module {
                               dropout: c.numLayers > 1 ? c.dropout : 0, bidirectional: c.bidirectional, seed: generator.next())
     attention = c.pooling == .attention
       ? AdditiveAttentionPooling(inputSize: rnn.outputSize, attentionSize: c.attentionSize, generator: &generator) : nil
-    self.branch = branch
-    head = ClassifierHead(inputSize: rnn.outputSize + (branch?.outputSize ?? 0), hiddenSize: c.headSize,
+    branch = try c.convolution.map { try ConvolutionalBranch(inputSize: c.inputSize, configuration: $0, generator: &generator) }
+    ngrams = try c.ngrams.map { try NgramBag(vocabularySize: c.vocabularySize!, configuration: $0, generator: &generator) }
+    head = ClassifierHead(inputSize: rnn.outputSize + (branch?.outputSize ?? 0) + (ngrams?.outputSize ?? 0), hiddenSize: c.headSize,
                           classCount: c.classCount, dropout: c.dropout, generator: &generator)
     dropoutLayer = Dropout(p: c.dropout)
   }
 
-  /// The embedding, the recurrent stack, the attention, the branch and the head, in that order.
+  /// The embedding, the recurrent stack, the attention, the branch, the n-gram bag and the head, in that order.
   public var children: [(name: String, module: any Module)] {
     var result: [(name: String, module: any Module)] = []
     if let embedding { result.append(("embedding", embedding)) }
     result.append(("rnn", rnn))
     if let attention { result.append(("attention", attention)) }
     if let branch { result.append(("branch", branch)) }
+    if let ngrams { result.append(("ngrams", ngrams)) }
     result.append(("head", head))
     return result
   }
@@ -164,6 +176,9 @@ public final class SequenceClassifier: Module {
     let (x, p, _) = try pooled(input, lengths: lengths, context: &context)
     var features = dropoutLayer(p, context: &context)
     if let branch { features = Tensor.concatenate([features, try branch(x, lengths: lengths, context: &context)], axis: 1) }
+    if let ngrams, case let .tokens(ids, steps, batchSize) = input {
+      features = Tensor.concatenate([features, dropoutLayer(ngrams(ids, steps: steps, batchSize: batchSize, lengths: lengths), context: &context)], axis: 1)
+    }
     return head(features, context: &context)
   }
 

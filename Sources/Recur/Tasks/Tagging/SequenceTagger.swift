@@ -59,6 +59,9 @@ public final class SequenceTagger: Module {
     /// In training, the probability that a known word is read as the unknown word (so its
     /// embedding learns to stand for unseen words).
     public var unknownWordRate: Float = 0.05
+    /// In training, the probability that a word seen only once in the training sentences is read
+    /// as the unknown word (Lample et al. 2016 use 0.5; nil in archives written before it existed).
+    public var singletonUnknownRate: Float? = 0.5
     /// Whether a linear-chain CRF scores the tag sequence.
     public var crf = false
 
@@ -78,6 +81,9 @@ public final class SequenceTagger: Module {
                                          "characterHiddenSize": characterHiddenSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
       try TrainingError.require(unknownWordRate >= 0 && unknownWordRate < 1, "unknownWordRate", unknownWordRate, "in [0, 1)")
+      if let rate = singletonUnknownRate {
+        try TrainingError.require(rate >= 0 && rate < 1, "singletonUnknownRate", rate, "in [0, 1)")
+      }
     }
   }
 

@@ -33,13 +33,17 @@ public final class TaggingTask: TrainingTask {
     public var validationFraction: Double
     /// The 1-based column of the tags.
     public var tagColumn: Int
+    /// The fraction of the (remaining) training sentences used, a seeded subset — for learning
+    /// curves; nil: all of them.
+    public var trainFraction: Double?
 
     /// A description of the data of a run.
-    public init(train: String, validation: String?, validationFraction: Double, tagColumn: Int) {
+    public init(train: String, validation: String?, validationFraction: Double, tagColumn: Int, trainFraction: Double? = nil) {
       self.train = train
       self.validation = validation
       self.validationFraction = validationFraction
       self.tagColumn = tagColumn
+      self.trainFraction = trainFraction
     }
   }
 
@@ -60,6 +64,8 @@ public final class TaggingTask: TrainingTask {
   /// Steps taken so far.
   public private(set) var position = 0
   private var order: [Int] = []
+  /// Word ids seen exactly once in the training sentences.
+  let singletons: Set<Int>
 
   /// A task over encoded sentences (each with one tag per word). Throws
   /// `TrainingError.invalidSetting` for a batch size below 1 and `TaggingDataError.noSentences`
@@ -74,6 +80,9 @@ public final class TaggingTask: TrainingTask {
     self.validation = validation
     self.batchSize = batchSize
     self.seed = seed
+    var counts: [Int: Int] = [:]
+    for example in train { for id in example.words where id > 1 { counts[id, default: 0] += 1 } }
+    singletons = Set(counts.compactMap { $0.value == 1 ? $0.key : nil })
   }
 
   /// The model stored in `archive` (weights, vocabularies, batch size and seed), continuing on
@@ -92,8 +101,17 @@ public final class TaggingTask: TrainingTask {
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
     if index == 0 || order.isEmpty { order = EpochShuffle.permutation(train.count, epoch: position / stepsPerEpoch, seed: seed) }
-    let batch = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)].map { train[$0] }
+    var batch = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)].map { train[$0] }
     position += 1
+    if let rate = model.configuration.singletonUnknownRate, rate > 0, !singletons.isEmpty {
+      // Lample et al. 2016: a word seen once is read as unknown half the time, so the unknown
+      // word's embedding learns from rare words, which resemble the unseen ones.
+      for b in batch.indices {
+        for t in batch[b].words.indices where singletons.contains(batch[b].words[t]) && context.generator.nextUniform() < rate {
+          batch[b].words[t] = 1
+        }
+      }
+    }
     return try model.loss(batch, context: &context)
   }
 
