@@ -13,7 +13,7 @@ extension _IOFuzzer {
       seed("sample.ts", .ts, "# comment\n@problemName X\n@univariate false\n@dimensions 2\n@equalLength false\n@classLabel true a b\n@data\n1,2,3:4,5,6:a\n-1,0.5:2e1,3:b\n"),
       seed("upos.tsv", .tsv, "From\tADP\tIN\n#\tSYM\tNN\n.\tPUNCT\t.\n\nHi\tINTJ\tUH\n"),
       seed("sample.conllu", .conllu, "# sent_id = 1\n1\tI\tI\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\t_\n2\tca\tcan\tAUX\tMD\t_\t0\troot\t_\t_\n3\tn't\tnot\tPART\tRB\t_\t2\tadvmod\t_\t_\n3.1\tx\tx\tX\tX\t_\t_\t_\t_\t_\n\n1\t#\t#\tSYM\tNN\t_\t0\troot\t_\t_\n"),
-    ]
+    ] + ctcSeeds()
   }
 
   /// Parses `bytes` as `format` and returns a broken invariant, or nil; reader errors propagate.
@@ -53,6 +53,8 @@ extension _IOFuzzer {
       let ids = try corpus.tagIDs(in: corpus.tagSet)
       if ids.joined().contains(where: { $0 < 0 || $0 >= corpus.tagSet.count }) { return "tag id out of range" }
       _ = try corpus.vocabulary()
+    case .ctcLabels, .digitIndex:
+      return try ctcProblem(text, format: format)
     case .safetensors, .npy:
       return "not a text format"
     }

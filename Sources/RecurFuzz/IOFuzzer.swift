@@ -48,6 +48,8 @@ public enum _IOFuzzer {
     case safetensors, npy
     /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U.
     case textCSV, wideCSV, longCSV, ts, tsv, conllu
+    /// CTC inputs: a labels CSV of label strings (joined to fixed frames), an FSDD-style index for the digit-string builder.
+    case ctcLabels, digitIndex
 
     /// Whether this is one of the text data formats.
     public var isText: Bool { self != .safetensors && self != .npy }

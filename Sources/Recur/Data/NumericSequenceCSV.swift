@@ -119,7 +119,7 @@ extension NumericSequenceSet {
 }
 
 /// Columns of a long layout and the grouping of its rows into sorted, gap-free series.
-private struct LongLayout {
+struct LongLayout {
   let seriesIndex: Int, stepIndex: Int
   let features: [Int]
 
