@@ -22,13 +22,13 @@ struct Seq2SeqCommand: ParsableCommand {
 
   /// The defaults of `recur seq2seq train`.
   enum Defaults: TrainingOptionDefaults {
-    static let hiddenSize = 256
+    static let hiddenSize = 128
     static let numLayers = 1
     static let dropout: Float = 0.2
     static let batchSize = 64
     static let learningRate: Float = 2e-3
     static let gradClip: Float = 5
-    static let embeddingSize = 128
+    static let embeddingSize = 64
     static let labelSmoothing: Float = 0.1
     static let out = "runs/seq2seq"
     static let dropoutPlacement = "on the embeddings, between encoder layers and before the output layer"
