@@ -7,7 +7,7 @@ import Testing
 @Suite("Beam search")
 struct BeamSearchTests {
   /// A fixed next-token table over tokens {pad 0, end 1, A 2, B 3, start 4}: greedy takes A (0.6)
-  /// then must go on (A A end = 0.6·0.4·0.9 = 0.216), while B end = 0.4·0.95 = 0.38 is better.
+  /// then must go on (A A end = 0.6·0.4·0.9 = 0.216), while B end = 0.3999·0.95 ≈ 0.38 is better.
   struct Table: StepwiseDecoder {
     func distribution(_ prefix: [Int]) -> [Double] {
       switch prefix {
@@ -34,7 +34,7 @@ struct BeamSearchTests {
     #expect(abs(greedy.logProbability - log(0.6 * 0.4 * 0.9)) < 1e-5)
     let beam = try BeamSearch(width: 2, maximumLength: 10).decode(table, state: [[]], sources: 1, start: 4, end: 1, excluded: [0, 4], best: 2)[0]
     #expect(beam[0].tokens == [3])
-    #expect(abs(beam[0].logProbability - log(0.4 * 0.95)) < 1e-5)
+    #expect(abs(beam[0].logProbability - log(0.3999 * 0.95)) < 1e-5)
     #expect(beam[0].logProbability > greedy.logProbability)
     #expect(beam.count == 2 && beam[1].score <= beam[0].score)
   }
