@@ -46,8 +46,9 @@ public enum _IOFuzzer {
   /// File formats the fuzzer feeds.
   public enum Format: String, Sendable, CaseIterable {
     case safetensors, npy
-    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U.
-    case textCSV, wideCSV, longCSV, ts, tsv, conllu
+    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U,
+    /// source<TAB>target pairs.
+    case textCSV, wideCSV, longCSV, ts, tsv, conllu, pairs
 
     /// Whether this is one of the text data formats.
     public var isText: Bool { self != .safetensors && self != .npy }

@@ -59,6 +59,8 @@ struct Seq2SeqTrainCommand: ParsableCommand {
       guard let trainPath = train else { throw CLIError("--train is required (the training pairs), or --resume CHECKPOINT") }
       let seed = self.seed ?? 42
       let tokenizations = try tokens.tokenizations()
+      _ = try parseAttention()  // flags first: a bad flag is reported before the data is read
+      if let name = model { _ = try parseCell(name) }
       let trainPairs = try readPairs(trainPath, tokenizations)
       let validationPairs = try validation.map { try readPairs($0, tokenizations) } ?? []
       let vocabulary = try Seq2SeqVocabulary(pairs: trainPairs, sourceTokenization: tokenizations.source, targetTokenization: tokenizations.target)
@@ -88,14 +90,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
   func modelConfiguration(_ vocabulary: Seq2SeqVocabulary) throws -> EncoderDecoder.Configuration {
     var c = EncoderDecoder.Configuration(sourceVocabularySize: vocabulary.source.count, targetVocabularySize: vocabulary.target.count)
     if let name = model { c.cell = try parseCell(name) }
-    switch attention.lowercased() {
-    case "none": c.attention = nil
-    case let name:
-      guard let score = AttentionScore(rawValue: name) else {
-        throw CLIError("--attention must be general, dot, additive or none, got \"\(attention)\"")
-      }
-      c.attention = score
-    }
+    c.attention = try parseAttention()
     c.inputFeeding = !noInputFeeding
     c.bidirectional = !unidirectional
     c.hiddenSize = recurrent.hiddenSize ?? Defaults.hiddenSize
@@ -104,6 +99,15 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     c.embeddingSize = embeddingSize ?? Defaults.embeddingSize
     try c.validate()
     return c
+  }
+
+  /// The `--attention` score form, nil for `none`.
+  func parseAttention() throws -> AttentionScore? {
+    if attention.lowercased() == "none" { return nil }
+    guard let score = AttentionScore(rawValue: attention.lowercased()) else {
+      throw CLIError("--attention must be general, dot, additive or none, got \"\(attention)\"")
+    }
+    return score
   }
 
   func options(seed: UInt64) throws -> TrainerOptions {
