@@ -82,7 +82,7 @@ public struct BeamSearch: Sendable {
             var h = beams[source][c.k]
             if c.token >= 0 {
               h.logProbability = c.score
-              if let attention { h.attention.append(Array(attention.scalarsOfRow(block * K + c.k))) }
+              if let attention { h.attention.append(attention.scalarsOfRow(block * K + c.k)) }
               if c.token == end { h.finished = true } else { h.tokens.append(c.token) }
             }
             chosen.append(h)

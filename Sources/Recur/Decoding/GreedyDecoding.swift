@@ -27,7 +27,7 @@ public enum GreedyDecoding {
             bestValue = p[row * V + v]
           }
           results[sequence].logProbability += Double(bestValue)
-          if let attention { results[sequence].attention.append(Array(attention.scalarsOfRow(row))) }
+          if let attention { results[sequence].attention.append(attention.scalarsOfRow(row)) }
           if best == end {
             results[sequence].finished = true
           } else {
@@ -52,8 +52,8 @@ public enum GreedyDecoding {
 
 extension Tensor {
   /// Row `row` of a 2-D tensor, as values.
-  func scalarsOfRow(_ row: Int) -> ArraySlice<Float> {
+  func scalarsOfRow(_ row: Int) -> [Float] {
     let width = shape[1]
-    return withUnsafeBufferPointer { Array($0[(row * width)..<((row + 1) * width)])[...] }
+    return withUnsafeBufferPointer { Array($0[(row * width)..<((row + 1) * width)]) }
   }
 }

@@ -11,7 +11,7 @@ struct BenchSeq2Seq: ParsableCommand {
     discussion: """
       With --checkpoint and --data, decodes the data's sources with the trained model (the real \
       figure: outputs end when the model says so). Without, an untrained model of the default \
-      seq2seq train shape decodes random 4–12-token sources for a fixed 10 steps. Sources are \
+      seq2seq train shape decodes random 4–12-token sources for at most 10 steps each. Sources are \
       decoded in batches of --batch sorted by length, as recur seq2seq eval does.
       """
   )
@@ -67,7 +67,7 @@ struct BenchSeq2Seq: ParsableCommand {
           + "\"greedy_words_per_second\": \(greedyRate), \"beam_words_per_second\": \(beamRate), \"greedy_output_tokens\": \(outputTokens)}")
       } else {
         print("recur bench seq2seq — \(words) sources, batch \(batch), \(common.threads) thread(s), "
-          + (checkpoint == nil ? "untrained model, 10 steps each" : "trained model") + ":")
+          + (checkpoint == nil ? "untrained model, at most 10 steps each" : "trained model") + ":")
         print(String(format: "  greedy        %8.0f words/s  (%.0f ms, %.1f output tokens per word)", greedyRate, greedyMs, Double(outputTokens) / Double(words)))
         print(String(format: "  beam %-3d      %8.0f words/s  (%.0f ms)", beam, beamRate, beamMs))
       }

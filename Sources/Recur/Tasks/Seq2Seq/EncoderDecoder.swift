@@ -107,10 +107,7 @@ public final class EncoderDecoder: Module {
     let directions = configuration.bidirectional ? 2 : 1, top = (configuration.numLayers - 1) * directions
     func topLayer(_ s: Tensor) -> Tensor { Tensor.concatenate((0..<directions).map { s[row: top + $0] }, axis: 1) }
     let h = bridge(topLayer(final.h)).tanh()
-    let c = try final.c.map { cn -> Tensor in
-      guard let bridgeCell else { throw TrainingError.inconsistentCheckpoint("an LSTM encoder without bridge_cell") }
-      return bridgeCell(topLayer(cn))
-    }
+    let c = final.c.map { bridgeCell!(topLayer($0)) }  // only the LSTM has a cell state, and it always has bridge_cell
     let memory = decoder.attention.map { $0.memory(outputs, lengths: lengths) }
     return (memory, DecoderState(recurrent: RecurrentState(h: h, c: c)))
   }
