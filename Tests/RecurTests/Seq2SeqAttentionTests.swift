@@ -75,6 +75,44 @@ struct Seq2SeqAttentionTests {
     for (name, p) in decoder.namedParameters() { Self.expectClose(p.grad, f["grad.\(name)"], "grad \(name)") }
   }
 
+  /// Without input feeding, teacher forcing runs the cell as one sequence and attends for all steps
+  /// at once: it must give the logits and gradients of stepping.
+  @Test(arguments: [AttentionScore.general, .additive, nil], [RecurrentCellKind.lstm, .gru])
+  func batchedTeacherForcingEqualsStepping(_ score: AttentionScore?, _ kind: RecurrentCellKind) throws {
+    var g = RandomGenerator(seed: 9)
+    let (T, B, S, H, V) = (4, 3, 5, 6, 7)
+    let decoder = try AttentionDecoder(kind: kind, vocabularySize: V, embeddingSize: 5, hiddenSize: H, memorySize: 8, attention: score,
+                                       inputFeeding: false, dropout: 0, generator: &g)
+    let outputs = Tensor.uniform([S, B, 8], low: -1, high: 1, generator: &g)
+    let h0 = Tensor.uniform([B, H], low: -1, high: 1, generator: &g), c0 = Tensor.uniform([B, H], low: -1, high: 1, generator: &g)
+    let tokens = (0..<(T * B)).map { _ in Int(g.next() % UInt64(V)) }
+    let reducer = Tensor.uniform([T, B, V], low: -1, high: 1, generator: &g)
+    func run(batched: Bool) throws -> (logits: Tensor, grads: [String: Tensor]) {
+      decoder.zeroGrad()
+      let memory = decoder.attention?.memory(outputs, lengths: [5, 2, 4])
+      let state = DecoderState(recurrent: RecurrentState(h: h0, c: kind == .lstm ? c0 : nil))
+      var context = ForwardContext.inference
+      let logits: Tensor
+      if batched {
+        logits = try decoder.teacherForced(tokens, steps: T, state: state, memory: memory, context: &context).logits
+      } else {
+        var s = state, rows: [Tensor] = []
+        for t in 0..<T {
+          let r = try decoder.step(Array(tokens[(t * B)..<((t + 1) * B)]), state: s, memory: memory, context: &context)
+          s = r.state
+          rows.append(decoder.logits(r.output, context: &context))
+        }
+        logits = Tensor.stack(rows)
+      }
+      (logits * reducer).sum().backward()
+      return (logits, Dictionary(uniqueKeysWithValues: decoder.namedParameters().compactMap { n, p in p.grad.map { (n, $0) } }))
+    }
+    let batched = try run(batched: true), stepped = try run(batched: false)
+    Self.expectClose(batched.logits, stepped.logits, "logits")
+    #expect(batched.grads.keys.sorted() == stepped.grads.keys.sorted())
+    for (name, grad) in stepped.grads { Self.expectClose(batched.grads[name], grad, "grad \(name)") }
+  }
+
   @Test func fusedAttentionOpsPassGradientChecks() {
     var g = RandomGenerator(seed: 3)
     let q = Tensor.uniform([2, 4], low: -1, high: 1, generator: &g), k = Tensor.uniform([2, 3, 4], low: -1, high: 1, generator: &g)

@@ -89,11 +89,31 @@ public final class AttentionDecoder: Module {
 
   /// Teacher forcing: runs the decoder over `inputs` (token ids `[T, B]`, time-major) and returns
   /// the token scores `[T, B, V]` and the attention weights of every step `[T][B, S]`.
+  ///
+  /// Without input feeding the cell's inputs do not depend on the attention, so the cell runs over
+  /// all T steps as one fused sequence (like an `LSTM` layer) and the attention over all T·B
+  /// queries at once: the same values as stepping, with a few large matrix products instead of
+  /// many small ones. With input feeding it steps.
   public func teacherForced(_ inputs: [Int], steps: Int, state: DecoderState, memory: AttentionMemory?,
                             context: inout ForwardContext) throws -> (logits: Tensor, weights: [Tensor]) {
     precondition(steps > 0 && inputs.count % steps == 0, "teacherForced: \(inputs.count) ids do not fill \(steps) steps")
     let batch = inputs.count / steps
     let embedded = dropout(embedding(inputs, shape: [steps, batch]), context: &context)
+    if !inputFeeding {
+      let h0 = state.recurrent.h.reshaped([1, batch, hiddenSize]), c0 = state.recurrent.c?.reshaped([1, batch, hiddenSize])
+      var outputs = rnn.stack.run(x: embedded, h0: h0, c0: c0, lengths: nil, training: context.isTraining,
+                                  generator: &context.generator).output  // [T, B, H]
+      guard let attention else { return (logits(outputs, context: &context), []) }
+      guard let memory else {
+        throw TrainingError.invalidSetting(InvalidParameter("memory", "nil", expected: "the encoder memory of an attention decoder"))
+      }
+      // Query row t·B + b attends to source b.
+      let rows = (0..<steps).flatMap { _ in 0..<batch }
+      let (out, weights) = attention(outputs.reshaped([steps * batch, hiddenSize]), memory: memory.selecting(rows: rows))
+      outputs = out.reshaped([steps, batch, hiddenSize])
+      let perStep = weights.reshaped([steps, batch, weights.shape[1]])
+      return (logits(outputs, context: &context), (0..<steps).map { perStep[row: $0] })
+    }
     var state = state
     var outputs: [Tensor] = [], weights: [Tensor] = []
     for t in 0..<steps {
