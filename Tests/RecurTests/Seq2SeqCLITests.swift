@@ -19,7 +19,7 @@ struct Seq2SeqCLITests {
     try scratch.write("sources.txt", Array("4321\n\n98765\n".utf8))
     let out = scratch.path("run")
     let train = try RecurExecutable.run(["seq2seq", "train", "--train", scratch.path("train.tsv"), "--validation", scratch.path("dev.tsv"),
-                                         "--target-tokens", "words", "--hidden-size", "24", "--embedding-size", "12", "--dropout", "0",
+                                         "--target-tokens", "words", "--input-feeding", "--hidden-size", "24", "--embedding-size", "12", "--dropout", "0",
                                          "--label-smoothing", "0", "--batch-size", "32", "--learning-rate", "0.01", "--steps", "150",
                                          "--eval-every", "50", "--out", out, "--seed", "3"])
     #expect(train.status == 0, "\(train.stderr)")

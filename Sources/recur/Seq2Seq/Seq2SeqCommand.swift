@@ -21,8 +21,11 @@ struct Seq2SeqCommand: ParsableCommand {
   )
 
   /// The defaults of `recur seq2seq train`.
+  /// Measured on CMUdict (2 cores shared with other jobs): 256 units per direction without input
+  /// feeding reached 31.9 % greedy dev WER in 6,000 steps (21.5 min); 128 with input feeding 33.0 %
+  /// in 13,000 (26.8 min).
   enum Defaults: TrainingOptionDefaults {
-    static let hiddenSize = 128
+    static let hiddenSize = 256
     static let numLayers = 1
     static let dropout: Float = 0.2
     static let batchSize = 64

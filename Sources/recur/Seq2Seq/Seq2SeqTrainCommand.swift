@@ -13,7 +13,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
   @OptionGroup var tokens: Seq2SeqTokenOptions
   @Option(help: ArgumentHelp("Recurrent cell of encoder and decoder: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn")) var model: String?
   @Option(help: ArgumentHelp("Attention score: general, dot, additive, or none (default general).", valueName: "general|dot|additive|none")) var attention: String = "general"
-  @Flag(name: .customLong("no-input-feeding"), help: "Do not feed the previous attentional output to the decoder.") var noInputFeeding = false
+  @Flag(name: .customLong("input-feeding"), help: "Feed the previous attentional output to the decoder (Luong et al.); off by default: without it teacher forcing runs as a few large matrix products.") var inputFeeding = false
   @Flag(name: .customLong("unidirectional"), help: "Read the source left to right only (default: both directions).") var unidirectional = false
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the source and target embeddings (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
@@ -91,7 +91,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     var c = EncoderDecoder.Configuration(sourceVocabularySize: vocabulary.source.count, targetVocabularySize: vocabulary.target.count)
     if let name = model { c.cell = try parseCell(name) }
     c.attention = try parseAttention()
-    c.inputFeeding = !noInputFeeding
+    c.inputFeeding = inputFeeding
     c.bidirectional = !unidirectional
     c.hiddenSize = recurrent.hiddenSize ?? Defaults.hiddenSize
     c.numLayers = recurrent.numLayers ?? Defaults.numLayers
