@@ -7,6 +7,8 @@ public struct EncoderDecoderStepper: StepwiseDecoder {
     public var decoder: DecoderState
     /// The encoder memory of the same rows (nil without attention).
     public var memory: AttentionMemory?
+    /// The source each row decodes (rows of one source share their memory).
+    public var sources: [Int]
   }
 
   /// The model decoded.
@@ -19,7 +21,7 @@ public struct EncoderDecoderStepper: StepwiseDecoder {
   public func start(_ sources: [[Int]]) throws -> State {
     var context = ForwardContext.inference
     let (memory, state) = try withoutGradients { try model.encode(sources, context: &context) }
-    return State(decoder: state, memory: memory)
+    return State(decoder: state, memory: memory, sources: Array(sources.indices))
   }
 
   /// Log-probabilities of the next target token of every row.
@@ -28,13 +30,16 @@ public struct EncoderDecoderStepper: StepwiseDecoder {
     return try withoutGradients {
       let r = try model.decoder.step(previous, state: state.decoder, memory: state.memory, context: &context)
       let logits = model.decoder.logits(r.output, context: &context)
-      return (logits.logSoftmax(), State(decoder: r.state, memory: state.memory), r.weights)
+      return (logits.logSoftmax(), State(decoder: r.state, memory: state.memory, sources: state.sources), r.weights)
     }
   }
 
-  /// The rows `rows` of the state and the memory.
+  /// The rows `rows` of the state and the memory. The memory is copied only when the rows' sources
+  /// change (a beam reordered within its source keeps it).
   public func select(_ state: State, rows: [Int]) -> State {
-    State(decoder: state.decoder.selecting(rows: rows), memory: state.memory?.selecting(rows: rows))
+    let sources = rows.map { state.sources[$0] }
+    return State(decoder: state.decoder.selecting(rows: rows),
+                 memory: sources == state.sources ? state.memory : state.memory?.selecting(rows: rows), sources: sources)
   }
 }
 
