@@ -12,6 +12,7 @@ extension _IOFuzzer {
       seed("long.csv", .longCSV, "split,series_id,label,t,d0,d1\ntrain,0,a,1,0.1,0.2\ntrain,0,a,0,0.3,0.4\ntrain,1,b,0,1,2\ntest,2,a,0,5,6\ntest,2,a,1,7,8\n"),
       seed("sample.ts", .ts, "# comment\n@problemName X\n@univariate false\n@dimensions 2\n@equalLength false\n@classLabel true a b\n@data\n1,2,3:4,5,6:a\n-1,0.5:2e1,3:b\n"),
       seed("upos.tsv", .tsv, "From\tADP\tIN\n#\tSYM\tNN\n.\tPUNCT\t.\n\nHi\tINTJ\tUH\n"),
+      seed("pairs.tsv", .pairs, "cat\tK AE T\nread\tR IY D\nread\tR EH D\n\nx's\tEH K S IH Z\r\n"),
       seed("sample.conllu", .conllu, "# sent_id = 1\n1\tI\tI\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n2-3\tcan't\t_\t_\t_\t_\t_\t_\t_\t_\n2\tca\tcan\tAUX\tMD\t_\t0\troot\t_\t_\n3\tn't\tnot\tPART\tRB\t_\t2\tadvmod\t_\t_\n3.1\tx\tx\tX\tX\t_\t_\t_\t_\t_\n\n1\t#\t#\tSYM\tNN\t_\t0\troot\t_\t_\n"),
     ] + ctcSeeds()
   }
@@ -55,6 +56,16 @@ extension _IOFuzzer {
       _ = try corpus.vocabulary()
     case .ctcLabels, .digitIndex:
       return try ctcProblem(text, format: format)
+    case .pairs:
+      for (sourceTokens, targetTokens) in [(Seq2SeqTokenization.chars, Seq2SeqTokenization.words), (.words, .chars)] {
+        let pairs = try Seq2SeqPairs.parse(text, source: "fuzz.tsv", sourceTokenization: sourceTokens, targetTokenization: targetTokens)
+        if pairs.contains(where: { $0.source.isEmpty || $0.target.isEmpty }) { return "pair with an empty side" }
+        let vocabulary = try Seq2SeqVocabulary(pairs: pairs, sourceTokenization: sourceTokens, targetTokenization: targetTokens)
+        for e in Seq2SeqExample.grouping(pairs, vocabulary: vocabulary) {
+          if e.references.isEmpty || e.source.contains(where: { $0 < 1 || $0 >= vocabulary.source.count }) { return "source ids out of range" }
+          if e.references.joined().contains(where: { $0 < 1 || $0 >= vocabulary.target.count }) { return "target ids out of range" }
+        }
+      }
     case .safetensors, .npy:
       return "not a text format"
     }
@@ -62,7 +73,7 @@ extension _IOFuzzer {
   }
 
   static let textInserts = ["\"", "\"\"", ",", "\n", "\r\n", "\t", ":", "?", "#", "@data\n", "@classLabel true a\n", "@dimensions 3\n",
-                            "1-2\t", "1.1\t", "nan", "inf", "1e999", "-0", "99999999999999999999", "train", "test", "x", "\u{FEFF}", "\u{00E9}", ""]
+                            "1-2\t", "1.1\t", "\t\t", " \t", "\t ", "nan", "inf", "1e999", "-0", "99999999999999999999", "train", "test", "x", "\u{FEFF}", "\u{00E9}", ""]
 
   /// A line-aware mutation of a text file: an inserted token, a deleted, duplicated or swapped line.
   static func mutateText(_ bytes: inout [UInt8], rng: inout RandomGenerator) -> String {

@@ -46,8 +46,9 @@ public enum _IOFuzzer {
   /// File formats the fuzzer feeds.
   public enum Format: String, Sendable, CaseIterable {
     case safetensors, npy
-    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U.
-    case textCSV, wideCSV, longCSV, ts, tsv, conllu
+    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U,
+    /// source<TAB>target pairs.
+    case textCSV, wideCSV, longCSV, ts, tsv, conllu, pairs
     /// CTC inputs: a labels CSV of label strings (joined to fixed frames), an FSDD-style index for the digit-string builder.
     case ctcLabels, digitIndex
 
