@@ -23,6 +23,9 @@ import _RecurTestSupport
         do {
           let (run, problem) = try HostileVerdict.run(cases[index], executable: executable, scratch: scratch)
           results.record(index, run: run, problem: problem)
+          if let problem, ProcessInfo.processInfo.environment["RECUR_HOSTILE_VERBOSE"] != nil {
+            FileHandle.standardError.write(Data("HOSTILE FAIL [\(cases[index].group)] \(cases[index].name): \(problem.prefix(300))\n".utf8))
+          }
         } catch {
           results.record(index, run: nil, problem: "could not run: \(error)")
         }

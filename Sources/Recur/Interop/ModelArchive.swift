@@ -84,6 +84,30 @@ public struct ModelArchive: Sendable {
     return result
   }
 
+  /// The number of elements of the model's state dict (every floating-point tensor outside the
+  /// training prefixes), as stored in the file.
+  public var storedParameterCount: Int {
+    var tally = SizeTally()
+    for (name, entry) in file.orderedEntries
+    where !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals {
+      tally.add(product: entry.shape)
+    }
+    return tally.total ?? Int.max
+  }
+
+  /// Checks the number of parameters a stored configuration implies against the tensors the
+  /// file actually holds, before a model is built from the configuration (so a damaged or
+  /// hostile number never becomes an allocation). Throws `IOError.invalidMetadata` when the
+  /// configuration implies more parameters than are stored.
+  public func requireStoredParameters(_ implied: SizeTally) throws {
+    let stored = storedParameterCount
+    guard let count = implied.total, count <= stored else {
+      throw IOError(.invalidMetadata, format: "archive",
+                    problem: "its configuration implies \(implied.total.map { "\($0)" } ?? "more than \(Int.max)") parameters but the file holds \(stored)",
+                    remedy: "The configuration is damaged or belongs to other weights; use a file written by recur")
+    }
+  }
+
   /// The configuration decoded as `T`. Throws `IOError.invalidMetadata` when it does not decode.
   public func decodeConfiguration<T: Decodable>(_ type: T.Type) throws -> T { try Self.decode(type, configuration, Key.configuration) }
 

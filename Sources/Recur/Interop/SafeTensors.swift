@@ -62,14 +62,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
     /// An entry holding `raw` little-endian bytes of `dtype` as they stand (no conversion); the
     /// byte count must fill `shape`.
     public init(dtype: SafeTensorsDType, shape: [Int], raw: [UInt8]) {
-      precondition(raw.count * 8 == shape.reduce(1, *) * dtype.bitWidth, "\(raw.count) bytes do not fill \(dtype) \(shape)")
+      precondition(checkedElementCount(shape).map { raw.count * 8 == $0 * dtype.bitWidth } == true, "\(raw.count) bytes do not fill \(dtype) \(shape)")
       self.dtype = dtype
       self.shape = shape
       storage = .raw(raw)
     }
 
     /// Number of elements.
-    public var elementCount: Int { shape.reduce(1, *) }
+    public var elementCount: Int { Tensor.elementCount(shape) }
 
     /// Bytes the data takes in the file.
     public var byteCount: Int {

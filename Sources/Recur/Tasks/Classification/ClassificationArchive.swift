@@ -46,6 +46,7 @@ extension ClassificationTask {
                     remedy: "pass a checkpoint written by recur classify train")
     }
     let saved = try archive.decodeConfiguration(ClassificationArchive.self)
+    try archive.requireStoredParameters(saved.model.parameterCount)
     let model = try SequenceClassifier(saved.model, seed: 0)
     try model.loadStateDict(archive.stateDict)
     return (model, saved)

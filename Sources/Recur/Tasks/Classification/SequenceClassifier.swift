@@ -76,6 +76,27 @@ public final class SequenceClassifier: Module {
       try TrainingError.require(attentionSize >= 1, "attentionSize", attentionSize, "a positive integer")
       try TrainingError.require(headSize >= 1, "headSize", headSize, "a positive integer")
       try TrainingError.require(classCount >= 2, "classCount", classCount, "at least 2")
+      try TrainingError.requireFitsMemory(parameterCount, sizes: [
+        "vocabularySize": vocabularySize ?? 0, "featureCount": featureCount, "embeddingSize": embeddingSize, "hiddenSize": hiddenSize,
+        "numLayers": numLayers, "attentionSize": attentionSize, "headSize": headSize, "classCount": classCount])
+    }
+
+    /// The number of parameters of the model without a branch, computed without building it.
+    public var parameterCount: SizeTally {
+      var tally = SizeTally()
+      if let v = vocabularySize { tally.add(v, embeddingSize) }
+      tally.add(RecurrentLayer.parameterCount(cell, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+                                              bidirectional: bidirectional))
+      let output = (bidirectional ? 2 : 1) * min(hiddenSize, Int.max / 2)
+      if pooling == .attention {
+        tally.add(output, attentionSize)
+        tally.add(2, attentionSize)
+      }
+      tally.add(output, headSize)
+      tally.add(headSize)
+      tally.add(headSize, classCount)
+      tally.add(classCount)
+      return tally
     }
   }
 

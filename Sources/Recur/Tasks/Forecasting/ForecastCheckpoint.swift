@@ -155,7 +155,7 @@ func decodeJSON<T: Decodable>(_ text: String, what: String, file: URL? = nil) th
 
 /// An F64 safetensors entry holding `values` exactly.
 func float64Entry(_ values: [Double], shape: [Int]) -> SafeTensorsFile.Entry {
-  precondition(shape.reduce(1, *) == values.count, "\(values.count) values do not fill shape \(shape)")
+  precondition(checkedElementCount(shape) == values.count, "\(values.count) values do not fill shape \(shape)")
   var bytes = [UInt8]()
   bytes.reserveCapacity(values.count * 8)
   for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }

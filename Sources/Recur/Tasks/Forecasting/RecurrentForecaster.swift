@@ -240,6 +240,14 @@ public struct RecurrentForecaster: Forecaster {
       throw ForecastError.checkpoint("the checkpoint's \(prefix)config is damaged; re-create it")
     }
     let c = stored.configuration
+    // Sizes from the file are checked against the tensors it holds before anything is built.
+    var storedCount = SizeTally()
+    for (name, entry) in file.orderedEntries where name.hasPrefix(prefix) { storedCount.add(product: entry.shape) }
+    let implied = RecurrentForecastNetwork.parameterCount(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
+                                                          features: stored.features, horizon: stored.horizon)
+    guard let count = implied.total, let held = storedCount.total, count <= held else {
+      throw ForecastError.checkpoint("the checkpoint's \(prefix)config implies more weights than the file holds; re-create it")
+    }
     let network = RecurrentForecastNetwork(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: Float(c.dropout),
                                            features: stored.features, horizon: stored.horizon, seed: c.seed)
     var tensors: [String: Tensor] = [:]

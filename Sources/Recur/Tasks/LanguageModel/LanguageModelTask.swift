@@ -192,12 +192,15 @@ public final class LanguageModelTask: TrainingTask {
     }
     let model: CharLM
     do {
+      try archive.requireStoredParameters(stored.model.parameterCount)
       model = try CharLM(stored.model, seed: stored.seed)
       try model.loadStateDict(archive.stateDict)
     } catch let error as TrainingError {
       throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
     } catch let error as StateDictError {
       throw TrainingError.inconsistentCheckpoint(error.description)
+    } catch let error as IOError {
+      throw TrainingError.inconsistentCheckpoint(error.problem)
     }
     return (model, vocabulary, stored)
   }

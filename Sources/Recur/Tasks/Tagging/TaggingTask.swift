@@ -139,6 +139,7 @@ public final class TaggingTask: TrainingTask {
       throw TrainingError.inconsistentCheckpoint("its vocabularies do not match the model's sizes")
     }
     do {
+      try archive.requireStoredParameters(stored.model.parameterCount)
       let model = try SequenceTagger(stored.model, seed: stored.seed)
       try model.loadStateDict(archive.stateDict)
       return (model, stored)
@@ -146,6 +147,8 @@ public final class TaggingTask: TrainingTask {
       throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
     } catch let error as StateDictError {
       throw TrainingError.inconsistentCheckpoint(error.description)
+    } catch let error as IOError {
+      throw TrainingError.inconsistentCheckpoint(error.problem)
     }
   }
 }
