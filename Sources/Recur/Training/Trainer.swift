@@ -154,7 +154,11 @@ public final class Trainer<Task: TrainingTask> {
     }
 
     let total = totalSteps!
+    // The step budget of a time limit is an estimate; should the machine slow down, a hard
+    // deadline (1.5 × the limit + 1 s) ends the run all the same.
+    let deadline = options.timeLimit.map { secondsBefore + 1.5 * $0 + 1 }
     while step < total {
+      if let deadline, trainingSeconds > deadline { break }
       if stopRequested() {
         if let outputDirectory, weightsAreFinite, step > 0 { try archive().write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last)) }
         tick()
@@ -192,8 +196,9 @@ public final class Trainer<Task: TrainingTask> {
   private func writeFiles(isBest: Bool) throws {
     guard let outputDirectory else { return }
     let archive = try archive()
-    try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last))
+    // best before last: a crash between the two leaves a last no newer than best.
     if isBest { try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.best)) }
+    try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last))
     try log.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.metrics))
   }
 }

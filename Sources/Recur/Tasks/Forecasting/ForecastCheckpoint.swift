@@ -170,11 +170,15 @@ func float64Values(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws
   guard entry.dtype == .f64, entry.shape == shape else {
     throw ForecastError.checkpoint("checkpoint tensor \(name) is \(entry.dtype.rawValue) \(entry.shape), expected F64 \(shape); re-create it")
   }
-  return entry.withDataBytes { raw in
+  let values = entry.withDataBytes { raw in
     (0..<entry.elementCount).map { i in
       Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
     }
   }
+  guard values.allSatisfy(\.isFinite) else {
+    throw ForecastError.checkpoint("checkpoint tensor \(name) holds NaN or infinite values; re-create it")
+  }
+  return values
 }
 
 /// The exact values of an integer entry `name` of `file`.

@@ -57,12 +57,15 @@ public func mackeyGlass(
                               history: Array(history.suffix(historyLength)))
 }
 
+/// The longest series `mackeyGlass` generates: 10^8 values (800 MB); the delay is at most 10^5.
+public let mackeyGlassMaximumCount = 100_000_000
+
 private func validateMackeyGlass(count: Int, tau: Int, h: Double) throws {
-  guard count >= 0 else {
-    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: ">= 0"))
+  guard count >= 0, count <= mackeyGlassMaximumCount else {
+    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: "in 0...\(mackeyGlassMaximumCount)"))
   }
-  guard tau >= 0 else {
-    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: ">= 0"))
+  guard tau >= 0, tau <= 100_000 else {
+    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: "in 0...100000"))
   }
   guard h > 0, h.isFinite else {
     throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "a positive number (the time step)"))
