@@ -173,6 +173,7 @@ public struct ModelArchive: Sendable {
     for (field, text) in [(Key.configuration, configuration), (Key.training, meta[Key.training])] {
       if let text, (try? JSONParser.parse(text)) == nil { throw fail(.invalidMetadata, "\(field) is not valid JSON", IOError.corruptSafeTensors) }
     }
+    try Self.requireFinite(file, path: nil)
     formatVersion = version
     producer = meta[Key.producer] ?? ""
     self.task = task
@@ -184,7 +185,28 @@ public struct ModelArchive: Sendable {
   }
 
   /// Writes the archive atomically: a crash at any moment leaves the previous file or this one.
-  public func write(to url: URL) throws { try safeTensorsFile().write(to: url) }
+  /// Throws `IOError.invalidArgument` (and writes nothing) when a tensor holds NaN or infinity.
+  public func write(to url: URL) throws {
+    try Self.requireFinite(file, path: url.path)
+    try safeTensorsFile().write(to: url)
+  }
+
+  /// Adds the archive to a set of outputs written together (see `AtomicFileSet`), refusing
+  /// non-finite tensors as `write(to:)` does.
+  public func add(to set: inout AtomicFileSet, at url: URL) throws {
+    try Self.requireFinite(file, path: url.path)
+    try safeTensorsFile().add(to: &set, at: url)
+  }
+
+  /// Throws `IOError.invalidArgument` naming the first floating-point tensor that holds NaN or
+  /// infinity (after conversion to float32: an F64 value beyond float32's range counts).
+  static func requireFinite(_ file: SafeTensorsFile, path: String?) throws {
+    for (name, entry) in file.orderedEntries where entry.dtype.holdsReals && !entry.tensor.isFinite {
+      throw IOError(.invalidArgument, format: "archive", path: path,
+                    problem: "tensor \(quotedForMessage(name)) holds NaN or infinite values (or values beyond float32's range)",
+                    remedy: "The weights are damaged or training diverged; use a checkpoint written before that")
+    }
+  }
 
   /// Reads an archive written by `write(to:)`.
   public static func read(from url: URL) throws -> ModelArchive {

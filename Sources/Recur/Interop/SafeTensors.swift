@@ -263,16 +263,27 @@ public struct SafeTensorsFile: Sendable, Equatable {
   /// Writes the file atomically (see `AtomicFile`): a crash at any moment leaves the previous
   /// file or this one at `url`. Streams the tensors, so memory use does not double.
   public func write(to url: URL) throws {
+    let write = try writer(for: url)
+    try AtomicFile.write(to: url, write)
+  }
+
+  /// Adds the file to a set of outputs written together (see `AtomicFileSet`).
+  public func add(to set: inout AtomicFileSet, at url: URL) throws {
+    try set.add(url, try writer(for: url))
+  }
+
+  /// What streams the file into an atomic output; throws when the header is too large to be read back.
+  private func writer(for url: URL) throws -> (AtomicFile.Output) throws -> Void {
     let header = headerBytes()
     guard header.count <= SafeTensorsHeader.maximumHeaderByteCount else {
       throw IOError(.invalidArgument, format: "safetensors", path: url.path,
                     problem: "header would be \(header.count) bytes, more than the \(SafeTensorsHeader.maximumHeaderByteCount)-byte limit readers accept",
                     remedy: "Store large metadata (vocabularies, corpora) in a separate file")
     }
-    try AtomicFile.write(to: url) { out in
+    return { out in
       try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try out.write($0) }
       try out.write(header)
-      for name in names { try entries[NameKey(name)]!.withDataBytes { try out.write($0) } }
+      for name in self.names { try self.entries[NameKey(name)]!.withDataBytes { try out.write($0) } }
     }
   }
 }

@@ -108,7 +108,7 @@ struct ClassifySeriesCommand: ParsableCommand {
     try o.validate()
     let trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
-    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try OutputDirectories.create(outDirectory)
     try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 
     // The best weights are back in the model (restoreBest): score them on the test part.

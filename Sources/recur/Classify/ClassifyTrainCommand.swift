@@ -97,7 +97,7 @@ struct ClassifyTrainCommand: ParsableCommand {
       trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
-    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try OutputDirectories.create(outDirectory)
     try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 
     // Score the best model on the test part.

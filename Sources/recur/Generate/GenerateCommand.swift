@@ -23,7 +23,7 @@ struct GenerateCommand: ParsableCommand {
   }
 
   func generate() throws {
-    try requirePositive(length, flag: "--length")
+    try requireAtMost(length, CharLM.maximumGenerationLength, flag: "--length", why: "characters per run")
     guard temperature >= 0 && temperature.isFinite else { throw CLIError("--temperature must be a number ≥ 0, got \(temperature)") }
     try requireNonNegative(topK, flag: "--top-k", note: "0 keeps all characters")
     try threads.apply()

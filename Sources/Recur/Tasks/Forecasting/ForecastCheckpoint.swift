@@ -60,6 +60,11 @@ public struct ForecastCheckpoint: Sendable {
     try archive(producer: producer).write(to: url)
   }
 
+  /// Adds the checkpoint to a set of outputs written together (see `AtomicFileSet`).
+  public func add(to set: inout AtomicFileSet, at url: URL, producer: String = "Recur \(RecurVersion.current)") throws {
+    try archive(producer: producer).add(to: &set, at: url)
+  }
+
   /// Reads a checkpoint written by ``save(to:producer:)``.
   public static func load(from url: URL) throws -> ForecastCheckpoint {
     let archive: ModelArchive

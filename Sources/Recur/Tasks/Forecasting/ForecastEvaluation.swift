@@ -58,6 +58,10 @@ public struct ForecastEvaluation: Sendable {
     let notes = try model.fit(series: scaled, split: split)
     let origins = split.testOrigins
     let forecasts = try model.forecast(series: scaled, origins: origins).unscaled(by: scaler)
+    guard forecasts.values.allSatisfy(\.isFinite) else {
+      throw ForecastError.invalidArgument(
+        "the model's forecasts are not finite numbers (the series' values are too large or too far apart to forecast in double precision); rescale the data")
+    }
 
     let target = series.column(0)
     let h = model.horizon
