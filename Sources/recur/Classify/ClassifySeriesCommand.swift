@@ -91,10 +91,13 @@ struct ClassifySeriesCommand: ParsableCommand {
     guard trainSet.count > 0 else { throw CLIError("\(data) has no training sequences; check its split column") }
 
     let names = set.labels.labels
+    guard names.count >= 2 else {
+      throw CLIError("\(data) has \(names.count) class\(names.count == 1 ? " ('\(names[0])')" : "es"); a classifier needs at least two labels")
+    }
     let config = SequenceClassifier.Configuration(
       featureCount: set.featureCount, cell: cell, hiddenSize: recurrent.hiddenSize ?? Defaults.hiddenSize,
       numLayers: recurrent.numLayers ?? Defaults.numLayers, bidirectional: !unidirectional, dropout: recurrent.dropout ?? Defaults.dropout,
-      pooling: poolingMode, classCount: max(names.count, 2))
+      pooling: poolingMode, classCount: names.count)
     let metadata = ClassificationMetadata(labelNames: names, input: try ModelArchive.json(standardizer))
     let task = try ClassificationTask(model: SequenceClassifier(config, seed: seed), train: trainSet, validation: validationSet,
                                       batchSize: optimization.batchSize ?? Defaults.batchSize, metadata: metadata, shuffleSeed: seed)

@@ -76,10 +76,13 @@ struct ClassifyTrainCommand: ParsableCommand {
       input = TextClassificationInput(unit: unit, lowercase: !keepCase, maximumLength: maxLength,
                                       vocabulary: try trainTable.vocabulary(tokenizer: tokenizer, minimumCount: minCount))
       let names = table.labels.labels
+      guard names.count >= 2 else {
+        throw CLIError("\(data) has \(names.count) class\(names.count == 1 ? " ('\(names[0])')" : "es"); a classifier needs at least two labels")
+      }
       let config = SequenceClassifier.Configuration(
         vocabularySize: input.vocabulary.count, embeddingSize: embeddingSize, cell: cell, hiddenSize: recurrent.hiddenSize ?? Defaults.hiddenSize,
         numLayers: recurrent.numLayers ?? Defaults.numLayers, bidirectional: !unidirectional, dropout: recurrent.dropout ?? Defaults.dropout,
-        pooling: poolingMode, headSize: headSize, classCount: max(names.count, 2))
+        pooling: poolingMode, headSize: headSize, classCount: names.count)
       let metadata = ClassificationMetadata(labelNames: names, input: try ModelArchive.json(input))
       let task = try ClassificationTask(
         model: SequenceClassifier(config, seed: seed),

@@ -52,7 +52,7 @@ struct GenerateCommand: ParsableCommand {
     try model.generate(prompt: try vocabulary.encode(promptText), length: length, sampler: &sampler) { id in
       StandardStream.output.write(vocabulary.symbol(id))
       StandardStream.output.flush()
-      return true
+      return !StandardStream.output.hasFailed  // output lost (a full disk): stop sampling
     }
     StandardStream.output.write("\n")
   }

@@ -30,4 +30,20 @@ enum StandardStream {
 
   /// Sends what is buffered to the terminal, file or pipe.
   func flush() { fflush(file) }
+
+  /// Whether a write to the stream failed (a full disk, a closed pipe with SIGPIPE ignored).
+  var hasFailed: Bool { ferror(file) != 0 }
+
+  /// Makes the process end with status 1 and a one-line message when standard output could not
+  /// be written in full (`> /dev/full`, a full disk): the output is lost, so success would lie.
+  /// A reader that closes a pipe early (`| head`) still ends the process with SIGPIPE, as usual.
+  static func failOnLostOutputAtExit() {
+    atexit {
+      let flushed = fflush(stdout) == 0
+      if !flushed || ferror(stdout) != 0 {
+        fputs("error: cannot write to standard output (\(String(cString: strerror(errno)))); the output is incomplete\n", stderr)
+        _exit(1)
+      }
+    }
+  }
 }

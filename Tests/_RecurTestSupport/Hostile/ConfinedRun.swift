@@ -35,17 +35,19 @@ public struct ConfinedLimits: Sendable {
 /// with `stdin` (or an empty standard input). The limit is set by `/bin/sh` (`ulimit -v`), which
 /// then `exec`s the executable, so a signal that ends the executable is reported as such.
 public func runConfined(_ executable: String, _ arguments: [String], in directory: URL, stdin: [UInt8]? = nil,
-                        limits: ConfinedLimits = ConfinedLimits()) throws -> ConfinedRun {
+                        stdoutToDevFull: Bool = false, limits: ConfinedLimits = ConfinedLimits()) throws -> ConfinedRun {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/bin/sh")
   process.arguments = ["-c", "ulimit -v \(limits.addressSpace / 1024) && exec \"$0\" \"$@\"", executable] + arguments
   process.currentDirectoryURL = directory
   let out = Pipe(), err = Pipe(), input = Pipe()
-  process.standardOutput = out
+  let devFull = stdoutToDevFull ? FileHandle(forWritingAtPath: "/dev/full") : nil
+  process.standardOutput = devFull ?? out
   process.standardError = err
   process.standardInput = input
   let start = Date()
   try process.run()
+  if devFull != nil { try? out.fileHandleForWriting.close() }
   let writer = input.fileHandleForWriting
   DispatchQueue.global().async {
     if let stdin, !stdin.isEmpty { try? writer.write(contentsOf: Data(stdin)) }

@@ -11,8 +11,12 @@ public struct HostileCase: Sendable {
   /// File name (relative to the working directory) → contents.
   public var files: [String: [UInt8]]
   public var stdin: [UInt8]?
+  /// Standard output goes to `/dev/full` (every write fails with ENOSPC) instead of a pipe.
+  public var stdoutToDevFull = false
 
-  public init(group: String, name: String, arguments: [String], files: [String: [UInt8]], stdin: [UInt8]? = nil) {
+  public init(group: String, name: String, arguments: [String], files: [String: [UInt8]], stdin: [UInt8]? = nil,
+              stdoutToDevFull: Bool = false) {
+    self.stdoutToDevFull = stdoutToDevFull
     self.group = group
     self.name = name
     self.arguments = arguments

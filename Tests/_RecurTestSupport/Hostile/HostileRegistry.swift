@@ -61,7 +61,7 @@ public enum HostileRegistry {
 
   public static let commands: [Command] = [
     Command(arguments: ["train", "--corpus", "corpus.txt", "--hidden-size", "8", "--num-layers", "1", "--embedding-size", "4",
-                        "--seq-length", "16", "--batch-size", "4", "--eval-every", "2", "--out", "out"],
+                        "--seq-length", "16", "--batch-size", "4", "--eval-every", "50", "--out", "out"],
             seeds: ["corpus.txt"],
             numericFlags: ["--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--embedding-size", "--seq-length", "--batch-size",
                            "--learning-rate", "--grad-clip", "--warmup-steps", "--min-lr-factor", "--lr-decay", "--lr-decay-every",
@@ -151,7 +151,6 @@ public enum HostileRegistry {
     Checkpoint(seed: "classify_best.safetensors", arguments: ["classify", "eval", "--checkpoint", "{}", "--data", "reviews.csv"], otherSeeds: ["reviews.csv"]),
     Checkpoint(seed: "classify_last.safetensors", arguments: ["classify", "train", "--resume", "{}", "--data", "reviews.csv", "--steps", "4", "--out", "out"],
                otherSeeds: ["reviews.csv"]),
-    Checkpoint(seed: "series_best.safetensors", arguments: ["inspect", "{}"], otherSeeds: []),
     Checkpoint(seed: "tag_best.safetensors", arguments: ["tag", "eval", "--checkpoint", "{}", "--data", "tags.tsv"], otherSeeds: ["tags.tsv"]),
     Checkpoint(seed: "tag_best.safetensors", arguments: ["tag", "predict", "--checkpoint", "{}"], otherSeeds: [], stdin: "The cat sat .\n"),
     Checkpoint(seed: "tag_last.safetensors", arguments: ["tag", "train", "--resume", "{}", "--train", "tags.tsv", "--validation", "tags.tsv", "--steps", "4", "--out", "out"],

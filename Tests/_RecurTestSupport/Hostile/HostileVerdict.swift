@@ -1,11 +1,13 @@
 import Foundation
+import Recur
 
 /// Runs one hostile case and judges it: a non-zero exit (1, or 64 for usage errors) whose first
 /// line on standard error says what is wrong and that left the directory as it was, or exit 0
 /// with no non-finite number in a report; never a signal, never a timeout.
 public enum HostileVerdict {
   /// Commands whose standard output is generated text (where "nan" may be a word, not a number).
-  static let freeTextCommands: Set<String> = ["generate", "predict"]
+  /// (`inspect` shows the numbers of a file as they are: a NaN there is the truth.)
+  static let freeTextCommands: Set<String> = ["generate", "predict", "inspect"]
 
   /// Runs `hostileCase` with `executable` in a fresh directory under `scratch`; returns the run
   /// and the problem found (nil: the case passed). The directory is removed afterwards.
@@ -24,8 +26,18 @@ public enum HostileVerdict {
       try Data(bytes).write(to: url)
     }
     let before = try snapshot(dir)
-    let run = try runConfined(executable, hostileCase.arguments, in: dir, stdin: hostileCase.stdin ?? [], limits: limits)
-    return (run, try problem(run, hostileCase, before: before, after: snapshot(dir)))
+    let run = try runConfined(executable, hostileCase.arguments, in: dir, stdin: hostileCase.stdin ?? [],
+                              stdoutToDevFull: hostileCase.stdoutToDevFull, limits: limits)
+    let after = try snapshot(dir)
+    if var found = problem(run, hostileCase, before: before, after: after) {
+      if hostileCase.stdoutToDevFull { found += " (standard output was /dev/full)" }
+      return (run, found)
+    }
+    if run.outcome == .exited(0) {
+      if hostileCase.stdoutToDevFull { return (run, "exit 0 although every write to standard output failed (/dev/full)") }
+      if let bad = nonFiniteOutput(in: dir, created: after.keys.filter { before[$0] == nil }) { return (run, bad) }
+    }
+    return (run, nil)
   }
 
   static func problem(_ run: ConfinedRun, _ hostileCase: HostileCase, before: [String: String], after: [String: String]) -> String? {
@@ -51,6 +63,25 @@ public enum HostileVerdict {
       if !changed.isEmpty { return "failed (\(first.prefix(120))) but changed: \(changed.joined(separator: ", "))" }
       return nil
     }
+  }
+
+  /// The first file among `created` (paths relative to `dir`) that holds a non-finite number:
+  /// `.npy` arrays by value, text outputs (`.csv`, `.json`, `.jsonl`) by their words.
+  static func nonFiniteOutput(in dir: URL, created: [String]) -> String? {
+    for path in created.sorted() {
+      let url = dir.appendingPathComponent(String(path.drop { $0 == "/" }))
+      switch url.pathExtension {
+      case "npy":
+        if let array = try? NumPyArray.read(from: url), !array.tensor.isFinite { return "exit 0 but \(path) holds NaN or infinity" }
+      case "csv", "json", "jsonl":
+        if let text = try? String(contentsOf: url, encoding: .utf8), let bad = nonFiniteNumber(in: text) {
+          return "exit 0 but \(path) holds \(bad)"
+        }
+      default:
+        break
+      }
+    }
+    return nil
   }
 
   /// Every path under `dir` (relative) with its size and modification time.

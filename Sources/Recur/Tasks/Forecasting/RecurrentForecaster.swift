@@ -137,6 +137,10 @@ public struct RecurrentForecaster: Forecaster {
       heldOut = true
     }
     let c = configuration
+    try TrainingError.requireFitsMemory(
+      RecurrentForecastNetwork.parameterCount(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, features: series.columns,
+                                              horizon: horizon),
+      sizes: ["hiddenSize": c.hiddenSize, "numLayers": c.numLayers, "horizon": horizon])
     let network = RecurrentForecastNetwork(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: Float(c.dropout),
                                            features: series.columns, horizon: horizon, seed: c.seed)
     let task = ForecastingTask(
