@@ -14,7 +14,7 @@ import _RecurTestSupport
     let seeds = try HostileSeeds.build(fixtures: fixtures, executable: executable)
     // CI keeps a seeded sample of the checkpoint cases; RECUR_HOSTILE_FULL=1 runs all of them.
     let full = ProcessInfo.processInfo.environment["RECUR_HOSTILE_FULL"] != nil
-    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 500)
+    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 400)
     let scratch = try makeTemporaryDirectory("recur-hostile")
     defer { try? FileManager.default.removeItem(at: scratch) }
 

@@ -217,8 +217,10 @@ public enum HostileGenerator {
         cases.append(HostileCase(group: "safetensors", name: "infer \(weights): \(what)",
                                  arguments: ["infer", "--weights", weights, "--input", input, "--output", "y.npy", "--final-state", "h.npy"],
                                  files: files))
-        cases.append(HostileCase(group: "safetensors", name: "inspect --stats \(weights): \(what)",
-                                 arguments: ["inspect", weights, "--stats"], files: files))
+        if !what.hasPrefix("tensor") || what.contains("2^40") {
+          cases.append(HostileCase(group: "safetensors", name: "inspect --stats \(weights): \(what)",
+                                   arguments: ["inspect", weights, "--stats"], files: files))
+        }
       }
     }
     return cases

@@ -58,7 +58,11 @@ public enum HostileVerdict {
       let lower = first.lowercased()
       if !lower.hasPrefix("error: ") || first.count < 16 { return "exit \(status) with a first stderr line that is no error message: \(first.prefix(200))" }
       let created = after.keys.filter { before[$0] == nil }.sorted()
-      if !created.isEmpty { return "failed (\(first.prefix(120))) but left new files: \(created.joined(separator: ", "))" }
+      if !created.isEmpty && !(first.contains("(training diverged)") && created.allSatisfy { after[$0] == "dir" || $0.hasSuffix(".safetensors") || $0.hasSuffix(".jsonl") }) {
+        // The one documented exception: training that diverges keeps the checkpoints of its
+        // last good evaluation (README: "the last good checkpoint is left as it was").
+        return "failed (\(first.prefix(120))) but left new files: \(created.joined(separator: ", "))"
+      }
       let changed = before.keys.filter { after[$0] != nil && after[$0] != before[$0] }.sorted()
       if !changed.isEmpty { return "failed (\(first.prefix(120))) but changed: \(changed.joined(separator: ", "))" }
       return nil
