@@ -53,7 +53,9 @@ extension _IOFuzzer {
       let ids = try corpus.tagIDs(in: corpus.tagSet)
       if ids.joined().contains(where: { $0 < 0 || $0 >= corpus.tagSet.count }) { return "tag id out of range" }
       _ = try corpus.vocabulary()
-    case .safetensors, .npy:
+    case .seriesCSV:
+      return try seriesProblem(bytes)
+    case .safetensors, .npy, .checkpoint:
       return "not a text format"
     }
     return nil

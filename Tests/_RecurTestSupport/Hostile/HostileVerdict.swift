@@ -7,7 +7,8 @@ import Recur
 public enum HostileVerdict {
   /// Commands whose standard output is generated text (where "nan" may be a word, not a number).
   /// (`inspect` shows the numbers of a file as they are: a NaN there is the truth.)
-  static let freeTextCommands: Set<String> = ["generate", "predict", "inspect"]
+  /// `train` prints samples of generated text too.
+  static let freeTextCommands: Set<String> = ["generate", "predict", "inspect", "train"]
 
   /// Runs `hostileCase` with `executable` in a fresh directory under `scratch`; returns the run
   /// and the problem found (nil: the case passed). The directory is removed afterwards.

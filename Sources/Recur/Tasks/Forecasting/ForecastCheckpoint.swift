@@ -73,23 +73,29 @@ public struct ForecastCheckpoint: Sendable {
     } catch {
       throw ForecastError.checkpoint("cannot read checkpoint \(url.path): \(error)")
     }
-    guard archive.task == task else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) holds a \(archive.task) model, not a forecaster; pass a file written by recur forecast")
+    return try ForecastCheckpoint(archive: archive, name: url.lastPathComponent)
+  }
+
+  /// The checkpoint in an archive of task `forecasting` (`name` names the file in messages).
+  /// Throws `ForecastError.checkpoint` for another task or a damaged configuration.
+  public init(archive: ModelArchive, name: String = "the checkpoint") throws {
+    guard archive.task == Self.task else {
+      throw ForecastError.checkpoint("\(name) holds a \(archive.task) model, not a forecaster; pass a file written by recur forecast")
     }
     let stored: Stored
     do {
       stored = try archive.decodeConfiguration(Stored.self)
     } catch {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) has a damaged forecasting configuration; re-create it")
+      throw ForecastError.checkpoint("\(name) has a damaged forecasting configuration; re-create it")
     }
     guard stored.lookback >= 1, stored.horizon >= 1 else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) has a damaged lookback or horizon; re-create it")
+      throw ForecastError.checkpoint("\(name) has a damaged lookback or horizon; re-create it")
     }
     guard !stored.columns.isEmpty, stored.scaler.columnCount == stored.columns.count else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) stores \(stored.columns.count) columns but a scaler for \(stored.scaler.columnCount); re-create it")
+      throw ForecastError.checkpoint("\(name) stores \(stored.columns.count) columns but a scaler for \(stored.scaler.columnCount); re-create it")
     }
-    return ForecastCheckpoint(kind: stored.kind, columns: stored.columns, scaler: stored.scaler, lookback: stored.lookback,
-                              horizon: stored.horizon, settings: stored.settings, file: archive.file)
+    self.init(kind: stored.kind, columns: stored.columns, scaler: stored.scaler, lookback: stored.lookback,
+              horizon: stored.horizon, settings: stored.settings, file: archive.file)
   }
 
   private init(kind: String, columns: [String], scaler: Scaler, lookback: Int, horizon: Int,
