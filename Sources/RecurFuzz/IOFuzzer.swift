@@ -22,7 +22,7 @@ public enum _IOFuzzer {
     public var parsedData = 0
     /// Mutated text data files rejected with a `DataError` (or a `TimeSeriesError` for series CSV).
     public var rejectedData = 0
-    /// Mutated checkpoints that loaded and ran (a subset of neither `parsed` nor `rejected`).
+    /// Mutated checkpoints that loaded and ran (a subset of `parsed`).
     public var parsedCheckpoints = 0
     /// Mutated checkpoints a task loader rejected with its typed error (`IOError`s count in `rejected`).
     public var rejectedCheckpoints = 0
@@ -114,7 +114,10 @@ public enum _IOFuzzer {
         let array = try NumPyArray(bytes: bytes)
         if let problem = numPyRoundTripProblem(array) { report.failures.append("\(label): \(problem)") } else { report.parsed += 1 }
       case .checkpoint:
-        if let problem = try checkpointProblem(bytes) { report.failures.append("\(label): \(problem)") } else { report.parsedCheckpoints += 1 }
+        if let problem = try checkpointProblem(bytes) { report.failures.append("\(label): \(problem)") } else {
+          report.parsed += 1
+          report.parsedCheckpoints += 1
+        }
       default:
         if let problem = try dataProblem(bytes, format: format) { report.failures.append("\(label): \(problem)") } else {
           report.parsed += 1

@@ -74,14 +74,14 @@ public struct ModelArchive: Sendable {
       .map { (String($0.name.dropFirst(prefix.count)), $0.entry.tensor) }
   }
 
-  /// The model's state dict: every floating-point tensor outside the training prefixes.
+  /// The model's state dict: every floating-point tensor outside the training prefixes. Throws
+  /// `IOError.duplicateName` for two names that differ only in Unicode normalisation (never merged).
   public var stateDict: [String: Tensor] {
-    var result: [String: Tensor] = [:]
-    for (name, entry) in file.orderedEntries
-    where !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals {
-      result[name] = entry.tensor
+    get throws {
+      try uniqueByName(file.orderedEntries.filter { (name, entry) in
+        !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals
+      }.map { ($0.name, $0.entry.tensor) })
     }
-    return result
   }
 
   /// The number of elements of the model's state dict (every floating-point tensor outside the
@@ -170,6 +170,10 @@ public struct ModelArchive: Sendable {
     guard let task = meta[Key.task], let configuration = meta[Key.configuration] else {
       throw fail(.invalidMetadata, "\(Key.task) or \(Key.configuration) is missing", IOError.corruptSafeTensors)
     }
+    // The task name is shown in messages ("it holds a … model"): a short, printable word.
+    guard (1...64).contains(task.count), task.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0.value < 0x80 }) else {
+      throw fail(.invalidMetadata, "\(Key.task) is \(quotedForMessage(task)), not a task name", IOError.corruptSafeTensors)
+    }
     for (field, text) in [(Key.configuration, configuration), (Key.training, meta[Key.training])] {
       if let text, (try? JSONParser.parse(text)) == nil { throw fail(.invalidMetadata, "\(field) is not valid JSON", IOError.corruptSafeTensors) }
     }
@@ -199,9 +203,9 @@ public struct ModelArchive: Sendable {
   }
 
   /// Throws `IOError.invalidArgument` naming the first floating-point tensor that holds NaN or
-  /// infinity (after conversion to float32: an F64 value beyond float32's range counts).
+  /// infinity (F64 tensors, which are read exactly, are checked as doubles).
   static func requireFinite(_ file: SafeTensorsFile, path: String?) throws {
-    for (name, entry) in file.orderedEntries where entry.dtype.holdsReals && !entry.tensor.isFinite {
+    for (name, entry) in file.orderedEntries where entry.dtype.holdsReals && !entry.holdsFiniteValues {
       throw IOError(.invalidArgument, format: "archive", path: path,
                     problem: "tensor \(quotedForMessage(name)) holds NaN or infinite values (or values beyond float32's range)",
                     remedy: "The weights are damaged or training diverged; use a checkpoint written before that")
@@ -212,5 +216,17 @@ public struct ModelArchive: Sendable {
   public static func read(from url: URL) throws -> ModelArchive {
     let file = try SafeTensorsFile.read(from: url)
     return try attributing(to: url.path) { try ModelArchive(file: file) }
+  }
+}
+
+extension SafeTensorsFile.Entry {
+  /// Whether every value is finite: F64 entries as doubles, other real dtypes as float32.
+  var holdsFiniteValues: Bool {
+    guard dtype == .f64 else { return tensor.isFinite }
+    return withDataBytes { raw in
+      (0..<elementCount).allSatisfy { i in
+        Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))).isFinite
+      }
+    }
   }
 }

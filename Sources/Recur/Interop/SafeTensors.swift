@@ -9,7 +9,7 @@ import Foundation
 /// so reading and re-writing a file changes nothing but the header layout.
 ///
 ///     let file = try SafeTensorsFile.read(from: url)
-///     try model.loadStateDict(file.stateDict)
+///     try model.loadStateDict(try file.stateDict)
 ///     try SafeTensorsFile(tensors: model.stateDict(), metadata: ["note": "epoch 3"]).write(to: url)
 ///
 /// Reading validates the whole header before allocating anything it describes (see
@@ -176,8 +176,10 @@ public struct SafeTensorsFile: Sendable, Equatable {
   public var orderedTensors: [(name: String, tensor: Tensor)] { names.map { ($0, entries[NameKey($0)]!.tensor) } }
 
   /// All tensors as `Float` tensors by name, ready for `Module.loadStateDict(_:strict:)`.
+  /// Throws `IOError.duplicateName` when two names differ only in Unicode normalisation ("é" and
+  /// "e\u{301}"): a Swift dictionary would merge them, and the file has two tensors.
   public var stateDict: [String: Tensor] {
-    Dictionary(names.map { ($0, entries[NameKey($0)]!.tensor) }, uniquingKeysWith: { first, _ in first })
+    get throws { try uniqueByName(orderedEntries.map { ($0.name, $0.entry.tensor) }) }
   }
 
   /// Equal when the names, their order, the metadata and every tensor's dtype, shape and bytes are.
@@ -286,4 +288,21 @@ public struct SafeTensorsFile: Sendable, Equatable {
       for name in self.names { try self.entries[NameKey(name)]!.withDataBytes { try out.write($0) } }
     }
   }
+}
+
+/// `pairs` as a dictionary; throws `IOError.duplicateName` when two names are canonically
+/// equivalent Unicode (equal as Swift strings) but different bytes, instead of merging them.
+func uniqueByName(_ pairs: [(String, Tensor)]) throws -> [String: Tensor] {
+  var result: [String: Tensor] = [:]
+  var spelled: [String: [UInt8]] = [:]
+  for (name, tensor) in pairs {
+    if let other = spelled[name], other != Array(name.utf8) {
+      throw IOError(.duplicateName, format: "safetensors",
+                    problem: "tensor names \(quotedForMessage(String(decoding: other, as: UTF8.self))) and \(quotedForMessage(name)) differ only in Unicode normalisation",
+                    remedy: "Rename one of them (both are kept as two tensors in the file, but a state dict keyed by text would merge them)")
+    }
+    spelled[name] = Array(name.utf8)
+    result[name] = tensor
+  }
+  return result
 }

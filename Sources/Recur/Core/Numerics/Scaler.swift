@@ -133,6 +133,7 @@ public struct Scaler: Codable, Sendable, Equatable {
 
   /// One scaled value of `column` back in original units.
   public func inverse(_ value: Double, column: Int) -> Double {
-    value / factor[column] - base[column] / factor[column] + shift[column]
+    // Halves first: (value - base) / factor and shift may each be near ±1.8e308 with a finite sum.
+    ((value - base[column]) / 2 / factor[column] + shift[column] / 2) * 2
   }
 }

@@ -53,7 +53,7 @@ extension ClassificationTask {
     }
     try archive.requireStoredParameters(saved.model.parameterCount)
     let model = try SequenceClassifier(saved.model, seed: 0)
-    try model.loadStateDict(archive.stateDict)
+    try model.loadStateDict(try archive.stateDict)
     return (model, saved)
   }
 

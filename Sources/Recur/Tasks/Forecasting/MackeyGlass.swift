@@ -61,11 +61,17 @@ public func mackeyGlass(
 public let mackeyGlassMaximumCount = 100_000_000
 
 private func validateMackeyGlass(count: Int, tau: Int, h: Double) throws {
-  guard count >= 0, count <= mackeyGlassMaximumCount else {
-    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: "in 0...\(mackeyGlassMaximumCount)"))
+  guard count >= 0 else {
+    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: ">= 0"))
   }
-  guard tau >= 0, tau <= 100_000 else {
-    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: "in 0...100000"))
+  guard count <= mackeyGlassMaximumCount else {
+    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: "at most \(mackeyGlassMaximumCount)"))
+  }
+  guard tau >= 0 else {
+    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: ">= 0"))
+  }
+  guard tau <= 100_000 else {
+    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: "at most 100000"))
   }
   guard h > 0, h.isFinite else {
     throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "a positive number (the time step)"))

@@ -235,7 +235,7 @@ public struct RecurrentForecaster: Forecaster {
   /// The model stored under `<kind>.` in `file`.
   public init(restoringFrom file: SafeTensorsFile, kind: String) throws {
     guard let cell = RecurrentCellKind(rawValue: kind) else {
-      throw ForecastError.checkpoint("'\(kind)' is not a recurrent cell; the checkpoint is damaged")
+      throw ForecastError.checkpoint("\(quotedForMessage(kind, quote: "'")) is not a recurrent cell; the checkpoint is damaged")
     }
     let prefix = kind + "."
     let stored = try file.modelSettings(Stored.self, kind: kind)

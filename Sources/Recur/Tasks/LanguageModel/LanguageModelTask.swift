@@ -202,7 +202,7 @@ public final class LanguageModelTask: TrainingTask {
     do {
       try archive.requireStoredParameters(stored.model.parameterCount)
       model = try CharLM(stored.model, seed: stored.seed)
-      try model.loadStateDict(archive.stateDict)
+      try model.loadStateDict(try archive.stateDict)
     } catch let error as TrainingError {
       throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
     } catch let error as StateDictError {

@@ -141,7 +141,7 @@ public final class TaggingTask: TrainingTask {
     do {
       try archive.requireStoredParameters(stored.model.parameterCount)
       let model = try SequenceTagger(stored.model, seed: stored.seed)
-      try model.loadStateDict(archive.stateDict)
+      try model.loadStateDict(try archive.stateDict)
       return (model, stored)
     } catch let error as TrainingError {
       throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
