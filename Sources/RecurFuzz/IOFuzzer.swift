@@ -35,7 +35,8 @@ public enum _IOFuzzer {
     public var rejectedTotal: Int { rejected.values.reduce(0, +) + rejectedData + rejectedCheckpoints }
 
     public var description: String {
-      var lines = ["cases: \(cases)", "parsed: \(parsed)", "rejected with IOError: \(rejectedTotal)"]
+      var lines = ["cases: \(cases)", "parsed: \(parsed)", "rejected: \(rejectedTotal)",
+                   "rejected with IOError: \(rejected.values.reduce(0, +))"]
       for kind in IOError.Kind.allCases where rejected[kind, default: 0] > 0 {
         lines.append("  \(kind.rawValue): \(rejected[kind]!)")
       }
