@@ -346,7 +346,7 @@ struct SafeTensorsTests {
       (entry(shape: "[2.0]"), .invalidShape, "not a non-negative integer"),
       (entry(shape: "[99999999999999999999]"), .invalidShape, "not a non-negative integer"),
       (entry(shape: "[4294967296,4294967296,0]"), .invalidShape, "overflows"),
-      (entry(shape: "[4611686018427387904]"), .invalidShape, "element count overflows"),
+      (entry(shape: "[4611686018427387904]"), .invalidShape, "byte count overflows"),
       (entry(shape: "2"), .invalidShape, "not an array"),
       (entry(shape: "[3]"), .sizeMismatch, "[3] of F32 (12 bytes) but data_offsets [0, 8] span 8 bytes"),
       (entry("F64"), .sizeMismatch, "(16 bytes)"),

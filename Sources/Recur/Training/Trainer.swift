@@ -154,11 +154,7 @@ public final class Trainer<Task: TrainingTask> {
     }
 
     let total = totalSteps!
-    // The step budget of a time limit is an estimate; should the machine slow down, a hard
-    // deadline (1.5 × the limit + 1 s) ends the run all the same.
-    let deadline = options.timeLimit.map { secondsBefore + 1.5 * $0 + 1 }
     while step < total {
-      if let deadline, trainingSeconds > deadline { break }
       if stopRequested() {
         if let outputDirectory, weightsAreFinite, step > 0 { try archive().write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last)) }
         tick()

@@ -76,6 +76,9 @@ private func validateMackeyGlass(count: Int, tau: Int, h: Double) throws {
   guard h > 0, h.isFinite else {
     throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "a positive number (the time step)"))
   }
+  guard Double(tau) / h <= Double(mackeyGlassMaximumCount) else {
+    throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "large enough that tau / h ≤ \(mackeyGlassMaximumCount) (the history length)"))
+  }
 }
 
 /// One step of ReservoirPy's `_mg_rk4`, operation for operation.
