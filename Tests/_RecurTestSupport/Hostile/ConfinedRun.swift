@@ -36,6 +36,9 @@ public struct ConfinedLimits: Sendable {
 /// then `exec`s the executable, so a signal that ends the executable is reported as such.
 public func runConfined(_ executable: String, _ arguments: [String], in directory: URL, stdin: [UInt8]? = nil,
                         stdoutToDevFull: Bool = false, limits: ConfinedLimits = ConfinedLimits()) throws -> ConfinedRun {
+  // A child that exits before reading its standard input closes the pipe: writing to it must
+  // fail with EPIPE here, not kill the test process with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN)
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/bin/sh")
   process.arguments = ["-c", "ulimit -v \(limits.addressSpace / 1024) && exec \"$0\" \"$@\"", executable] + arguments
