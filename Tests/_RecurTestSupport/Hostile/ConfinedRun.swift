@@ -36,14 +36,18 @@ public struct ConfinedLimits: Sendable {
 /// then `exec`s the executable, so a signal that ends the executable is reported as such.
 public func runConfined(_ executable: String, _ arguments: [String], in directory: URL, stdin: [UInt8]? = nil,
                         stdoutToDevFull: Bool = false, limits: ConfinedLimits = ConfinedLimits()) throws -> ConfinedRun {
-  // A child that exits before reading its standard input closes the pipe: writing to it must
-  // fail with EPIPE here, not kill the test process with SIGPIPE.
-  signal(SIGPIPE, SIG_IGN)
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/bin/sh")
   process.arguments = ["-c", "ulimit -v \(limits.addressSpace / 1024) && exec \"$0\" \"$@\"", executable] + arguments
   process.currentDirectoryURL = directory
-  let out = Pipe(), err = Pipe(), input = Pipe()
+  let out = Pipe(), err = Pipe()
+  // Standard input comes from a file, not a pipe: a child that exits without reading it cannot
+  // turn our write into a SIGPIPE that would end the test process.
+  let inputURL = FileManager.default.temporaryDirectory.appendingPathComponent("recur-stdin-\(UUID().uuidString)")
+  try Data(stdin ?? []).write(to: inputURL)
+  defer { try? FileManager.default.removeItem(at: inputURL) }
+  let input = try FileHandle(forReadingFrom: inputURL)
+  defer { try? input.close() }
   let devFull = stdoutToDevFull ? FileHandle(forWritingAtPath: "/dev/full") : nil
   process.standardOutput = devFull ?? out
   process.standardError = err
@@ -51,11 +55,6 @@ public func runConfined(_ executable: String, _ arguments: [String], in director
   let start = Date()
   try process.run()
   if devFull != nil { try? out.fileHandleForWriting.close() }
-  let writer = input.fileHandleForWriting
-  DispatchQueue.global().async {
-    if let stdin, !stdin.isEmpty { try? writer.write(contentsOf: Data(stdin)) }
-    try? writer.close()
-  }
   let collected = OutputCollector()
   let group = DispatchGroup()
   for (index, pipe) in [out, err].enumerated() {
