@@ -14,7 +14,7 @@ import _RecurTestSupport
     let seeds = try HostileSeeds.build(fixtures: fixtures, executable: executable)
     // CI keeps a seeded sample of the checkpoint cases; RECUR_HOSTILE_FULL=1 runs all of them.
     let full = ProcessInfo.processInfo.environment["RECUR_HOSTILE_FULL"] != nil
-    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 400)
+    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 300)
     let scratch = try makeTemporaryDirectory("recur-hostile")
     defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -87,7 +87,8 @@ private final class HostileResults: @unchecked Sendable {
     for (group, g) in byGroup.sorted(by: { $0.key < $1.key }) {
       lines.append("  \(group): \(g.cases) cases, \(g.errors) one-line errors, \(g.successes) exit 0, \(g.failures) failures")
     }
-    lines.append(String(format: "slowest case: %.1f s", seconds.max() ?? 0))
+    let slowest = seconds.indices.sorted { seconds[$0] > seconds[$1] }.prefix(3)
+    lines.append("slowest cases: " + slowest.map { String(format: "%.1f s %@", seconds[$0], cases[$0].name) }.joined(separator: "; "))
     return (lines.joined(separator: "\n"), failures)
   }
 }
