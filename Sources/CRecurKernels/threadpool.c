@@ -116,6 +116,8 @@ void recur_set_num_threads(int n) {
   atomic_store(&g_num_threads, n);
 }
 
+int recur_max_threads(void) { return RECUR_MAX_WORKERS + 1; }
+
 int recur_get_num_threads(void) {
   int n = atomic_load_explicit(&g_num_threads, memory_order_relaxed);
   if (n == 0) {

@@ -66,7 +66,9 @@ extension _IOFuzzer {
           if e.references.joined().contains(where: { $0 < 1 || $0 >= vocabulary.target.count }) { return "target ids out of range" }
         }
       }
-    case .safetensors, .npy:
+    case .seriesCSV:
+      return try seriesProblem(bytes)
+    case .safetensors, .npy, .checkpoint:
       return "not a text format"
     }
     return nil

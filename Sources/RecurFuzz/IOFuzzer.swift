@@ -20,22 +20,28 @@ public enum _IOFuzzer {
     public var rejected: [IOError.Kind: Int] = [:]
     /// Mutated text data files that parsed (a subset of `parsed`).
     public var parsedData = 0
-    /// Mutated text data files rejected with a `DataError`.
+    /// Mutated text data files rejected with a `DataError` (or a `TimeSeriesError` for series CSV).
     public var rejectedData = 0
+    /// Mutated checkpoints that loaded and ran (a subset of `parsed`).
+    public var parsedCheckpoints = 0
+    /// Mutated checkpoints a task loader rejected with its typed error (`IOError`s count in `rejected`).
+    public var rejectedCheckpoints = 0
     /// Broken invariants: a non-`IOError` error, or a parsed value that does not round-trip.
     /// Each entry names the case (seed file, mutation, case number) so it can be replayed.
     public var failures: [String] = []
     /// The slowest single case, in seconds (a guard against pathological inputs).
     public var slowestCase = 0.0
 
-    public var rejectedTotal: Int { rejected.values.reduce(0, +) + rejectedData }
+    public var rejectedTotal: Int { rejected.values.reduce(0, +) + rejectedData + rejectedCheckpoints }
 
     public var description: String {
-      var lines = ["cases: \(cases)", "parsed: \(parsed)", "rejected with IOError: \(rejectedTotal)"]
+      var lines = ["cases: \(cases)", "parsed: \(parsed)", "rejected: \(rejectedTotal)",
+                   "rejected with IOError: \(rejected.values.reduce(0, +))"]
       for kind in IOError.Kind.allCases where rejected[kind, default: 0] > 0 {
         lines.append("  \(kind.rawValue): \(rejected[kind]!)")
       }
-      lines.append("data files: \(parsedData) parsed, \(rejectedData) rejected with DataError")
+      lines.append("data files: \(parsedData) parsed, \(rejectedData) rejected with DataError or TimeSeriesError")
+      lines.append("checkpoints: \(parsedCheckpoints) loaded and ran, \(rejectedCheckpoints) rejected by a task loader (plus IOErrors above)")
       lines.append("invariant failures: \(failures.count)")
       lines += failures.prefix(10).map { "  \($0)" }
       lines.append(String(format: "slowest case: %.2f ms", slowestCase * 1000))
@@ -46,14 +52,16 @@ public enum _IOFuzzer {
   /// File formats the fuzzer feeds.
   public enum Format: String, Sendable, CaseIterable {
     case safetensors, npy
-    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line TSV, CoNLL-U,
-    /// source<TAB>target pairs.
-    case textCSV, wideCSV, longCSV, ts, tsv, conllu, pairs
+    /// A model archive of a task (language model, forecaster, classifier), read by the task's loader.
+    case checkpoint
+    /// Text data formats: a labelled text CSV, wide / long numeric CSV, UCR/UEA .ts, token-per-line
+    /// TSV, CoNLL-U, a time-series CSV (`recur forecast --csv`), source<TAB>target pairs.
+    case textCSV, wideCSV, longCSV, ts, tsv, conllu, seriesCSV, pairs
     /// CTC inputs: a labels CSV of label strings (joined to fixed frames), an FSDD-style index for the digit-string builder.
     case ctcLabels, digitIndex
 
     /// Whether this is one of the text data formats.
-    public var isText: Bool { self != .safetensors && self != .npy }
+    public var isText: Bool { self != .safetensors && self != .npy && self != .checkpoint }
   }
 
   /// A valid file to start mutating from.
@@ -108,11 +116,28 @@ public enum _IOFuzzer {
       case .npy:
         let array = try NumPyArray(bytes: bytes)
         if let problem = numPyRoundTripProblem(array) { report.failures.append("\(label): \(problem)") } else { report.parsed += 1 }
+      case .checkpoint:
+        if let problem = try checkpointProblem(bytes) { report.failures.append("\(label): \(problem)") } else {
+          report.parsed += 1
+          report.parsedCheckpoints += 1
+        }
       default:
         if let problem = try dataProblem(bytes, format: format) { report.failures.append("\(label): \(problem)") } else {
           report.parsed += 1
           report.parsedData += 1
         }
+      }
+    } catch let error where format == .checkpoint && !(error is IOError) {
+      // The task loaders speak the task's error types (TrainingError, ForecastError, StateDictError…).
+      report.rejectedCheckpoints += 1
+      let text = "\(error)"
+      if text.isEmpty || text.contains("\n") || text.count > 2000 {
+        report.failures.append("\(label): \(type(of: error)) message empty, multi-line or huge: \(text.prefix(300))")
+      }
+    } catch let error as TimeSeriesError where format == .seriesCSV {
+      report.rejectedData += 1
+      if error.description.isEmpty || error.description.contains("\n") {
+        report.failures.append("\(label): TimeSeriesError message empty or multi-line: \(error.description.prefix(300))")
       }
     } catch let error as DataError {
       report.rejectedData += 1
@@ -247,7 +272,7 @@ public enum _IOFuzzer {
     seeds.append(Seed(name: "npy-empty", format: .npy, bytes: npy("<f4", [0, 4])))
     seeds.append(Seed(name: "npy-v2", format: .npy, bytes: npy("<f4", [2], version: 2)))
     seeds.append(Seed(name: "npy-fortran-1d", format: .npy, bytes: npy("<f4", [1, 3], fortran: true)))
-    return seeds + dataSeeds()
+    return seeds + dataSeeds() + checkpointSeeds() + seriesSeeds()
   }
 
   /// A .npy file with the given header fields and raw data (header padded as numpy.save pads).
@@ -272,7 +297,7 @@ public enum _IOFuzzer {
   /// Where the header lives: the length field's range and the header text's range, if they fit.
   static func layout(_ bytes: [UInt8], format: Format) -> (lengthField: Range<Int>, header: Range<Int>)? {
     switch format {
-    case .safetensors:
+    case .safetensors, .checkpoint:
       guard bytes.count >= 8 else { return nil }
       let n = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
       guard n <= UInt64(bytes.count - 8) else { return nil }
@@ -310,6 +335,7 @@ public enum _IOFuzzer {
     }
 
     if format.isText && random(2) == 0 { return mutateText(&bytes, rng: &rng) }
+    if format == .checkpoint && random(2) == 0, let name = mutateCheckpointMetadata(&bytes, rng: &rng) { return name }
     switch random(12) {
     case 0 where !bytes.isEmpty:
       let i = position()
@@ -344,8 +370,8 @@ public enum _IOFuzzer {
       }
     case 6 where layout != nil:
       return editHeader(&bytes, layout!, rng: &rng, name: "dtype") { text, rng in
-        let candidates = format == .safetensors ? dtypeNames : npyDescrs
-        let pattern = format == .safetensors ? Array("\"dtype\":\"".utf8) : Array("'descr': '".utf8)
+        let candidates = format != .npy ? dtypeNames : npyDescrs
+        let pattern = format != .npy ? Array("\"dtype\":\"".utf8) : Array("'descr': '".utf8)
         guard let at = firstRange(of: pattern, in: text, rng: &rng) else { return }
         var end = at.upperBound
         while end < text.count, text[end] != UInt8(ascii: "\"") && text[end] != UInt8(ascii: "'") { end += 1 }
@@ -371,7 +397,7 @@ public enum _IOFuzzer {
                        "\"\\ud800\"", "\"\\u0000\"", "\u{FF}\u{FE}", ",", "null", "{}", "\"data_offsets\":[0,0],", "(1, 2, 3)"]
         text.insert(contentsOf: Array(inserts.randomElement(using: &rng)!.utf8), at: Int(rng.next() % UInt64(text.count + 1)))
       }
-    case 10 where layout != nil && format == .safetensors:
+    case 10 where layout != nil && format != .npy:
       // Duplicate a whole tensor entry: the text from one name's quote to the closing brace of its info.
       return editHeader(&bytes, layout!, rng: &rng, name: "duplicate entry") { text, rng in
         guard let at = firstRange(of: Array("\":{\"dtype\"".utf8), in: text, rng: &rng), at.lowerBound > 0 else { return }

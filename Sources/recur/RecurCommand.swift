@@ -13,6 +13,7 @@ struct RecurCommand: ParsableCommand {
   /// Installs the library's warning handler (standard error), then runs the command line.
   static func main() {
     Diagnostics.handler = { warn($0.message) }
+    StandardStream.failOnLostOutputAtExit()
     main(nil)
   }
 }

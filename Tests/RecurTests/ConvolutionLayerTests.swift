@@ -181,7 +181,7 @@ import _RecurTestSupport
     // Read with the library's own reader: num_batches_tracked is an int64 0-d tensor there.
     let file = try SafeTensorsFile.read(from: root.appendingPathComponent("foundation/batchnorm_state.safetensors"))
     #expect(file["num_batches_tracked"]?.dtype == .i64 && file["num_batches_tracked"]?.shape == [])
-    var state = file.stateDict
+    var state = (try file.stateDict)
     let x = try state.tensor("check.x"), expected = try state.tensor("check.y")
     state["check.x"] = nil
     state["check.y"] = nil

@@ -20,7 +20,7 @@ import _RecurTestSupport
   func reproducesPyTorchLogits(_ name: String, _ cell: RecurrentCellKind, _ layers: Int) throws {
     let (file, tokens, expected) = try load(name)
     let model = try CharLM(CharLM.Configuration(cell: cell, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: layers), seed: 1)
-    try model.loadStateDict(file.stateDict)
+    try model.loadStateDict((try file.stateDict))
     // Without a context the model runs in evaluation mode (no dropout).
     let (logits, _) = try withoutGradients { try model(tokens, steps: 5, batchSize: 3) }
     var context = ForwardContext.inference
@@ -35,13 +35,13 @@ import _RecurTestSupport
     // A 2-layer LSTM model: every rnn weight has the wrong shape and layer 1 is missing.
     let model = try CharLM(CharLM.Configuration(cell: .lstm, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: 2), seed: 1)
     #expect {
-      try model.loadStateDict(file.stateDict)
+      try model.loadStateDict((try file.stateDict))
     } throws: { error in
       let e = error as! StateDictError
       return e.missingKeys.contains("rnn.weight_ih_l1")
         && e.mismatches.contains { $0.contains("size mismatch for rnn.weight_ih_l0: copying a param with shape [27, 6] from checkpoint, the shape in current model is [36, 6]") }
     }
-    var extra = file.stateDict
+    var extra = (try file.stateDict)
     extra["rnn.weight_hr_l0"] = Tensor.zeros([2, 9])
     let gru = try CharLM(CharLM.Configuration(cell: .gru, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: 1), seed: 1)
     #expect(throws: StateDictError(missingKeys: [], unexpectedKeys: ["rnn.weight_hr_l0"], mismatches: [])) {

@@ -177,7 +177,7 @@ struct LanguageModelTrainerTests {
     #expect(throws: TrainingError.self) { try poisoned.run() }
     // The last good checkpoint is what was on disk (a diverged model never replaces it).
     let onDisk = try ModelArchive.read(from: out.appendingPathComponent(TrainingOutputFile.last))
-    #expect(onDisk.stateDict.values.allSatisfy { $0.isFinite })
+    #expect((try onDisk.stateDict).values.allSatisfy { $0.isFinite })
   }
 
   @Test func stopRequestSavesTheLastFinishedStep() throws {
@@ -339,7 +339,7 @@ struct TrainerStoppingTests {
     try first.archive().write(to: url)
     let archive = try ModelArchive.read(from: url)
     let (_, task3) = try Self.forecastTask()
-    try task3.model.loadStateDict(archive.stateDict)
+    try task3.model.loadStateDict((try archive.stateDict))
     let resumed = try Trainer(resuming: archive, task: task3)
     #expect(try resumed.run() == .finished)
     try LanguageModelTrainerTests.expectSameBits(straight, resumed)

@@ -58,6 +58,8 @@ int recur_packed_b_format(void);
 
 /// Sets the number of threads GEMM and the pointwise kernels may use (>= 1). Default: the number of cores.
 void recur_set_num_threads(int n);
+/* The most threads the pool runs (workers + the caller). */
+int recur_max_threads(void);
 int recur_get_num_threads(void);
 
 /// Runs fn(ctx, begin, end) over T = min(n, recur_get_num_threads()) contiguous chunks

@@ -10,11 +10,14 @@ public enum Kernels {
   /// The instruction-set path in use ("avx512", "avx2" or "portable"); `RECUR_ISA` forces one.
   public static var isa: String { String(cString: recur_isa_name()) }
 
-  /// Threads used by GEMM and pointwise kernels.
+  /// Threads used by GEMM and pointwise kernels (clamped to 1…``maximumThreads``).
   public static var numThreads: Int {
     get { Int(recur_get_num_threads()) }
-    set { recur_set_num_threads(Int32(max(1, newValue))) }
+    set { recur_set_num_threads(Int32(min(max(1, newValue), maximumThreads))) }
   }
+
+  /// The most threads the kernels' pool runs.
+  public static var maximumThreads: Int { Int(recur_max_threads()) }
 
   /// The paths this build and CPU can run, best first (a subset of avx512, avx2, portable).
   public static var supportedISAs: [String] {

@@ -135,16 +135,3 @@ struct OutOfRangeElement: Error {
   var index: Int
   var value: String
 }
-
-/// The number of elements of `shape`, or nil on overflow or a negative extent.
-/// Computed left to right like the safetensors reference (so `Tensor`'s own product cannot trap).
-func checkedElementCount(_ shape: [Int]) -> Int? {
-  var count = 1
-  for extent in shape {
-    guard extent >= 0 else { return nil }
-    let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-    if overflow { return nil }
-    count = product
-  }
-  return count
-}

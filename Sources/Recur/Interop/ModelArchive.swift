@@ -74,14 +74,38 @@ public struct ModelArchive: Sendable {
       .map { (String($0.name.dropFirst(prefix.count)), $0.entry.tensor) }
   }
 
-  /// The model's state dict: every floating-point tensor outside the training prefixes.
+  /// The model's state dict: every floating-point tensor outside the training prefixes. Throws
+  /// `IOError.duplicateName` for two names that differ only in Unicode normalisation (never merged).
   public var stateDict: [String: Tensor] {
-    var result: [String: Tensor] = [:]
+    get throws {
+      try uniqueByName(file.orderedEntries.filter { (name, entry) in
+        !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals
+      }.map { ($0.name, $0.entry.tensor) })
+    }
+  }
+
+  /// The number of elements of the model's state dict (every floating-point tensor outside the
+  /// training prefixes), as stored in the file.
+  public var storedParameterCount: Int {
+    var tally = SizeTally()
     for (name, entry) in file.orderedEntries
     where !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals {
-      result[name] = entry.tensor
+      tally.add(product: entry.shape)
     }
-    return result
+    return tally.total ?? Int.max
+  }
+
+  /// Checks the number of parameters a stored configuration implies against the tensors the
+  /// file actually holds, before a model is built from the configuration (so a damaged or
+  /// hostile number never becomes an allocation). Throws `IOError.invalidMetadata` when the
+  /// configuration implies more parameters than are stored.
+  public func requireStoredParameters(_ implied: SizeTally) throws {
+    let stored = storedParameterCount
+    guard let count = implied.total, count <= stored else {
+      throw IOError(.invalidMetadata, format: "archive",
+                    problem: "its configuration implies \(implied.total.map { "\($0)" } ?? "more than \(Int.max)") parameters but the file holds \(stored)",
+                    remedy: "The configuration is damaged or belongs to other weights; use a file written by recur")
+    }
   }
 
   /// The configuration decoded as `T`. Throws `IOError.invalidMetadata` when it does not decode.
@@ -146,9 +170,14 @@ public struct ModelArchive: Sendable {
     guard let task = meta[Key.task], let configuration = meta[Key.configuration] else {
       throw fail(.invalidMetadata, "\(Key.task) or \(Key.configuration) is missing", IOError.corruptSafeTensors)
     }
+    // The task name is shown in messages ("it holds a … model"): a short, printable word.
+    guard (1...64).contains(task.count), task.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0.value < 0x80 }) else {
+      throw fail(.invalidMetadata, "\(Key.task) is \(quotedForMessage(task)), not a task name", IOError.corruptSafeTensors)
+    }
     for (field, text) in [(Key.configuration, configuration), (Key.training, meta[Key.training])] {
       if let text, (try? JSONParser.parse(text)) == nil { throw fail(.invalidMetadata, "\(field) is not valid JSON", IOError.corruptSafeTensors) }
     }
+    try Self.requireFinite(file, path: nil)
     formatVersion = version
     producer = meta[Key.producer] ?? ""
     self.task = task
@@ -160,11 +189,44 @@ public struct ModelArchive: Sendable {
   }
 
   /// Writes the archive atomically: a crash at any moment leaves the previous file or this one.
-  public func write(to url: URL) throws { try safeTensorsFile().write(to: url) }
+  /// Throws `IOError.invalidArgument` (and writes nothing) when a tensor holds NaN or infinity.
+  public func write(to url: URL) throws {
+    try Self.requireFinite(file, path: url.path)
+    try safeTensorsFile().write(to: url)
+  }
+
+  /// Adds the archive to a set of outputs written together (see `AtomicFileSet`), refusing
+  /// non-finite tensors as `write(to:)` does.
+  public func add(to set: inout AtomicFileSet, at url: URL) throws {
+    try Self.requireFinite(file, path: url.path)
+    try safeTensorsFile().add(to: &set, at: url)
+  }
+
+  /// Throws `IOError.invalidArgument` naming the first floating-point tensor that holds NaN or
+  /// infinity (F64 tensors, which are read exactly, are checked as doubles).
+  static func requireFinite(_ file: SafeTensorsFile, path: String?) throws {
+    for (name, entry) in file.orderedEntries where entry.dtype.holdsReals && !entry.holdsFiniteValues {
+      throw IOError(.invalidArgument, format: "archive", path: path,
+                    problem: "tensor \(quotedForMessage(name)) holds NaN or infinite values (or values beyond float32's range)",
+                    remedy: "The weights are damaged or training diverged; use a checkpoint written before that")
+    }
+  }
 
   /// Reads an archive written by `write(to:)`.
   public static func read(from url: URL) throws -> ModelArchive {
     let file = try SafeTensorsFile.read(from: url)
     return try attributing(to: url.path) { try ModelArchive(file: file) }
+  }
+}
+
+extension SafeTensorsFile.Entry {
+  /// Whether every value is finite: F64 entries as doubles, other real dtypes as float32.
+  var holdsFiniteValues: Bool {
+    guard dtype == .f64 else { return tensor.isFinite }
+    return withDataBytes { raw in
+      (0..<elementCount).allSatisfy { i in
+        Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))).isFinite
+      }
+    }
   }
 }

@@ -153,7 +153,7 @@ public struct NumPyArray: Sendable, Equatable {
       guard case .int(let d?) = e, d >= 0 else { throw fail(.invalidShape, "shape has an entry that is not a non-negative integer") }
       shape.append(d)
     }
-    guard let count = checkedElementCount(shape) else { throw fail(.invalidShape, "shape \(shapeForMessage(shape)) has an element count that overflows") }
+    guard let count = checkedElementCount(shape) else { throw fail(.invalidShape, "shape \(shapeForMessage(shape)) has an element or byte count that overflows") }
 
     let element = try Self.elementType(field("descr"), fail)
     if fortran && shape.filter({ $0 > 1 }).count > 1 {

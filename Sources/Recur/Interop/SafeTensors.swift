@@ -9,7 +9,7 @@ import Foundation
 /// so reading and re-writing a file changes nothing but the header layout.
 ///
 ///     let file = try SafeTensorsFile.read(from: url)
-///     try model.loadStateDict(file.stateDict)
+///     try model.loadStateDict(try file.stateDict)
 ///     try SafeTensorsFile(tensors: model.stateDict(), metadata: ["note": "epoch 3"]).write(to: url)
 ///
 /// Reading validates the whole header before allocating anything it describes (see
@@ -62,14 +62,14 @@ public struct SafeTensorsFile: Sendable, Equatable {
     /// An entry holding `raw` little-endian bytes of `dtype` as they stand (no conversion); the
     /// byte count must fill `shape`.
     public init(dtype: SafeTensorsDType, shape: [Int], raw: [UInt8]) {
-      precondition(raw.count * 8 == shape.reduce(1, *) * dtype.bitWidth, "\(raw.count) bytes do not fill \(dtype) \(shape)")
+      precondition(checkedElementCount(shape).map { raw.count * 8 == $0 * dtype.bitWidth } == true, "\(raw.count) bytes do not fill \(dtype) \(shape)")
       self.dtype = dtype
       self.shape = shape
       storage = .raw(raw)
     }
 
     /// Number of elements.
-    public var elementCount: Int { shape.reduce(1, *) }
+    public var elementCount: Int { Tensor.elementCount(shape) }
 
     /// Bytes the data takes in the file.
     public var byteCount: Int {
@@ -176,8 +176,10 @@ public struct SafeTensorsFile: Sendable, Equatable {
   public var orderedTensors: [(name: String, tensor: Tensor)] { names.map { ($0, entries[NameKey($0)]!.tensor) } }
 
   /// All tensors as `Float` tensors by name, ready for `Module.loadStateDict(_:strict:)`.
+  /// Throws `IOError.duplicateName` when two names differ only in Unicode normalisation ("é" and
+  /// "e\u{301}"): a Swift dictionary would merge them, and the file has two tensors.
   public var stateDict: [String: Tensor] {
-    Dictionary(names.map { ($0, entries[NameKey($0)]!.tensor) }, uniquingKeysWith: { first, _ in first })
+    get throws { try uniqueByName(orderedEntries.map { ($0.name, $0.entry.tensor) }) }
   }
 
   /// Equal when the names, their order, the metadata and every tensor's dtype, shape and bytes are.
@@ -263,16 +265,44 @@ public struct SafeTensorsFile: Sendable, Equatable {
   /// Writes the file atomically (see `AtomicFile`): a crash at any moment leaves the previous
   /// file or this one at `url`. Streams the tensors, so memory use does not double.
   public func write(to url: URL) throws {
+    let write = try writer(for: url)
+    try AtomicFile.write(to: url, write)
+  }
+
+  /// Adds the file to a set of outputs written together (see `AtomicFileSet`).
+  public func add(to set: inout AtomicFileSet, at url: URL) throws {
+    try set.add(url, try writer(for: url))
+  }
+
+  /// What streams the file into an atomic output; throws when the header is too large to be read back.
+  private func writer(for url: URL) throws -> (AtomicFile.Output) throws -> Void {
     let header = headerBytes()
     guard header.count <= SafeTensorsHeader.maximumHeaderByteCount else {
       throw IOError(.invalidArgument, format: "safetensors", path: url.path,
                     problem: "header would be \(header.count) bytes, more than the \(SafeTensorsHeader.maximumHeaderByteCount)-byte limit readers accept",
                     remedy: "Store large metadata (vocabularies, corpora) in a separate file")
     }
-    try AtomicFile.write(to: url) { out in
+    return { out in
       try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try out.write($0) }
       try out.write(header)
-      for name in names { try entries[NameKey(name)]!.withDataBytes { try out.write($0) } }
+      for name in self.names { try self.entries[NameKey(name)]!.withDataBytes { try out.write($0) } }
     }
   }
+}
+
+/// `pairs` as a dictionary; throws `IOError.duplicateName` when two names are canonically
+/// equivalent Unicode (equal as Swift strings) but different bytes, instead of merging them.
+func uniqueByName(_ pairs: [(String, Tensor)]) throws -> [String: Tensor] {
+  var result: [String: Tensor] = [:]
+  var spelled: [String: [UInt8]] = [:]
+  for (name, tensor) in pairs {
+    if let other = spelled[name], other != Array(name.utf8) {
+      throw IOError(.duplicateName, format: "safetensors",
+                    problem: "tensor names \(quotedForMessage(String(decoding: other, as: UTF8.self))) and \(quotedForMessage(name)) differ only in Unicode normalisation",
+                    remedy: "Rename one of them (both are kept as two tensors in the file, but a state dict keyed by text would merge them)")
+    }
+    spelled[name] = Array(name.utf8)
+    result[name] = tensor
+  }
+  return result
 }

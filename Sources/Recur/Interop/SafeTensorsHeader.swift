@@ -183,7 +183,7 @@ public struct SafeTensorsHeader: Sendable, Equatable {
       shape.append(d)
     }
     guard let count = checkedElementCount(shape) else {
-      throw fail(.invalidShape, "tensor \(quoted) has shape \(shapeForMessage(shape)) whose element count overflows", IOError.corruptSafeTensors)
+      throw fail(.invalidShape, "tensor \(quoted) has shape \(shapeForMessage(shape)) whose element or byte count overflows", IOError.corruptSafeTensors)
     }
     guard case .array(let offsets) = try field("data_offsets"), offsets.count == 2,
           let begin = offsets[0].nonNegativeInt, let end = offsets[1].nonNegativeInt else {

@@ -70,12 +70,16 @@ extension Module {
     var mismatched: [String] = []
     for (name, p) in named {
       if let t = tensors[name], t.shape != p.shape {
-        mismatched.append("size mismatch for \(name): copying a param with shape \(t.shape) from checkpoint, the shape in current model is \(p.shape)")
+        mismatched.append("size mismatch for \(name): copying a param with shape \(shapeForMessage(t.shape)) from checkpoint, the shape in current model is \(p.shape)")
       }
     }
     if !mismatched.isEmpty || (strict && (!missing.isEmpty || !unexpected.isEmpty)) {
       throw StateDictError(missingKeys: strict ? missing : [], unexpectedKeys: strict ? unexpected : [], mismatches: mismatched)
     }
+    // Weights from a file are numbers a model can compute with: NaN or infinity would only come
+    // out again as NaN outputs with a success status.
+    let nonFinite = named.compactMap { (name, _) in tensors[name].flatMap { t in t.isFinite ? nil : name } }
+    if !nonFinite.isEmpty { throw StateDictError(nonFiniteKeys: nonFinite) }
     for (name, p) in named { if let t = tensors[name] { p.assign(t) } }
   }
 }
@@ -88,13 +92,32 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
   public var unexpectedKeys: [String]
   /// One message per name whose shape differs between the state dict and the model.
   public var mismatches: [String]
+  /// Names whose tensors hold NaN or infinite values (Recur refuses them; PyTorch would load them).
+  public var nonFiniteKeys: [String] = []
+
+  /// The problems found, by kind.
+  public init(missingKeys: [String] = [], unexpectedKeys: [String] = [], mismatches: [String] = [], nonFiniteKeys: [String] = []) {
+    self.missingKeys = missingKeys
+    self.unexpectedKeys = unexpectedKeys
+    self.mismatches = mismatches
+    self.nonFiniteKeys = nonFiniteKeys
+  }
 
   /// All problems in one message, worded as PyTorch's `load_state_dict` words them.
   public var description: String {
     var parts: [String] = []
-    if !missingKeys.isEmpty { parts.append("Missing key(s) in state_dict: " + missingKeys.map { "\"\($0)\"" }.joined(separator: ", ") + ".") }
-    if !unexpectedKeys.isEmpty { parts.append("Unexpected key(s) in state_dict: " + unexpectedKeys.map { "\"\($0)\"" }.joined(separator: ", ") + ".") }
-    parts += mismatches
+    // Names come from files: each is escaped and shortened, and long lists are cut.
+    func names(_ list: [String]) -> String {
+      let shown = list.prefix(12).map { quotedForMessage($0) }.joined(separator: ", ")
+      return list.count > 12 ? shown + " and \(list.count - 12) more" : shown
+    }
+    if !missingKeys.isEmpty { parts.append("Missing key(s) in state_dict: " + names(missingKeys) + ".") }
+    if !unexpectedKeys.isEmpty { parts.append("Unexpected key(s) in state_dict: " + names(unexpectedKeys) + ".") }
+    parts += mismatches.prefix(12).map { $0.count > 300 ? String($0.prefix(300)) + "…" : $0 }
+    if mismatches.count > 12 { parts.append("and \(mismatches.count - 12) more size mismatches.") }
+    if !nonFiniteKeys.isEmpty {
+      parts.append("NaN or infinite values in: " + names(nonFiniteKeys) + "; the weights are damaged or training diverged.")
+    }
     return "Error(s) in loading state_dict: " + parts.joined(separator: " ")
   }
 }

@@ -179,3 +179,33 @@ public class RecurrentLayer: SequenceLayer {
 
   var typeName: String { kind.torchName }
 }
+
+extension RecurrentLayer {
+  /// The number of parameters `make(kind, inputSize:…)` would create, computed without
+  /// allocating (nil when it overflows): for each layer and direction `W_ih` (G·H × input),
+  /// `W_hh` (G·H × H_out), two biases of G·H and, with a projection, `W_hr` (P × H).
+  public static func parameterCount(_ kind: RecurrentCellKind, inputSize: Int, hiddenSize: Int, numLayers: Int = 1,
+                                    bias: Bool = true, bidirectional: Bool = false, projSize: Int = 0) -> SizeTally {
+    var tally = SizeTally()
+    let directions = bidirectional ? 2 : 1
+    let hOut = projSize > 0 ? projSize : hiddenSize
+    let gates = kind.gateCount
+    var perDirection = SizeTally()
+    perDirection.add(gates, hiddenSize, hOut)
+    if bias { perDirection.add(2, gates, hiddenSize) }
+    if projSize > 0 { perDirection.add(projSize, hiddenSize) }
+    for layer in 0..<min(max(numLayers, 0), 2) {
+      // Layers after the second repeat the second's shapes.
+      var one = perDirection
+      one.add(gates, hiddenSize, layer == 0 ? inputSize : directions * hOut)
+      var all = SizeTally()
+      for _ in 0..<directions { all.add(one) }
+      if layer == 0 { tally.add(all) } else {
+        var rest = SizeTally()
+        rest.add(product: [all.total ?? -1, numLayers - 1])
+        tally.add(rest)
+      }
+    }
+    return tally
+  }
+}

@@ -28,6 +28,10 @@ import Foundation
 /// Shapes: inputs `[T, inputSize]`, states `[T, units]`. The state is never stored in the
 /// reservoir: ``run(_:from:)`` takes a start state (zeros by default) and returns the final one.
 public struct Reservoir: Sendable {
+  /// The most units a reservoir may have here: the ridge read-out solves a units × units system
+  /// in double precision (plus a copy), which must fit in half the memory budget.
+  public static var maximumUnits: Int { Int((Double(MemoryBudget.bytes) / 2 / 16).squareRoot()) }
+
   /// Number of reservoir units.
   public let units: Int
   /// Leak rate in (0, 1] (ReservoirPy `lr`).
@@ -74,8 +78,10 @@ public struct Reservoir: Sendable {
     biasScaling: Double = 0.0, inputConnectivity: Double = 0.1, recurrentConnectivity: Double = 0.1,
     seed: UInt64 = 0
   ) throws {
-    guard units >= 1 else {
-      throw ReservoirError.invalidParameter(InvalidParameter("units", units, expected: ">= 1"))
+    guard units >= 1, units <= Reservoir.maximumUnits else {
+      throw ReservoirError.invalidParameter(InvalidParameter(
+        "units", units, expected: "in 1...\(Reservoir.maximumUnits) (the read-out's units × units normal equations in double precision "
+          + "must fit in half of \(MemoryBudget.describe(bytes: MemoryBudget.bytes)))"))
     }
     guard leakRate > 0, leakRate <= 1 else {
       throw ReservoirError.invalidParameter(InvalidParameter("leakRate", leakRate, expected: "in (0, 1]"))

@@ -6,10 +6,10 @@ extension Trainer {
   func budgetInSteps(startingAt secondsUsed: Double) throws -> Int {
     var candidates: [Int] = []
     if let steps = options.steps { candidates.append(steps) }
-    if let epochs = options.epochs { candidates.append(Swift.max(1, Int((epochs * Double(task.stepsPerEpoch)).rounded()))) }
+    if let epochs = options.epochs { candidates.append(Swift.max(1, clampedSteps(epochs * Double(task.stepsPerEpoch)))) }
     if let limit = options.timeLimit { candidates.append(step + (try stepsThatFit(in: limit - secondsUsed))) }
     guard let budget = candidates.min() else { throw TrainingError.noBudget }
-    return Swift.max(budget, step + 1)
+    return Swift.max(Swift.min(budget, TrainerOptions.maximumSteps), step + 1)
   }
 
   /// How many more steps fit in `seconds` of wall time, evaluations included, measured by timing
@@ -38,14 +38,23 @@ extension Trainer {
     var evaluationCost = now() - t0
     if outputDirectory != nil {
       // Each evaluation writes the last checkpoint and often the best: time one serialisation, count two.
+      // A real write (the file is flushed to disk), not just the serialisation.
+      let probe = outputDirectory!.appendingPathComponent(".budget-probe-\(ProcessInfo.processInfo.processIdentifier).safetensors")
       let t1 = now()
-      _ = try archive().safeTensorsFile().serialized()
+      try archive().write(to: probe)
       evaluationCost += 2 * (now() - t1)
+      try? FileManager.default.removeItem(at: probe)
     }
     // The first pass warms caches up: use the later ones when there are any.
     let stepCost = stepTimes.count > 1 ? stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1) : stepTimes[0]
     let available = seconds - now() - evaluationCost
     let perStep = stepCost + evaluationCost / Double(evalEvery)
-    return Swift.max(1, Int((available / Swift.max(perStep, 1e-9)).rounded(.down)))
+    return Swift.max(1, clampedSteps((available / Swift.max(perStep, 1e-9)).rounded(.down)))
+  }
+
+  /// `steps` as a step count, clamped to 0…`TrainerOptions.maximumSteps` (NaN → 0).
+  private func clampedSteps(_ steps: Double) -> Int {
+    guard steps > 0 else { return 0 }
+    return steps >= Double(TrainerOptions.maximumSteps) ? TrainerOptions.maximumSteps : Int(steps.rounded())
   }
 }

@@ -49,6 +49,19 @@ extension Trainer {
     guard let record = try archive.decodeTraining(TrainingRecord.self) else {
       throw TrainingError.inconsistentCheckpoint("it holds a model but no training state, so there is nothing to resume")
     }
+    // Every number of the record is checked before the run is rebuilt from it.
+    let maxSteps = TrainerOptions.maximumSteps
+    guard record.step >= 0, record.step <= maxSteps, record.totalSteps.map({ $0 >= 1 && $0 <= maxSteps }) ?? true,
+          record.itemsSeen >= 0, record.trainingSeconds >= 0, record.trainingSeconds.isFinite,
+          record.bestStep.map({ $0 >= 0 && $0 <= record.step }) ?? true, record.bestLoss?.isFinite ?? true,
+          record.evaluationsWithoutImprovement >= 0 else {
+      throw TrainingError.inconsistentCheckpoint("its training record holds a negative, non-finite or out-of-range counter")
+    }
+    do {
+      try record.options.validate()
+    } catch let error as TrainingError {
+      throw TrainingError.inconsistentCheckpoint("its training options are invalid: \(error.description)")
+    }
     var options = record.options
     adjust?(&options)
     let budgetChanged = options.steps != record.options.steps || options.epochs != record.options.epochs

@@ -198,8 +198,9 @@ public final class Trainer<Task: TrainingTask> {
   private func writeFiles(isBest: Bool) throws {
     guard let outputDirectory else { return }
     let archive = try archive()
-    try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last))
+    // best before last: a crash between the two leaves a last no newer than best.
     if isBest { try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.best)) }
+    try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last))
     try log.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.metrics))
   }
 }

@@ -34,13 +34,24 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   public init(optimizer: OptimizerSettings) { self.optimizer = optimizer }
 
   /// Throws `TrainingError` for the first invalid value or a missing budget.
+  /// The largest step budget (2^40): step and item counters stay far from overflow.
+  public static let maximumSteps = 1 << 40
+  /// The longest time limit, in seconds: a year.
+  public static let maximumTimeLimit = 365 * 24 * 3600.0
+
   public func validate() throws {
     try optimizer.validate()
     try schedule.validate()
     try TrainingError.require(gradClip >= 0 && gradClip.isFinite, "gradClip", gradClip, "≥ 0 (0 disables clipping)")
-    if let steps { try TrainingError.require(steps >= 1, "steps", steps, "a positive integer") }
-    if let epochs { try TrainingError.require(epochs > 0 && epochs.isFinite, "epochs", epochs, "a positive number") }
-    if let timeLimit { try TrainingError.require(timeLimit > 0 && timeLimit.isFinite, "timeLimit", timeLimit, "a positive duration in seconds") }
+    let maxSteps = Self.maximumSteps
+    if let steps { try TrainingError.require(steps >= 1 && steps <= maxSteps, "steps", steps, "a positive integer ≤ \(maxSteps)") }
+    if let epochs {
+      try TrainingError.require(epochs > 0 && epochs <= Double(maxSteps), "epochs", epochs, "a positive number ≤ \(maxSteps)")
+    }
+    if let timeLimit {
+      try TrainingError.require(timeLimit > 0 && timeLimit <= Self.maximumTimeLimit, "timeLimit", timeLimit,
+                                "a positive duration of at most \(Int(Self.maximumTimeLimit)) seconds (a year)")
+    }
     if let evalEvery { try TrainingError.require(evalEvery >= 1, "evalEvery", evalEvery, "a positive integer") }
     if let patience { try TrainingError.require(patience >= 1, "patience", patience, "a positive integer") }
     if steps == nil && epochs == nil && timeLimit == nil { throw TrainingError.noBudget }

@@ -41,6 +41,19 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, InvalidPar
     for (name, value) in settings { try require(value >= 1, name, value, "a positive integer") }
   }
 
+  /// Throws `.invalidSetting` unless the `parameters` a configuration implies fit in memory for
+  /// training (``MemoryBudget/maximumParameters(copies:)``); the error names the largest of `sizes`.
+  static func requireFitsMemory(_ parameters: SizeTally, sizes: KeyValuePairs<String, Int>) throws {
+    let limit = MemoryBudget.maximumParameters()
+    if let total = parameters.total, total <= limit { return }
+    let largest = sizes.max { $0.value < $1.value }!
+    let count = parameters.total.map { "\($0)" } ?? "more than \(Int.max)"
+    throw TrainingError.invalidSetting(InvalidParameter(
+      largest.key, largest.value,
+      expected: "small enough for memory: the model would have \(count) parameters, at most \(limit) fit in "
+        + "\(MemoryBudget.describe(bytes: MemoryBudget.bytes)) (weights, gradients and optimiser state)"))
+  }
+
   /// Throws `.invalidSetting` unless `condition` holds.
   static func require<V>(_ condition: Bool, _ name: String, _ value: V, _ expected: String) throws {
     if !condition { throw TrainingError.invalidSetting(InvalidParameter(name, value, expected: expected)) }

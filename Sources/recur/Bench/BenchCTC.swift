@@ -25,6 +25,11 @@ struct BenchCTC: ParsableCommand {
     for (flag, value) in [("--batch", batch), ("--frames", frames), ("--classes", classes), ("--repeats", repeats)] where value < 1 {
       throw ValidationError("\(flag) must be at least 1, got \(value)")
     }
+    try BenchLimits.check(repeats: repeats)
+    var floats = SizeTally()
+    floats.add(4, frames, batch, classes)  // logits, log-probabilities, their gradients
+    try BenchLimits.check(floats: floats, what: "the CTC logits", flags: "--batch × --frames × --classes")
+    guard targetLength <= Int(Int32.max) else { throw ValidationError("--target-length must be at most \(Int32.max), got \(targetLength)") }
     guard classes >= 2 else { throw ValidationError("--classes must be at least 2 (a blank and a label), got \(classes)") }
     guard targetLength >= 0, targetLength <= frames else {
       throw ValidationError("--target-length must be in 0...\(frames) (the frames), got \(targetLength)")

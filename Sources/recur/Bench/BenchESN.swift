@@ -28,11 +28,18 @@ struct BenchESN: ParsableCommand {
   var repeats = 5
 
   func validate() throws {
-    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+    try BenchLimits.check(repeats: repeats)
     guard steps >= 20 else { throw ValidationError("--steps must be at least 20, got \(steps)") }
     guard connectivity > 0, connectivity <= 1 else { throw ValidationError("--connectivity must be in (0, 1], got \(connectivity)") }
     guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 }) else {
       throw ValidationError("--units takes positive sizes separated by commas, got '\(units)'")
+    }
+    for size in sizes {
+      // The states of every step (double precision) and the sparse recurrent matrix.
+      var floats = SizeTally()
+      floats.add(2, size, steps)
+      floats.add(product: [size, size, Int((connectivity * 3).rounded(.up))])
+      try BenchLimits.check(floats: floats, what: "a reservoir of \(size) units run for \(steps) steps", flags: "--units and --steps")
     }
   }
 

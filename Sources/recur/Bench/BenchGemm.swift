@@ -44,10 +44,22 @@ struct BenchGemm: ParsableCommand {
     for c in counts where Int(c).map({ $0 < 1 }) ?? true {
       throw ValidationError("--threads takes thread counts >= 1 separated by commas (e.g. 1,2), got '\(c)'")
     }
-    guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+    for c in threadCounts where c > Kernels.maximumThreads {
+      throw ValidationError("--threads must be at most \(Kernels.maximumThreads) (the kernels' thread pool), got \(c)")
+    }
+    guard seconds > 0, seconds <= BenchLimits.seconds else {
+      throw ValidationError("--seconds must be in (0, \(Int(BenchLimits.seconds))], got \(seconds)")
+    }
     if let shapes {
-      for s in shapes.split(separator: ",") where GemmShape(parsing: String(s)) == nil {
-        throw ValidationError("bad shape '\(s)': write MxNxK with positive integers, e.g. 64x2048x512")
+      for s in shapes.split(separator: ",") {
+        guard let shape = GemmShape(parsing: String(s)), max(shape.m, shape.n, shape.k) <= Int(Int32.max) else {
+          throw ValidationError("bad shape '\(s)': write MxNxK with positive integers up to \(Int32.max), e.g. 64x2048x512")
+        }
+        var floats = SizeTally()
+        floats.add(shape.m, shape.k)
+        floats.add(shape.k, shape.n)
+        floats.add(2, shape.m, shape.n)
+        try BenchLimits.check(floats: floats, what: "the matrices of \(s)", flags: "--shapes")
       }
     }
   }

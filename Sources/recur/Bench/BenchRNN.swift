@@ -23,7 +23,7 @@ struct BenchRNN: ParsableCommand {
   @Option(name: .customLong("matmul-precision"), help: ArgumentHelp("highest (float32) or medium (bfloat16 products where the CPU has AVX512_BF16).", valueName: "highest|medium")) var matmulPrecision: Kernels.MatmulPrecision = .highest
 
   func validate() throws {
-    guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+    try BenchLimits.check(repeats: repeats)
     for c in list(config) where RNNBenchConfig.named(c) == nil {
       throw ValidationError("unknown configuration '\(c)'; choose from small, medium, large, charlm")
     }

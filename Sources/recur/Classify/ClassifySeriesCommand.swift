@@ -74,10 +74,13 @@ struct ClassifySeriesCommand: ParsableCommand {
     guard trainSet.count > 0 else { throw CLIError("\(data) has no training sequences; check its split column") }
 
     let names = set.labels.labels
+    guard names.count >= 2 else {
+      throw CLIError("\(data) has \(names.count) class\(names.count == 1 ? " ('\(names[0])')" : "es"); a classifier needs at least two labels")
+    }
     let config = SequenceClassifier.Configuration(
       featureCount: set.featureCount, cell: cell, hiddenSize: recurrent.hiddenSize ?? Defaults.hiddenSize,
       numLayers: recurrent.numLayers ?? Defaults.numLayers, bidirectional: !unidirectional, dropout: recurrent.dropout ?? Defaults.dropout,
-      pooling: poolingMode, classCount: max(names.count, 2), convolution: fcn ? ConvolutionalBranch.Configuration() : nil)
+      pooling: poolingMode, classCount: names.count, convolution: fcn ? ConvolutionalBranch.Configuration() : nil)
     let metadata = ClassificationMetadata(labelNames: names, input: try ModelArchive.json(standardizer))
     let task = try ClassificationTask(model: SequenceClassifier(config, seed: seed), train: trainSet, validation: validationSet,
                                       batchSize: optimization.batchSize ?? Defaults.batchSize, metadata: metadata, shuffleSeed: seed)
@@ -92,7 +95,7 @@ struct ClassifySeriesCommand: ParsableCommand {
     try o.validate()
     let trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
-    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try OutputDirectories.create(outDirectory)
     try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 
     // The best weights are back in the model (restoreBest): score them on the test part.

@@ -81,10 +81,13 @@ struct ClassifyTrainCommand: ParsableCommand {
       input = TextClassificationInput(unit: unit, lowercase: !keepCase, maximumLength: maxLength,
                                       vocabulary: try trainTable.vocabulary(tokenizer: tokenizer, minimumCount: minCount))
       let names = table.labels.labels
+      guard names.count >= 2 else {
+        throw CLIError("\(data) has \(names.count) class\(names.count == 1 ? " ('\(names[0])')" : "es"); a classifier needs at least two labels")
+      }
       let config = SequenceClassifier.Configuration(
         vocabularySize: input.vocabulary.count, embeddingSize: embeddingSize, cell: cell, hiddenSize: recurrent.hiddenSize ?? Defaults.hiddenSize,
         numLayers: recurrent.numLayers ?? Defaults.numLayers, bidirectional: !unidirectional, dropout: recurrent.dropout ?? Defaults.dropout,
-        pooling: poolingMode, headSize: headSize, classCount: max(names.count, 2),
+        pooling: poolingMode, headSize: headSize, classCount: names.count,
         convolution: fcn ? ConvolutionalBranch.Configuration() : nil,
         ngrams: ngrams > 0 ? NgramBag.Configuration(order: ngrams) : nil)
       let metadata = ClassificationMetadata(labelNames: names, input: try ModelArchive.json(input))
@@ -106,7 +109,7 @@ struct ClassifyTrainCommand: ParsableCommand {
       trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
-    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try OutputDirectories.create(outDirectory)
     try splits.write(to: outDirectory.appendingPathComponent("splits.csv"))
     try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
 

@@ -21,17 +21,13 @@ struct ForecastDocument<Body: Encodable>: Encodable {
 }
 
 /// The directory `recur forecast` writes its files to, created (with its parents) when the
-/// outputs are ready, so that a failed run leaves nothing behind.
+/// outputs are ready; the files go in as one `AtomicFileSet`, so a failed run leaves nothing behind.
 struct ForecastOutputDirectory {
   let url: URL
 
   init(creating path: String) throws {
     url = URL(fileURLWithPath: path, isDirectory: true)
-    do {
-      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    } catch {
-      throw CLIError("cannot create output directory \(url.path): \(error.localizedDescription)")
-    }
+    try OutputDirectories.create(url)
   }
 
   /// The file `name` in the directory.

@@ -5,6 +5,9 @@ import Recur
 struct ForecastPrediction {
   let command: ForecastCommand
 
+  /// The most steps `--predict` forecasts in one run.
+  static let maximumSteps = 1_000_000
+
   /// The JSON output, after the subject's fields.
   struct Output: Encodable {
     var lastRow: Int
@@ -28,7 +31,7 @@ struct ForecastPrediction {
       throw CLIError("the model forecasts column(s) \(checkpoint.columns.joined(separator: ", ")), not \(c.columnNames.joined(separator: ", ")); drop --column or pass the same names")
     }
     let steps = c.steps ?? checkpoint.horizon
-    guard steps >= 1 else { throw CLIError("--steps must be >= 1, got \(steps)") }
+    try requireAtMost(steps, ForecastPrediction.maximumSteps, flag: "--steps", why: "forecasts fed back one after another")
     let storedFill = checkpoint.settings["fill"].flatMap(MissingValuePolicy.init(rawValue:)) ?? .error
     let fill = try c.fillPolicy(default: storedFill)
 
@@ -47,6 +50,9 @@ struct ForecastPrediction {
     let scaled = checkpoint.scaler.transform(table.values)
     func go<M: Forecaster>(_ m: M) throws -> DoubleMatrix { try m.forecastBeyondEnd(series: scaled, steps: steps) }
     let forecast = checkpoint.scaler.inverseTransform(try go(model))
+    guard forecast.isFinite else {
+      throw CLIError("the forecast is not finite (the model diverges when its forecasts are fed back, or the series is out of its range); use fewer --steps")
+    }
     let time = TimeAxis(table: table)
 
     let subject = ForecastSubject(source: url.lastPathComponent, model: checkpoint.kind, columns: checkpoint.columns)

@@ -95,17 +95,23 @@ struct ForecastTraining {
     let svg = report.plot()
     let metricsJSON = try report.metricsJSON()
 
+    // The four files are written as one set: all of them or, on any failure, none.
     let outDir = try ForecastOutputDirectory(creating: c.out ?? "forecast-out")
-    try outDir.write(csvText, to: "forecasts.csv")
-    try svg.write(to: outDir.file("forecast.svg"))
-    try outDir.write(metricsJSON, to: "metrics.json")
-    try checkpoint.save(to: outDir.file("model.safetensors"))
+    var files = AtomicFileSet()
+    try files.add(Array(csvText.utf8), to: outDir.file("forecasts.csv"))
+    try files.add(Array(svg.render().utf8), to: outDir.file("forecast.svg"))
+    try files.add(Array(metricsJSON.utf8), to: outDir.file("metrics.json"))
+    try checkpoint.add(to: &files, at: outDir.file("model.safetensors"))
 
-    if c.json {
-      print(metricsJSON, terminator: "")
-    } else {
-      print(report.table(outputDirectory: outDir.url.path))
+    // The report goes out first: should standard output fail (a full disk), no file appears.
+    StandardStream.output.write(c.json ? metricsJSON : report.table(outputDirectory: outDir.url.path) + "\n")
+    StandardStream.output.flush()
+    guard !StandardStream.output.hasFailed else {
+      files.discard()
+      StandardStream.output.discardFailure()
+      throw CLIError("cannot write the report to standard output (\(String(cString: strerror(errno)))); no file was written")
     }
+    try files.commit()
   }
 
   private func evaluate(_ model: inout any Forecaster, table: TimeSeriesTable, split: ForecastSplit,

@@ -23,7 +23,7 @@ struct GenerateCommand: ParsableCommand {
   }
 
   func generate() throws {
-    try requirePositive(length, flag: "--length")
+    try requireAtMost(length, CharLM.maximumGenerationLength, flag: "--length", why: "characters per run")
     guard temperature >= 0 && temperature.isFinite else { throw CLIError("--temperature must be a number ≥ 0, got \(temperature)") }
     try requireNonNegative(topK, flag: "--top-k", note: "0 keeps all characters")
     try threads.apply()
@@ -52,7 +52,7 @@ struct GenerateCommand: ParsableCommand {
     try model.generate(prompt: try vocabulary.encode(promptText), length: length, sampler: &sampler) { id in
       StandardStream.output.write(vocabulary.symbol(id))
       StandardStream.output.flush()
-      return true
+      return !StandardStream.output.hasFailed  // output lost (a full disk): stop sampling
     }
     StandardStream.output.write("\n")
   }

@@ -65,8 +65,11 @@ struct InferCommand: ParsableCommand {
       let r = try layer(x, initial, lengths: lengthValues)
       return (r.output, r.state)
     }
-    try NumPyArray(y).write(to: URL(fileURLWithPath: output))
-    try state.writeFinal(final)
+    // The output and the final states are written as one set: all of them or none.
+    var files = AtomicFileSet()
+    try files.add(NumPyArray(y).serialized(), to: URL(fileURLWithPath: output))
+    try state.addFinal(final, to: &files)
+    try files.commit()
     let kind = arch.cell.isElman ? "RNN(\(nl.rawValue))" : arch.cell.torchName
     FileHandle.standardError.write(Data("recur infer: \(kind) \(arch.inputSize)→\(arch.hiddenSize), \(arch.numLayers) layer(s)\(arch.bidirectional ? ", bidirectional" : "")\(arch.projSize > 0 ? ", proj \(arch.projSize)" : ""): input \(x.shape) → output \(y.shape) written to \(output)\n".utf8))
   }

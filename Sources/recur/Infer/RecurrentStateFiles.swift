@@ -23,10 +23,10 @@ struct RecurrentStateFiles: ParsableArguments {
     return RecurrentState(h: try Self.read(initialState), c: try initialCell.map(Self.read))
   }
 
-  /// Writes the parts of `state` asked for.
-  func writeFinal(_ state: RecurrentState) throws {
-    if let finalState { try NumPyArray(state.h).write(to: URL(fileURLWithPath: finalState)) }
-    if let finalCell, let c = state.c { try NumPyArray(c).write(to: URL(fileURLWithPath: finalCell)) }
+  /// Adds the parts of `state` asked for to the set of outputs.
+  func addFinal(_ state: RecurrentState, to files: inout AtomicFileSet) throws {
+    if let finalState { try files.add(NumPyArray(state.h).serialized(), to: URL(fileURLWithPath: finalState)) }
+    if let finalCell, let c = state.c { try files.add(NumPyArray(c).serialized(), to: URL(fileURLWithPath: finalCell)) }
   }
 
   private static func read(_ path: String) throws -> Tensor {

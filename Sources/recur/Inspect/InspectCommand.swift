@@ -97,7 +97,7 @@ struct InspectCommand: ParsableCommand {
 
   private func inspectNumPy(_ url: URL) throws {
     let array = try NumPyArray.read(from: url)
-    let count = array.shape.reduce(1, *)
+    let count = checkedElementCount(array.shape) ?? 0
     let shape = "[" + array.shape.map(String.init).joined(separator: ", ") + "]"
     var line = "\(file): npy, \(array.dtype) array, shape \(shape), \(grouped(count)) elements, C order"
     switch array.values {

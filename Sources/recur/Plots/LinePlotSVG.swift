@@ -252,7 +252,7 @@ struct LinePlotSVG {
 
   /// Powers of ten spanning [min, max] (with 2 and 5 between them when there are few decades).
   static func logTicks(min lo: Double, max hi: Double) -> (values: [Double], step: Double) {
-    guard lo > 0, hi > lo else { return ([max(lo, 1e-300)], 1) }
+    guard lo > 0, hi > lo, hi.isFinite else { return ([max(lo, 1e-300)], 1) }
     let a = Int(log10(lo).rounded(.down)), b = Int(log10(hi).rounded(.up))
     var values: [Double] = []
     for e in a...max(a, b) {

@@ -14,8 +14,10 @@ func reportingErrors(flags: FlagNames = .common, _ body: () throws -> Void) thro
   do {
     try body()
   } catch let exit as ExitCode {
+    OutputDirectories.removeEmptyCreated()
     throw exit
   } catch {
+    OutputDirectories.removeEmptyCreated()
     let message = cliMessage(for: error, flags: flags).replacingOccurrences(of: "\n", with: " ")
     StandardStream.error.write("error: \(message)\n")
     throw ExitCode.failure

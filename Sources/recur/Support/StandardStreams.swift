@@ -6,6 +6,11 @@
 @preconcurrency import Darwin
 #endif
 
+#if os(Linux)
+/// Drops the unwritten contents of a stream's buffer (glibc's `__fpurge`).
+@_silgen_name("__fpurge") private func fpurge_compat(_ stream: UnsafeMutablePointer<FILE>) -> Void
+#endif
+
 // C declares `stdout` and `stderr` as mutable globals, so Swift 6 rejects every read of them. This
 // program never reassigns them and stdio locks each FILE itself, so reading them is safe: the
 // `@preconcurrency` import above says so once, here, instead of at every call site.
@@ -30,4 +35,30 @@ enum StandardStream {
 
   /// Sends what is buffered to the terminal, file or pipe.
   func flush() { fflush(file) }
+
+  /// Whether a write to the stream failed (a full disk, a closed pipe with SIGPIPE ignored).
+  var hasFailed: Bool { ferror(file) != 0 }
+
+  /// Forgets a failed write (after the command reported it itself) and drops what is buffered.
+  func discardFailure() {
+    #if os(Linux)
+    fpurge_compat(file)
+    #else
+    fpurge(file)
+    #endif
+    clearerr(file)
+  }
+
+  /// Makes the process end with status 1 and a one-line message when standard output could not
+  /// be written in full (`> /dev/full`, a full disk): the output is lost, so success would lie.
+  /// A reader that closes a pipe early (`| head`) still ends the process with SIGPIPE, as usual.
+  static func failOnLostOutputAtExit() {
+    atexit {
+      let flushed = fflush(stdout) == 0
+      if !flushed || ferror(stdout) != 0 {
+        fputs("error: cannot write to standard output (\(String(cString: strerror(errno)))); the output is incomplete\n", stderr)
+        _exit(1)
+      }
+    }
+  }
 }

@@ -7,7 +7,7 @@ struct ThreadOptions: ParsableArguments {
 
   /// Checks --threads and sizes the kernels' thread pool to it (all cores when absent).
   func apply() throws {
-    try requirePositive(threads, flag: "--threads")
+    try requireThreadCount(threads, flag: "--threads")
     if let threads { Kernels.numThreads = threads }
   }
 }

@@ -71,7 +71,7 @@ struct TagTrainCommand: ParsableCommand {
       trainer = try Trainer(task: task, options: try options(seed: seed), outputDirectory: outDirectory)
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
-    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try OutputDirectories.create(outDirectory)
     try TaggingSession(trainer: trainer, out: outDirectory).run()
   }
 

@@ -153,7 +153,7 @@ struct TrainCommand: ParsableCommand {
     // 1. Everything is checked before anything is written.
     try threads.apply()
     try requireNonNegative(sampleEvery, flag: "--sample-every")
-    try requirePositive(sampleLength, flag: "--sample-length")
+    try requireAtMost(sampleLength, CharLM.maximumGenerationLength, flag: "--sample-length", why: "characters per sample")
     let trainer: Trainer<LanguageModelTask>
     let outDirectory: URL
     if let resume {
@@ -186,7 +186,7 @@ struct TrainCommand: ParsableCommand {
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
 
     // 2. Train.
-    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+    try OutputDirectories.create(outDirectory)
     let session = TrainingSession(trainer: trainer, out: outDirectory, sampleEvery: sampleEvery ?? Defaults.sampleEvery,
                                   sampleLength: sampleLength, corpusArgument: corpus)
     try session.run()

@@ -13,7 +13,7 @@ public struct DoubleMatrix: Sendable, Equatable, Codable {
 
   /// A matrix with every element equal to `value`.
   public init(rows: Int, columns: Int, repeating value: Double = 0) {
-    precondition(rows >= 0 && columns >= 0, "DoubleMatrix needs non-negative extents, got [\(rows), \(columns)]")
+    precondition(checkedElementCount([rows, columns]) != nil, "DoubleMatrix needs non-negative extents whose product fits memory, got [\(rows), \(columns)]")
     self.rows = rows
     self.columns = columns
     self.storage = [Double](repeating: value, count: rows * columns)
@@ -22,7 +22,7 @@ public struct DoubleMatrix: Sendable, Equatable, Codable {
   /// A matrix whose elements are left unset (callers write every element before reading any):
   /// saves zero-filling large state matrices that a kernel overwrites anyway.
   init(uninitializedRows rows: Int, columns: Int) {
-    precondition(rows >= 0 && columns >= 0, "DoubleMatrix needs non-negative extents, got [\(rows), \(columns)]")
+    precondition(checkedElementCount([rows, columns]) != nil, "DoubleMatrix needs non-negative extents whose product fits memory, got [\(rows), \(columns)]")
     self.rows = rows
     self.columns = columns
     self.storage = [Double](unsafeUninitializedCapacity: rows * columns) { _, count in count = rows * columns }
@@ -30,7 +30,7 @@ public struct DoubleMatrix: Sendable, Equatable, Codable {
 
   /// A matrix over `storage` in row-major order.
   public init(rows: Int, columns: Int, storage: [Double]) {
-    precondition(rows >= 0 && columns >= 0, "DoubleMatrix needs non-negative extents, got [\(rows), \(columns)]")
+    precondition(checkedElementCount([rows, columns]) != nil, "DoubleMatrix needs non-negative extents whose product fits memory, got [\(rows), \(columns)]")
     precondition(storage.count == rows * columns,
                  "DoubleMatrix [\(rows), \(columns)] needs \(rows * columns) values, got \(storage.count)")
     self.rows = rows

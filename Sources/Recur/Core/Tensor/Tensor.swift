@@ -18,8 +18,7 @@ public struct Tensor: @unchecked Sendable {
 
   @usableFromInline
   init(storage: TensorStorage, shape: [Int], node: AutogradNode? = nil) {
-    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative extent")
-    precondition(storage.count == shape.reduce(1, *), "Storage of \(storage.count) floats does not fit shape \(shape)")
+    precondition(storage.count == Tensor.elementCount(shape), "Storage of \(storage.count) floats does not fit shape \(shape)")
     self.storage = storage
     self.shape = shape
     self.node = node
@@ -28,12 +27,12 @@ public struct Tensor: @unchecked Sendable {
   /// A tensor of the given shape, uninitialised (callers must write every element).
   @usableFromInline
   init(uninitializedShape shape: [Int]) {
-    self.init(storage: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape)
+    self.init(storage: TensorStorage(uninitializedCount: Tensor.elementCount(shape)), shape: shape)
   }
 
   /// A tensor holding `scalars` in row-major order.
   public init(shape: [Int], scalars: [Float]) {
-    precondition(scalars.count == shape.reduce(1, *), "\(scalars.count) scalars do not fill shape \(shape)")
+    precondition(scalars.count == Tensor.elementCount(shape), "\(scalars.count) scalars do not fill shape \(shape)")
     self.init(uninitializedShape: shape)
     scalars.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: scalars.count) }
   }
@@ -46,7 +45,7 @@ public struct Tensor: @unchecked Sendable {
 
   /// A tensor of `shape` filled with `value`.
   public init(repeating value: Float, shape: [Int]) {
-    self.init(storage: TensorStorage(count: shape.reduce(1, *), repeating: value), shape: shape)
+    self.init(storage: TensorStorage(count: Tensor.elementCount(shape), repeating: value), shape: shape)
   }
 
   /// A tensor of `shape` filled with zeros.
@@ -97,6 +96,7 @@ public struct Tensor: @unchecked Sendable {
 
   /// Row-major strides of `shape`.
   static func strides(of shape: [Int]) -> [Int] {
+    _ = elementCount(shape)  // checked: every suffix product below is then bounded too
     var strides = [Int](repeating: 1, count: shape.count)
     var s = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) { strides[i] = s; s *= shape[i] }

@@ -46,8 +46,14 @@ extension ClassificationTask {
                     remedy: "pass a checkpoint written by recur classify train")
     }
     let saved = try archive.decodeConfiguration(ClassificationArchive.self)
+    guard saved.metadata.labelNames.count == saved.model.classCount else {
+      throw IOError(.invalidMetadata, format: "archive",
+                    problem: "it names \(saved.metadata.labelNames.count) classes for a model of \(saved.model.classCount)",
+                    remedy: "The configuration is damaged; use a checkpoint written by recur classify train")
+    }
+    try archive.requireStoredParameters(saved.model.parameterCount)
     let model = try SequenceClassifier(saved.model, seed: 0)
-    try model.loadStateDict(archive.stateDict)
+    try model.loadStateDict(try archive.stateDict)
     return (model, saved)
   }
 

@@ -89,6 +89,43 @@ public final class SequenceClassifier: Module {
         try TrainingError.require(vocabularySize != nil, "ngrams", "a bag of n-grams", "token input (a vocabulary)")
         try ngrams.validate()
       }
+      try TrainingError.requireFitsMemory(parameterCount, sizes: [
+        "vocabularySize": vocabularySize ?? 0, "featureCount": featureCount, "embeddingSize": embeddingSize, "hiddenSize": hiddenSize,
+        "numLayers": numLayers, "attentionSize": attentionSize, "headSize": headSize, "classCount": classCount])
+    }
+
+    /// The number of parameters of the model, computed without building it.
+    public var parameterCount: SizeTally {
+      var tally = SizeTally()
+      if let v = vocabularySize { tally.add(v, embeddingSize) }
+      tally.add(RecurrentLayer.parameterCount(cell, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+                                              bidirectional: bidirectional))
+      let output = (bidirectional ? 2 : 1) * min(hiddenSize, Int.max / 2)
+      if pooling == .attention {
+        tally.add(output, attentionSize)
+        tally.add(2, attentionSize)
+      }
+      var headInput = SizeTally()
+      headInput.add(output)
+      if let convolution {
+        var width = inputSize
+        for (c, k) in zip(convolution.channels, convolution.kernelSizes) {
+          tally.add(width, c, k)
+          tally.add(3, c)   // conv bias, norm weight and bias
+          width = c
+        }
+        headInput.add(convolution.channels.last ?? 0)
+      }
+      if let ngrams, let v = vocabularySize {
+        tally.add(v, ngrams.dimension)
+        if ngrams.order > 1 { tally.add(ngrams.buckets, ngrams.dimension) }
+        headInput.add(ngrams.dimension)
+      }
+      tally.add(headInput.total ?? -1, headSize)
+      tally.add(headSize)
+      tally.add(headSize, classCount)
+      tally.add(classCount)
+      return tally
     }
   }
 

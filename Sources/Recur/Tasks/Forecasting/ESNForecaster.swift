@@ -340,6 +340,15 @@ extension ESNForecaster {
     guard units >= 1, f >= 1, stored.lookback >= 1, stored.horizon >= 1, stored.inputMode != .both || f % 2 == 0 else {
       throw ForecastError.checkpoint("the checkpoint's esn.config is damaged; re-create it")
     }
+    // The sizes in esn.config must be those of the stored tensors before anything is sized from them.
+    guard file["esn.reservoir.W.indptr"]?.shape == [units &+ 1], file["esn.reservoir.W_in"]?.shape == [units, f] else {
+      throw ForecastError.checkpoint("the checkpoint's esn.config does not match its reservoir tensors; re-create it")
+    }
+    var outputTally = SizeTally()
+    outputTally.add(stored.horizon, stored.inputMode == .both ? f / 2 : f)
+    guard let outputCount = outputTally.total, file["esn.readout.bias"]?.shape == [outputCount] else {
+      throw ForecastError.checkpoint("the checkpoint's esn.config does not match its read-out tensors; re-create it")
+    }
     let indptr = try integerValues(file, "esn.reservoir.W.indptr", count: units + 1)
     let indices = try integerValues(file, "esn.reservoir.W.indices")
     guard indptr.allSatisfy({ $0 >= 0 && $0 <= Int32.max }), indices.allSatisfy({ $0 >= 0 && $0 < units }) else {

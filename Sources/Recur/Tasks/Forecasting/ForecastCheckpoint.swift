@@ -60,6 +60,11 @@ public struct ForecastCheckpoint: Sendable {
     try archive(producer: producer).write(to: url)
   }
 
+  /// Adds the checkpoint to a set of outputs written together (see `AtomicFileSet`).
+  public func add(to set: inout AtomicFileSet, at url: URL, producer: String = "Recur \(RecurVersion.current)") throws {
+    try archive(producer: producer).add(to: &set, at: url)
+  }
+
   /// Reads a checkpoint written by ``save(to:producer:)``.
   public static func load(from url: URL) throws -> ForecastCheckpoint {
     let archive: ModelArchive
@@ -68,23 +73,29 @@ public struct ForecastCheckpoint: Sendable {
     } catch {
       throw ForecastError.checkpoint("cannot read checkpoint \(url.path): \(error)")
     }
-    guard archive.task == task else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) holds a \(archive.task) model, not a forecaster; pass a file written by recur forecast")
+    return try ForecastCheckpoint(archive: archive, name: url.lastPathComponent)
+  }
+
+  /// The checkpoint in an archive of task `forecasting` (`name` names the file in messages).
+  /// Throws `ForecastError.checkpoint` for another task or a damaged configuration.
+  public init(archive: ModelArchive, name: String = "the checkpoint") throws {
+    guard archive.task == Self.task else {
+      throw ForecastError.checkpoint("\(name) holds a \(archive.task) model, not a forecaster; pass a file written by recur forecast")
     }
     let stored: Stored
     do {
       stored = try archive.decodeConfiguration(Stored.self)
     } catch {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) has a damaged forecasting configuration; re-create it")
+      throw ForecastError.checkpoint("\(name) has a damaged forecasting configuration; re-create it")
     }
     guard stored.lookback >= 1, stored.horizon >= 1 else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) has a damaged lookback or horizon; re-create it")
+      throw ForecastError.checkpoint("\(name) has a damaged lookback or horizon; re-create it")
     }
     guard !stored.columns.isEmpty, stored.scaler.columnCount == stored.columns.count else {
-      throw ForecastError.checkpoint("\(url.lastPathComponent) stores \(stored.columns.count) columns but a scaler for \(stored.scaler.columnCount); re-create it")
+      throw ForecastError.checkpoint("\(name) stores \(stored.columns.count) columns but a scaler for \(stored.scaler.columnCount); re-create it")
     }
-    return ForecastCheckpoint(kind: stored.kind, columns: stored.columns, scaler: stored.scaler, lookback: stored.lookback,
-                              horizon: stored.horizon, settings: stored.settings, file: archive.file)
+    self.init(kind: stored.kind, columns: stored.columns, scaler: stored.scaler, lookback: stored.lookback,
+              horizon: stored.horizon, settings: stored.settings, file: archive.file)
   }
 
   private init(kind: String, columns: [String], scaler: Scaler, lookback: Int, horizon: Int,
@@ -155,7 +166,7 @@ func decodeJSON<T: Decodable>(_ text: String, what: String, file: URL? = nil) th
 
 /// An F64 safetensors entry holding `values` exactly.
 func float64Entry(_ values: [Double], shape: [Int]) -> SafeTensorsFile.Entry {
-  precondition(shape.reduce(1, *) == values.count, "\(values.count) values do not fill shape \(shape)")
+  precondition(checkedElementCount(shape) == values.count, "\(values.count) values do not fill shape \(shape)")
   var bytes = [UInt8]()
   bytes.reserveCapacity(values.count * 8)
   for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -170,11 +181,15 @@ func float64Values(_ file: SafeTensorsFile, _ name: String, shape: [Int]) throws
   guard entry.dtype == .f64, entry.shape == shape else {
     throw ForecastError.checkpoint("checkpoint tensor \(name) is \(entry.dtype.rawValue) \(entry.shape), expected F64 \(shape); re-create it")
   }
-  return entry.withDataBytes { raw in
+  let values = entry.withDataBytes { raw in
     (0..<entry.elementCount).map { i in
       Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
     }
   }
+  guard values.allSatisfy(\.isFinite) else {
+    throw ForecastError.checkpoint("checkpoint tensor \(name) holds NaN or infinite values; re-create it")
+  }
+  return values
 }
 
 /// The exact values of an integer entry `name` of `file`.

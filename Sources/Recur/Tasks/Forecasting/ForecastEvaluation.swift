@@ -58,11 +58,15 @@ public struct ForecastEvaluation: Sendable {
     let notes = try model.fit(series: scaled, split: split)
     let origins = split.testOrigins
     let forecasts = try model.forecast(series: scaled, origins: origins).unscaled(by: scaler)
+    guard forecasts.values.allSatisfy(\.isFinite) else {
+      throw ForecastError.invalidArgument(
+        "the model's forecasts are not finite numbers (the series' values are too large or too far apart to forecast in double precision); rescale the data")
+    }
 
     let target = series.column(0)
     let h = model.horizon
     var actual: [Double] = [], predicted: [Double] = [], naiveValues: [Double] = [], seasonalValues: [Double] = []
-    var squaredByStep = [Double](repeating: 0, count: h)
+    var predictedByStep = [[Double]](repeating: [], count: h)
     var actualByStep = [[Double]](repeating: [], count: h)
     for (i, t) in origins.enumerated() {
       let naive = ForecastMetrics.naive(series: target, origin: t, horizon: h)
@@ -73,7 +77,7 @@ public struct ForecastEvaluation: Sendable {
         predicted.append(p)
         naiveValues.append(naive[step])
         if let seasonal { seasonalValues.append(seasonal[step]) }
-        squaredByStep[step] += (y - p) * (y - p)
+        predictedByStep[step].append(p)
         actualByStep[step].append(y)
       }
     }
@@ -88,10 +92,8 @@ public struct ForecastEvaluation: Sendable {
       naiveScores: ForecastMetrics.scores(actual: actual, predicted: naiveValues, training: training, season: m),
       seasonalNaiveScores: season == nil ? nil
         : ForecastMetrics.scores(actual: actual, predicted: seasonalValues, training: training, season: m),
-      rmseByStep: squaredByStep.map { ($0 / Double(origins.count)).squareRoot() },
-      nrmseByStep: (0..<h).map {
-        (squaredByStep[$0] / Double(origins.count)).squareRoot() / ForecastMetrics.standardDeviation(actualByStep[$0])
-      },
+      rmseByStep: (0..<h).map { ForecastMetrics.rmse(actual: actualByStep[$0], predicted: predictedByStep[$0]) },
+      nrmseByStep: (0..<h).map { ForecastMetrics.nrmse(actual: actualByStep[$0], predicted: predictedByStep[$0]) },
       notes: notes)
   }
 }

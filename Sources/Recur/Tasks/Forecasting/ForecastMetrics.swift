@@ -12,26 +12,36 @@ public enum ForecastMetrics {
   /// Root mean squared error.
   public static func rmse(actual: [Double], predicted: [Double]) -> Double {
     precondition(actual.count == predicted.count && !actual.isEmpty, "rmse needs equal, non-empty arrays")
+    // On values divided by the largest magnitude: differences and squares of values near ±1e308 stay finite.
+    let m = magnitude(actual, predicted)
     var s = 0.0
-    for (a, p) in zip(actual, predicted) { s += (a - p) * (a - p) }
-    return (s / Double(actual.count)).squareRoot()
+    for (a, p) in zip(actual, predicted) { let d = a / m - p / m; s += d * d }
+    return (s / Double(actual.count)).squareRoot() * m
+  }
+
+  /// The largest magnitude in `a` and `b` (1 when all are 0): the metrics divide by it first.
+  static func magnitude(_ a: [Double], _ b: [Double]) -> Double {
+    let m = max(a.lazy.map(abs).max() ?? 0, b.lazy.map(abs).max() ?? 0)
+    return m > 0 && m.isFinite ? m : 1
   }
 
   /// Mean absolute error.
   public static func mae(actual: [Double], predicted: [Double]) -> Double {
     precondition(actual.count == predicted.count && !actual.isEmpty, "mae needs equal, non-empty arrays")
+    let m = magnitude(actual, predicted)
     var s = 0.0
-    for (a, p) in zip(actual, predicted) { s += abs(a - p) }
-    return s / Double(actual.count)
+    for (a, p) in zip(actual, predicted) { s += abs(a / m - p / m) }
+    return s / Double(actual.count) * m
   }
 
   /// Population standard deviation.
   public static func standardDeviation(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "standard deviation of no values")
-    let mean = values.reduce(0, +) / Double(values.count)
+    let m = magnitude(values, [])
+    let mean = values.reduce(0) { $0 + $1 / m } / Double(values.count)
     var s = 0.0
-    for v in values { s += (v - mean) * (v - mean) }
-    return (s / Double(values.count)).squareRoot()
+    for v in values { let d = v / m - mean; s += d * d }
+    return (s / Double(values.count)).squareRoot() * m
   }
 
   /// RMSE / std(actual); infinite when the actual values are constant.
@@ -45,9 +55,10 @@ public enum ForecastMetrics {
   public static func maseScale(training: [Double], season: Int = 1) -> Double? {
     precondition(season >= 1, "season must be >= 1")
     guard training.count > season else { return nil }
+    let m = magnitude(training, [])
     var s = 0.0
-    for t in season..<training.count { s += abs(training[t] - training[t - season]) }
-    let scale = s / Double(training.count - season)
+    for t in season..<training.count { s += abs(training[t] / m - training[t - season] / m) }
+    let scale = s / Double(training.count - season) * m
     return scale > 0 ? scale : nil
   }
 

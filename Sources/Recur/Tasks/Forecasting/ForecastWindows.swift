@@ -25,8 +25,13 @@ public struct ForecastSplit: Sendable, Codable, Equatable {
   ///   training window (lookback + horizon rows), the validation part (>= horizon rows when asked
   ///   for) and a test part of at least `horizon` rows.
   public init(count: Int, lookback: Int, horizon: Int, testFraction: Double, validationFraction: Double = 0) throws {
-    guard lookback >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("lookback", lookback, expected: ">= 1")) }
-    guard horizon >= 1 else { throw TimeSeriesError.invalidParameter(InvalidParameter("horizon", horizon, expected: ">= 1")) }
+    // A window never spans more than the series: this also keeps every sum below from overflowing.
+    guard lookback >= 1, lookback < max(count, 1) else {
+      throw TimeSeriesError.invalidParameter(InvalidParameter("lookback", lookback, expected: "in 1..<\(max(count, 2)) (shorter than the series of \(count) rows)"))
+    }
+    guard horizon >= 1, horizon < max(count, 1) else {
+      throw TimeSeriesError.invalidParameter(InvalidParameter("horizon", horizon, expected: "in 1..<\(max(count, 2)) (shorter than the series of \(count) rows)"))
+    }
     guard testFraction > 0, testFraction < 1 else {
       throw TimeSeriesError.invalidParameter(InvalidParameter("testFraction", testFraction, expected: "in (0, 1)"))
     }

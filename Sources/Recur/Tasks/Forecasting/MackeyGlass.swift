@@ -57,15 +57,27 @@ public func mackeyGlass(
                               history: Array(history.suffix(historyLength)))
 }
 
+/// The longest series `mackeyGlass` generates: 10^8 values (800 MB); the delay is at most 10^5.
+public let mackeyGlassMaximumCount = 100_000_000
+
 private func validateMackeyGlass(count: Int, tau: Int, h: Double) throws {
   guard count >= 0 else {
     throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: ">= 0"))
   }
+  guard count <= mackeyGlassMaximumCount else {
+    throw ReservoirError.invalidParameter(InvalidParameter("count", count, expected: "at most \(mackeyGlassMaximumCount)"))
+  }
   guard tau >= 0 else {
     throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: ">= 0"))
   }
+  guard tau <= 100_000 else {
+    throw ReservoirError.invalidParameter(InvalidParameter("tau", tau, expected: "at most 100000"))
+  }
   guard h > 0, h.isFinite else {
     throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "a positive number (the time step)"))
+  }
+  guard Double(tau) / h <= Double(mackeyGlassMaximumCount) else {
+    throw ReservoirError.invalidParameter(InvalidParameter("h", h, expected: "large enough that tau / h ≤ \(mackeyGlassMaximumCount) (the history length)"))
   }
 }
 

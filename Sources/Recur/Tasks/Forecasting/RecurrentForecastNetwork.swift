@@ -20,6 +20,14 @@ public final class RecurrentForecastNetwork: Module {
     self.features = features
   }
 
+  /// The number of parameters of a network of these sizes, computed without building it.
+  public static func parameterCount(cell: RecurrentCellKind, hiddenSize: Int, numLayers: Int, features: Int, horizon: Int) -> SizeTally {
+    var tally = RecurrentLayer.parameterCount(cell, inputSize: features, hiddenSize: hiddenSize, numLayers: numLayers)
+    tally.add(hiddenSize, horizon, features)
+    tally.add(horizon, features)
+    return tally
+  }
+
   /// The recurrent stack `rnn` and the head `head`.
   public var children: [(name: String, module: any Module)] { [("rnn", rnn), ("head", head)] }
 

@@ -137,6 +137,10 @@ public struct RecurrentForecaster: Forecaster {
       heldOut = true
     }
     let c = configuration
+    try TrainingError.requireFitsMemory(
+      RecurrentForecastNetwork.parameterCount(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, features: series.columns,
+                                              horizon: horizon),
+      sizes: ["hiddenSize": c.hiddenSize, "numLayers": c.numLayers, "horizon": horizon])
     let network = RecurrentForecastNetwork(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: Float(c.dropout),
                                            features: series.columns, horizon: horizon, seed: c.seed)
     let task = ForecastingTask(
@@ -231,7 +235,7 @@ public struct RecurrentForecaster: Forecaster {
   /// The model stored under `<kind>.` in `file`.
   public init(restoringFrom file: SafeTensorsFile, kind: String) throws {
     guard let cell = RecurrentCellKind(rawValue: kind) else {
-      throw ForecastError.checkpoint("'\(kind)' is not a recurrent cell; the checkpoint is damaged")
+      throw ForecastError.checkpoint("\(quotedForMessage(kind, quote: "'")) is not a recurrent cell; the checkpoint is damaged")
     }
     let prefix = kind + "."
     let stored = try file.modelSettings(Stored.self, kind: kind)
@@ -240,6 +244,14 @@ public struct RecurrentForecaster: Forecaster {
       throw ForecastError.checkpoint("the checkpoint's \(prefix)config is damaged; re-create it")
     }
     let c = stored.configuration
+    // Sizes from the file are checked against the tensors it holds before anything is built.
+    var storedCount = SizeTally()
+    for (name, entry) in file.orderedEntries where name.hasPrefix(prefix) { storedCount.add(product: entry.shape) }
+    let implied = RecurrentForecastNetwork.parameterCount(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
+                                                          features: stored.features, horizon: stored.horizon)
+    guard let count = implied.total, let held = storedCount.total, count <= held else {
+      throw ForecastError.checkpoint("the checkpoint's \(prefix)config implies more weights than the file holds; re-create it")
+    }
     let network = RecurrentForecastNetwork(cell: c.cell, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: Float(c.dropout),
                                            features: stored.features, horizon: stored.horizon, seed: c.seed)
     var tensors: [String: Tensor] = [:]

@@ -30,8 +30,13 @@ public enum TimeSeriesError: Error, Equatable, Sendable, CustomStringConvertible
   /// A setting is out of range (prefer ``invalidParameter(_:)``, which names the parameter).
   case invalidArgument(String)
 
-  /// The message: one line saying what is wrong and what to do.
+  /// The message: one line saying what is wrong and what to do (line breaks inside names from
+  /// the file are shown as `\n`).
   public var description: String {
+    message.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+  }
+
+  private var message: String {
     switch self {
     case .unreadable(let m), .malformed(let m), .missingValue(let m), .tooShort(let m), .constantSeries(let m),
          .invalidArgument(let m):

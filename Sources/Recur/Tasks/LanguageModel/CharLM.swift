@@ -56,6 +56,17 @@ public final class CharLM: Module {
       try TrainingError.require(vocabularySize >= 1, "vocabularySize", vocabularySize, "at least 1")
       try TrainingError.requirePositive(["embeddingSize": embeddingSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
+      try TrainingError.requireFitsMemory(parameterCount, sizes: ["vocabularySize": vocabularySize, "embeddingSize": embeddingSize,
+                                                                  "hiddenSize": hiddenSize, "numLayers": numLayers])
+    }
+
+    /// The number of parameters of the model, computed without building it.
+    public var parameterCount: SizeTally {
+      var tally = RecurrentLayer.parameterCount(cell, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers)
+      tally.add(vocabularySize, embeddingSize)
+      tally.add(vocabularySize, hiddenSize)
+      tally.add(vocabularySize)
+      return tally
     }
   }
 

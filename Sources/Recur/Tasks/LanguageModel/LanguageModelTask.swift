@@ -30,10 +30,13 @@ public final class LanguageModelTask: TrainingTask {
 
     /// Throws `TrainingError.invalidSetting` for the first invalid value.
     public func validate() throws {
-      try TrainingError.require(seqLength >= 1, "seqLength", seqLength, "a positive integer")
-      try TrainingError.require(batchSize >= 1, "batchSize", batchSize, "a positive integer")
+      // 2^30 each: the text must hold batchSize × (seqLength + 1) characters anyway, and the
+      // products of the two stay far from overflow.
+      let most = 1 << 30
+      try TrainingError.require(seqLength >= 1 && seqLength <= most, "seqLength", seqLength, "a positive integer ≤ \(most)")
+      try TrainingError.require(batchSize >= 1 && batchSize <= most, "batchSize", batchSize, "a positive integer ≤ \(most)")
       try TrainingError.require(validationFraction >= 0 && validationFraction < 1, "validationFraction", validationFraction, "in [0, 1)")
-      try TrainingError.require(evalBatchSize >= 1, "evalBatchSize", evalBatchSize, "a positive integer")
+      try TrainingError.require(evalBatchSize >= 1 && evalBatchSize <= most, "evalBatchSize", evalBatchSize, "a positive integer ≤ \(most)")
     }
   }
 
@@ -181,6 +184,11 @@ public final class LanguageModelTask: TrainingTask {
   public static func loadModel(from archive: ModelArchive) throws -> (model: CharLM, vocabulary: CharVocabulary, configuration: StoredConfiguration) {
     guard archive.task == name else { throw TrainingError.wrongTask(expected: name, found: archive.task) }
     let stored = try archive.decodeConfiguration(StoredConfiguration.self)
+    do {
+      try stored.data.validate()
+    } catch let error as TrainingError {
+      throw TrainingError.inconsistentCheckpoint("its data settings are invalid: \(error.description)")
+    }
     let vocabulary: CharVocabulary
     do {
       vocabulary = try CharVocabulary(codePoints: stored.vocabulary)
@@ -192,12 +200,15 @@ public final class LanguageModelTask: TrainingTask {
     }
     let model: CharLM
     do {
+      try archive.requireStoredParameters(stored.model.parameterCount)
       model = try CharLM(stored.model, seed: stored.seed)
-      try model.loadStateDict(archive.stateDict)
+      try model.loadStateDict(try archive.stateDict)
     } catch let error as TrainingError {
       throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
     } catch let error as StateDictError {
       throw TrainingError.inconsistentCheckpoint(error.description)
+    } catch let error as IOError {
+      throw TrainingError.inconsistentCheckpoint(error.problem)
     }
     return (model, vocabulary, stored)
   }

@@ -54,6 +54,9 @@ public struct Sampler: Sendable {
 }
 
 extension CharLM {
+  /// The longest sample `generate` draws: 10^7 tokens (the drawn ids are kept in memory).
+  public static let maximumGenerationLength = 10_000_000
+
   /// Generates `length` tokens after `prompt`, calling `emit` with each as soon as it is drawn
   /// (so text can be streamed). Runs in evaluation mode without recording gradients.
   ///
@@ -66,6 +69,8 @@ extension CharLM {
   @discardableResult
   public func generate(prompt: [Int], length: Int, sampler: inout Sampler, emit: (Int) -> Bool = { _ in true }) throws -> [Int] {
     precondition(!prompt.isEmpty, "CharLM.generate: the prompt needs at least one token")
+    try TrainingError.require(length >= 0 && length <= Self.maximumGenerationLength, "length", length,
+                              "in 0...\(Self.maximumGenerationLength) (characters per sample)")
     return try withoutGradients {
       let V = configuration.vocabularySize
       var (logits, state) = try self(prompt, steps: prompt.count, batchSize: 1)

@@ -84,6 +84,26 @@ public final class SequenceTagger: Module {
       if let rate = singletonUnknownRate {
         try TrainingError.require(rate >= 0 && rate < 1, "singletonUnknownRate", rate, "in [0, 1)")
       }
+      try TrainingError.requireFitsMemory(parameterCount, sizes: [
+        "wordVocabularySize": wordVocabularySize, "characterVocabularySize": characterVocabularySize, "tagCount": tagCount,
+        "wordEmbeddingSize": wordEmbeddingSize, "characterEmbeddingSize": characterEmbeddingSize,
+        "characterHiddenSize": characterHiddenSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
+    }
+
+    /// The number of parameters of the model, computed without building it.
+    public var parameterCount: SizeTally {
+      var tally = SizeTally()
+      tally.add(wordVocabularySize, wordEmbeddingSize)
+      tally.add(characterVocabularySize, characterEmbeddingSize)
+      tally.add(RecurrentLayer.parameterCount(cell, inputSize: characterEmbeddingSize, hiddenSize: characterHiddenSize, bidirectional: true))
+      var input = SizeTally()
+      input.add(wordEmbeddingSize)
+      input.add(2, characterHiddenSize)
+      tally.add(RecurrentLayer.parameterCount(cell, inputSize: input.total ?? -1, hiddenSize: hiddenSize, numLayers: numLayers, bidirectional: true))
+      tally.add(2, hiddenSize, tagCount)
+      tally.add(tagCount)
+      if crf { tally.add(tagCount, tagCount) }
+      return tally
     }
   }
 

@@ -157,13 +157,16 @@ public final class TaggingTask: TrainingTask {
       throw TrainingError.inconsistentCheckpoint("its vocabularies do not match the model's sizes")
     }
     do {
+      try archive.requireStoredParameters(stored.model.parameterCount)
       let model = try SequenceTagger(stored.model, seed: stored.seed)
-      try model.loadStateDict(archive.stateDict)
+      try model.loadStateDict(try archive.stateDict)
       return (model, stored)
     } catch let error as TrainingError {
       throw TrainingError.inconsistentCheckpoint("its model configuration is invalid: \(error.description)")
     } catch let error as StateDictError {
       throw TrainingError.inconsistentCheckpoint(error.description)
+    } catch let error as IOError {
+      throw TrainingError.inconsistentCheckpoint(error.problem)
     }
   }
 }

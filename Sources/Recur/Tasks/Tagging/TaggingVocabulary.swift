@@ -67,13 +67,27 @@ public struct TaggingVocabulary: Sendable, Codable, Equatable {
   public func wordID(_ token: String) -> Int { wordIndex[lowercaseWords ? token.lowercased() : token] ?? 1 }
   /// Whether a word was seen in training (lower-cased when `lowercaseWords`).
   public func knows(_ token: String) -> Bool { wordID(token) != 1 }
+  /// The most characters of one word the character BiLSTM reads (a 100,000-character "word"
+  /// would otherwise widen every batch it is in to 100,000 steps).
+  public static let maximumSpellingLength = 64
+
   /// The id of a tag, or nil for a tag not seen in training.
   public func tagID(_ tag: String) -> Int? { tagIndex[tag] }
 
   /// A sentence's ids. Throws `TaggingDataError.unknownTag` for a tag not seen in training
   /// (`sentence` numbers it in the message); tags are left empty when `tags` is nil.
+  /// A word's spelling is read up to ``maximumSpellingLength`` characters: longer words keep
+  /// their first and last halves of that (prefixes and suffixes carry what a tagger needs).
   public func encode(_ tokens: [String], tags: [String]? = nil, sentence: Int = 0) throws -> TaggingExample {
-    let characterIDs = tokens.map { token in token.isEmpty ? [1] : token.map { characterIndex[String($0)] ?? 1 } }
+    let characterIDs = tokens.map { token -> [Int] in
+      if token.isEmpty { return [1] }
+      var spelling = Array(token)
+      if spelling.count > Self.maximumSpellingLength {
+        let half = Self.maximumSpellingLength / 2
+        spelling = Array(spelling.prefix(half) + spelling.suffix(half))
+      }
+      return spelling.map { characterIndex[String($0)] ?? 1 }
+    }
     let tagIDs = try (tags ?? []).map { tag in
       guard let id = tagIndex[tag] else { throw TaggingDataError.unknownTag(tag, sentence: sentence) }
       return id

@@ -1,0 +1,160 @@
+import Foundation
+
+/// The one place where the hostile-input generator learns about `recur`: the seed files and how
+/// they are made, every subcommand with its numeric flags, and every checkpoint kind with the
+/// command that reads it. A new subcommand or input kind adds an entry here (and, for a new file
+/// format, a mutation family in `HostileFiles.swift`).
+public enum HostileRegistry {
+  // MARK: - Seeds
+
+  /// Files copied from the test fixtures (fixture path relative to `Fixtures/` → seed name).
+  public static let fixtureSeeds: [(fixture: String, seed: String)] = [
+    ("wave1/sine.csv", "series.csv"),
+    ("data/movie_snippets_head.csv", "reviews.csv"),
+    ("data/en_ewt_dev_head.tsv", "tags.tsv"),
+    ("data/italypower_head.csv", "italy.csv"),
+    ("infer/lstm_proj_bidir.safetensors", "lstm.safetensors"),
+    ("infer/lstm_proj_bidir.x.npy", "lstm_x.npy"),
+    ("infer/gru_batch_first_lengths.safetensors", "gru.safetensors"),
+    ("infer/gru_batch_first_lengths.x.npy", "gru_x.npy"),
+    ("infer/gru_batch_first_lengths.lengths.npy", "gru_lengths.npy"),
+    ("interop/recur_0.1_checkpoint.safetensors", "legacy.safetensors"),
+  ]
+
+  /// A small training text (seed `corpus.txt`).
+  public static let corpus = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", count: 24)
+
+  /// `recur` runs (in a directory holding the fixture seeds and `corpus.txt`) that write the
+  /// checkpoint seeds: arguments, then (file written → seed name).
+  public static let checkpointSeedRuns: [(arguments: [String], outputs: [(String, String)])] = [
+    (["train", "--corpus", "corpus.txt", "--hidden-size", "8", "--num-layers", "1", "--embedding-size", "4", "--seq-length", "16",
+      "--batch-size", "4", "--steps", "3", "--eval-every", "2", "--out", "lm"],
+     [("lm/best.safetensors", "lm_best.safetensors"), ("lm/last.safetensors", "lm_last.safetensors")]),
+    (["forecast", "--csv", "series.csv", "--column", "x", "--model", "lstm", "--hidden-size", "4", "--epochs", "2", "--lookback", "8", "--out", "fl"],
+     [("fl/model.safetensors", "forecast_lstm.safetensors")]),
+    (["forecast", "--csv", "series.csv", "--column", "x", "--model", "esn", "--units", "20", "--out", "fe"],
+     [("fe/model.safetensors", "forecast_esn.safetensors")]),
+    (["classify", "train", "--data", "reviews.csv", "--hidden-size", "4", "--embedding-size", "4", "--head-size", "4", "--steps", "2", "--out", "ct"],
+     [("ct/best.safetensors", "classify_best.safetensors"), ("ct/last.safetensors", "classify_last.safetensors")]),
+    (["classify", "series", "--data", "italy.csv", "--hidden-size", "4", "--steps", "2", "--out", "cs"],
+     [("cs/best.safetensors", "series_best.safetensors")]),
+    (["tag", "train", "--train", "tags.tsv", "--validation", "tags.tsv", "--hidden-size", "4", "--embedding-size", "4",
+      "--char-embedding-size", "2", "--char-hidden-size", "2", "--steps", "2", "--out", "tg"],
+     [("tg/best.safetensors", "tag_best.safetensors"), ("tg/last.safetensors", "tag_last.safetensors")]),
+  ]
+
+  // MARK: - Commands and their numeric flags
+
+  /// A subcommand run on valid seeds, and the numeric flags the generator pushes to extremes.
+  public struct Command: Sendable {
+    public var arguments: [String]
+    public var seeds: [String]
+    public var numericFlags: [String]
+    /// Flags that set the amount of work (`--steps`, `--epochs`…): when one of them is varied,
+    /// `budgetArguments` are dropped from `arguments` and `--time-limit 2s` bounds the run.
+    public var budgetFlags: [String] = []
+    public var budgetArguments: [String] = []
+    public var stdin: String? = nil
+  }
+
+  static let trainingBudget = ["--steps", "--epochs", "--time-limit"]
+
+  public static let commands: [Command] = [
+    Command(arguments: ["train", "--corpus", "corpus.txt", "--hidden-size", "8", "--num-layers", "1", "--embedding-size", "4",
+                        "--seq-length", "16", "--batch-size", "4", "--eval-every", "50", "--out", "out"],
+            seeds: ["corpus.txt"],
+            numericFlags: ["--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--embedding-size", "--seq-length", "--batch-size",
+                           "--learning-rate", "--grad-clip", "--warmup-steps", "--min-lr-factor", "--lr-decay", "--lr-decay-every",
+                           "--weight-decay", "--momentum", "--eval-every", "--eval-batch-size", "--sample-every", "--sample-length",
+                           "--seed", "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "3"]),
+    Command(arguments: ["train", "--resume", "lm_last.safetensors", "--out", "out"], seeds: ["corpus.txt", "lm_last.safetensors"],
+            numericFlags: ["--eval-every", "--sample-every", "--sample-length", "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "5"]),
+    Command(arguments: ["generate", "--checkpoint", "lm_best.safetensors", "--length", "20", "--seed", "1"], seeds: ["lm_best.safetensors"],
+            numericFlags: ["--length", "--temperature", "--top-k", "--seed", "--threads"]),
+    Command(arguments: ["eval", "--checkpoint", "lm_best.safetensors", "--corpus", "corpus.txt"], seeds: ["lm_best.safetensors", "corpus.txt"],
+            numericFlags: ["--batch-size", "--seq-length", "--threads"]),
+    Command(arguments: ["forecast", "--csv", "series.csv", "--column", "x", "--model", "lstm", "--hidden-size", "4", "--lookback", "8", "--out", "out"],
+            seeds: ["series.csv"],
+            numericFlags: ["--lookback", "--horizon", "--test-fraction", "--validation-fraction", "--season", "--hidden-size", "--num-layers",
+                           "--dropout", "--epochs", "--patience", "--batch-size", "--learning-rate", "--grad-clip", "--seed"],
+            budgetFlags: ["--epochs", "--patience"], budgetArguments: ["--epochs", "2"]),
+    Command(arguments: ["forecast", "--csv", "series.csv", "--column", "x", "--model", "esn", "--units", "20", "--out", "out"],
+            seeds: ["series.csv"],
+            numericFlags: ["--lookback", "--horizon", "--units", "--spectral-radius", "--leak-rate", "--input-scaling", "--bias-scaling",
+                           "--input-connectivity", "--recurrent-connectivity", "--ridge", "--season", "--seed", "--test-fraction"]),
+    Command(arguments: ["forecast", "--mackey-glass", "300", "--model", "esn", "--units", "20", "--json"], seeds: [],
+            numericFlags: ["--mackey-glass", "--tau"]),
+    Command(arguments: ["forecast", "--predict", "--checkpoint", "forecast_lstm.safetensors", "--csv", "series.csv", "--column", "x", "--steps", "3"],
+            seeds: ["forecast_lstm.safetensors", "series.csv"], numericFlags: ["--steps"]),
+    Command(arguments: ["forecast", "--predict", "--checkpoint", "forecast_esn.safetensors", "--csv", "series.csv", "--column", "x", "--steps", "3"],
+            seeds: ["forecast_esn.safetensors", "series.csv"], numericFlags: ["--steps"]),
+    Command(arguments: ["classify", "train", "--data", "reviews.csv", "--hidden-size", "4", "--embedding-size", "4", "--head-size", "4", "--out", "out"],
+            seeds: ["reviews.csv"],
+            numericFlags: ["--test-fraction", "--val-fraction", "--min-count", "--max-length", "--hidden-size", "--num-layers", "--dropout",
+                           "--embedding-size", "--head-size", "--batch-size", "--learning-rate", "--grad-clip", "--patience", "--eval-every",
+                           "--seed", "--split-seed", "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
+    Command(arguments: ["classify", "eval", "--checkpoint", "classify_best.safetensors", "--data", "reviews.csv"],
+            seeds: ["classify_best.safetensors", "reviews.csv"], numericFlags: ["--threads"]),
+    Command(arguments: ["classify", "predict", "--checkpoint", "classify_best.safetensors"], seeds: ["classify_best.safetensors"],
+            numericFlags: ["--threads"], stdin: "a gripping, beautifully acted film\n"),
+    Command(arguments: ["classify", "series", "--data", "italy.csv", "--hidden-size", "4", "--out", "out"], seeds: ["italy.csv"],
+            numericFlags: ["--features-per-step", "--test-fraction", "--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--batch-size",
+                           "--learning-rate", "--grad-clip", "--patience", "--seed", "--split-seed", "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
+    Command(arguments: ["tag", "train", "--train", "tags.tsv", "--validation", "tags.tsv", "--hidden-size", "4", "--embedding-size", "4",
+                        "--char-embedding-size", "2", "--char-hidden-size", "2", "--out", "out"],
+            seeds: ["tags.tsv"],
+            numericFlags: ["--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--embedding-size", "--char-embedding-size",
+                           "--char-hidden-size", "--batch-size", "--learning-rate", "--grad-clip", "--eval-every", "--patience", "--seed",
+                           "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
+    Command(arguments: ["tag", "eval", "--checkpoint", "tag_best.safetensors", "--data", "tags.tsv"], seeds: ["tag_best.safetensors", "tags.tsv"],
+            numericFlags: ["--threads"]),
+    Command(arguments: ["tag", "predict", "--checkpoint", "tag_best.safetensors"], seeds: ["tag_best.safetensors"],
+            numericFlags: ["--threads"], stdin: "The cat sat on the mat .\n"),
+    Command(arguments: ["infer", "--weights", "lstm.safetensors", "--input", "lstm_x.npy", "--output", "y.npy", "--final-state", "h.npy"],
+            seeds: ["lstm.safetensors", "lstm_x.npy"], numericFlags: []),
+    Command(arguments: ["bench", "ctc", "--batch", "2", "--frames", "10", "--classes", "5", "--target-length", "3", "--repeats", "1", "--threads", "1"],
+            seeds: [], numericFlags: ["--batch", "--frames", "--classes", "--target-length", "--repeats", "--threads"]),
+    Command(arguments: ["bench", "esn", "--units", "50", "--steps", "100", "--repeats", "1", "--threads", "1"], seeds: [],
+            numericFlags: ["--units", "--steps", "--connectivity", "--repeats", "--threads"]),
+    Command(arguments: ["bench", "gemm", "--seconds", "0.01", "--shapes", "8x8x8", "--threads", "1"], seeds: [],
+            numericFlags: ["--seconds", "--threads"]),
+  ]
+
+  /// The extremes every numeric flag is pushed to (spelled `--flag=value`, so `-1` is not read as a flag).
+  public static let extremeValues: [(label: String, text: String)] = [
+    ("0", "0"), ("-1", "-1"), ("2^31", "2147483648"), ("2^62", "4611686018427387904"), ("NaN", "nan"), ("inf", "inf"),
+  ]
+
+  // MARK: - Checkpoints
+
+  /// A checkpoint seed and the command that reads it (`{}` stands for the damaged file).
+  public struct Checkpoint: Sendable {
+    public var seed: String
+    public var arguments: [String]
+    public var otherSeeds: [String]
+    public var stdin: String? = nil
+  }
+
+  public static let checkpoints: [Checkpoint] = [
+    Checkpoint(seed: "lm_best.safetensors", arguments: ["generate", "--checkpoint", "{}", "--length", "20", "--seed", "1"], otherSeeds: []),
+    Checkpoint(seed: "lm_best.safetensors", arguments: ["eval", "--checkpoint", "{}", "--corpus", "corpus.txt"], otherSeeds: ["corpus.txt"]),
+    Checkpoint(seed: "lm_last.safetensors", arguments: ["train", "--resume", "{}", "--steps", "5", "--out", "out"], otherSeeds: ["corpus.txt"]),
+    Checkpoint(seed: "forecast_lstm.safetensors", arguments: ["forecast", "--predict", "--checkpoint", "{}", "--csv", "series.csv", "--column", "x", "--steps", "3"],
+               otherSeeds: ["series.csv"]),
+    Checkpoint(seed: "forecast_esn.safetensors", arguments: ["forecast", "--predict", "--checkpoint", "{}", "--csv", "series.csv", "--column", "x", "--steps", "3"],
+               otherSeeds: ["series.csv"]),
+    Checkpoint(seed: "classify_best.safetensors", arguments: ["classify", "eval", "--checkpoint", "{}", "--data", "reviews.csv"], otherSeeds: ["reviews.csv"]),
+    Checkpoint(seed: "classify_last.safetensors", arguments: ["classify", "train", "--resume", "{}", "--data", "reviews.csv", "--steps", "4", "--out", "out"],
+               otherSeeds: ["reviews.csv"]),
+    Checkpoint(seed: "tag_best.safetensors", arguments: ["tag", "eval", "--checkpoint", "{}", "--data", "tags.tsv"], otherSeeds: ["tags.tsv"]),
+    Checkpoint(seed: "tag_best.safetensors", arguments: ["tag", "predict", "--checkpoint", "{}"], otherSeeds: [], stdin: "The cat sat .\n"),
+    Checkpoint(seed: "tag_last.safetensors", arguments: ["tag", "train", "--resume", "{}", "--train", "tags.tsv", "--validation", "tags.tsv", "--steps", "4", "--out", "out"],
+               otherSeeds: ["tags.tsv"]),
+    Checkpoint(seed: "legacy.safetensors", arguments: ["convert", "{}", "converted.safetensors"], otherSeeds: []),
+  ]
+}
