@@ -110,8 +110,8 @@ struct ClassifyTrainCommand: ParsableCommand {
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try OutputDirectories.create(outDirectory)
-    try splits.write(to: outDirectory.appendingPathComponent("splits.csv"))
     try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
+    try splits.write(to: outDirectory.appendingPathComponent("splits.csv"))
 
     // Score the best model on the test part.
     let bestURL = outDirectory.appendingPathComponent(TrainingOutputFile.best)

@@ -63,9 +63,9 @@ struct Seq2SeqDecodingOptions: ParsableArguments {
 
   /// Checks the values.
   func validate() throws {
-    guard beam >= 1 else { throw CLIError("--beam must be a positive integer, got \(beam)") }
+    guard beam >= 1 && beam <= 1024 else { throw CLIError("--beam must be in 1…1024, got \(beam)") }
     guard lengthPenalty >= 0, lengthPenalty.isFinite else { throw CLIError("--length-penalty must be 0 or more, got \(lengthPenalty)") }
-    if let maxLength, maxLength < 1 { throw CLIError("--max-length must be a positive integer, got \(maxLength)") }
+    if let maxLength, !(1...100_000).contains(maxLength) { throw CLIError("--max-length must be in 1…100000, got \(maxLength)") }
   }
 
   /// The n best of each source, decoding in batches of 64 sources of similar length.

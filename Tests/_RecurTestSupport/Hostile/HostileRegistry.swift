@@ -21,6 +21,17 @@ public enum HostileRegistry {
     ("interop/recur_0.1_checkpoint.safetensors", "legacy.safetensors"),
   ]
 
+  /// Small generated data files: `pairs.tsv` (spelling → phonemes for `recur seq2seq`),
+  /// `frames.csv` and `labels.csv` (frame sequences and label strings for `recur ctc`).
+  public static let generatedSeeds: [String: String] = [
+    "pairs.tsv": ["cat\tK AE T", "cab\tK AE B", "bat\tB AE T", "tab\tT AE B", "act\tAE K T", "tack\tT AE K", "back\tB AE K", "back\tB AA K"]
+      .joined(separator: "\n") + "\n",
+    "frames.csv": "id,frame,c0,c1\n" + (0..<6).flatMap { id in
+      (0..<8).map { t in "\(id),\(t),\(Double((id * 7 + t * 3) % 11) / 5 - 1),\(Double((id + t) % 4) / 2)" }
+    }.joined(separator: "\n") + "\n",
+    "labels.csv": "id,label,split\n0,12,train\n1,21,train\n2,11,train\n3,2,validation\n4,1,test\n5,12,test\n",
+  ]
+
   /// A small training text (seed `corpus.txt`).
   public static let corpus = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", count: 24)
 
@@ -41,6 +52,13 @@ public enum HostileRegistry {
     (["tag", "train", "--train", "tags.tsv", "--validation", "tags.tsv", "--hidden-size", "4", "--embedding-size", "4",
       "--char-embedding-size", "2", "--char-hidden-size", "2", "--steps", "2", "--out", "tg"],
      [("tg/best.safetensors", "tag_best.safetensors"), ("tg/last.safetensors", "tag_last.safetensors")]),
+    (["classify", "series", "--data", "italy.csv", "--hidden-size", "4", "--fcn", "--steps", "2", "--out", "cf"],
+     [("cf/best.safetensors", "series_fcn_best.safetensors")]),
+    (["ctc", "train", "--data", "frames.csv", "--labels", "labels.csv", "--hidden-size", "4", "--num-layers", "1", "--steps", "2", "--out", "ctc"],
+     [("ctc/best.safetensors", "ctc_best.safetensors"), ("ctc/last.safetensors", "ctc_last.safetensors")]),
+    (["seq2seq", "train", "--train", "pairs.tsv", "--target-tokens", "words", "--hidden-size", "4", "--embedding-size", "4", "--steps", "2",
+      "--out", "s2s"],
+     [("s2s/best.safetensors", "s2s_best.safetensors"), ("s2s/last.safetensors", "s2s_last.safetensors")]),
   ]
 
   // MARK: - Commands and their numeric flags
@@ -94,22 +112,41 @@ public enum HostileRegistry {
             seeds: ["reviews.csv"],
             numericFlags: ["--test-fraction", "--val-fraction", "--min-count", "--max-length", "--hidden-size", "--num-layers", "--dropout",
                            "--embedding-size", "--head-size", "--batch-size", "--learning-rate", "--grad-clip", "--patience", "--eval-every",
-                           "--seed", "--split-seed", "--threads"] + trainingBudget,
+                           "--seed", "--split-seed", "--threads", "--ngrams", "--weight-decay"] + trainingBudget,
             budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
     Command(arguments: ["classify", "eval", "--checkpoint", "classify_best.safetensors", "--data", "reviews.csv"],
             seeds: ["classify_best.safetensors", "reviews.csv"], numericFlags: ["--threads"]),
     Command(arguments: ["classify", "predict", "--checkpoint", "classify_best.safetensors"], seeds: ["classify_best.safetensors"],
             numericFlags: ["--threads"], stdin: "a gripping, beautifully acted film\n"),
-    Command(arguments: ["classify", "series", "--data", "italy.csv", "--hidden-size", "4", "--out", "out"], seeds: ["italy.csv"],
+    Command(arguments: ["classify", "series", "--data", "italy.csv", "--hidden-size", "4", "--fcn", "--out", "out"], seeds: ["italy.csv"],
             numericFlags: ["--features-per-step", "--test-fraction", "--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--batch-size",
-                           "--learning-rate", "--grad-clip", "--patience", "--seed", "--split-seed", "--threads"] + trainingBudget,
+                           "--learning-rate", "--grad-clip", "--patience", "--eval-every", "--seed", "--split-seed", "--threads"] + trainingBudget,
             budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
+    Command(arguments: ["classify", "eval", "--checkpoint", "series_fcn_best.safetensors", "--data", "italy.csv", "--layout", "wide"],
+            seeds: ["series_fcn_best.safetensors", "italy.csv"], numericFlags: ["--features-per-step", "--threads"]),
+    Command(arguments: ["classify", "predict", "--checkpoint", "series_fcn_best.safetensors", "--input", "italy.csv"],
+            seeds: ["series_fcn_best.safetensors", "italy.csv"], numericFlags: ["--features-per-step", "--threads"]),
+    Command(arguments: ["ctc", "train", "--data", "frames.csv", "--labels", "labels.csv", "--hidden-size", "4", "--num-layers", "1", "--out", "out"],
+            seeds: ["frames.csv", "labels.csv"],
+            numericFlags: ["--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--frame-stack", "--batch-size", "--learning-rate",
+                           "--grad-clip", "--patience", "--eval-every", "--seed", "--split-seed", "--beam-width", "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
+    Command(arguments: ["ctc", "eval", "--checkpoint", "ctc_best.safetensors", "--data", "frames.csv", "--labels", "labels.csv"],
+            seeds: ["ctc_best.safetensors", "frames.csv", "labels.csv"], numericFlags: ["--beam-width", "--threads"]),
+    Command(arguments: ["seq2seq", "train", "--train", "pairs.tsv", "--target-tokens", "words", "--hidden-size", "4", "--embedding-size", "4",
+                        "--out", "out"],
+            seeds: ["pairs.tsv"],
+            numericFlags: ["--hidden-size", "--num-layers", "--dropout", "--embedding-size", "--label-smoothing", "--batch-size", "--learning-rate",
+                           "--grad-clip", "--warmup-steps", "--min-lr-factor", "--eval-every", "--patience", "--seed", "--threads"] + trainingBudget,
+            budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
+    Command(arguments: ["seq2seq", "eval", "--checkpoint", "s2s_best.safetensors", "--data", "pairs.tsv"],
+            seeds: ["s2s_best.safetensors", "pairs.tsv"], numericFlags: ["--beam", "--length-penalty", "--max-length", "--threads"]),
     Command(arguments: ["tag", "train", "--train", "tags.tsv", "--validation", "tags.tsv", "--hidden-size", "4", "--embedding-size", "4",
                         "--char-embedding-size", "2", "--char-hidden-size", "2", "--out", "out"],
             seeds: ["tags.tsv"],
-            numericFlags: ["--val-fraction", "--hidden-size", "--num-layers", "--dropout", "--embedding-size", "--char-embedding-size",
-                           "--char-hidden-size", "--batch-size", "--learning-rate", "--grad-clip", "--eval-every", "--patience", "--seed",
-                           "--threads"] + trainingBudget,
+            numericFlags: ["--val-fraction", "--train-fraction", "--hidden-size", "--num-layers", "--dropout", "--embedding-size",
+                           "--char-embedding-size", "--char-hidden-size", "--batch-size", "--learning-rate", "--grad-clip", "--eval-every",
+                           "--patience", "--seed", "--threads"] + trainingBudget,
             budgetFlags: trainingBudget, budgetArguments: ["--steps", "2"]),
     Command(arguments: ["tag", "eval", "--checkpoint", "tag_best.safetensors", "--data", "tags.tsv"], seeds: ["tag_best.safetensors", "tags.tsv"],
             numericFlags: ["--threads"]),
@@ -121,7 +158,7 @@ public enum HostileRegistry {
             seeds: [], numericFlags: ["--batch", "--frames", "--classes", "--target-length", "--repeats", "--threads"]),
     Command(arguments: ["bench", "esn", "--units", "50", "--steps", "100", "--repeats", "1", "--threads", "1"], seeds: [],
             numericFlags: ["--units", "--steps", "--connectivity", "--repeats", "--threads"]),
-    Command(arguments: ["bench", "gemm", "--seconds", "0.01", "--shapes", "8x8x8", "--threads", "1"], seeds: [],
+    Command(arguments: ["bench", "gemm", "--seconds", "0.01", "--shapes", "8x8x8", "--threads", "1", "--matmul-precision", "medium"], seeds: [],
             numericFlags: ["--seconds", "--threads"]),
   ]
 
@@ -156,5 +193,13 @@ public enum HostileRegistry {
     Checkpoint(seed: "tag_last.safetensors", arguments: ["tag", "train", "--resume", "{}", "--train", "tags.tsv", "--validation", "tags.tsv", "--steps", "4", "--out", "out"],
                otherSeeds: ["tags.tsv"]),
     Checkpoint(seed: "legacy.safetensors", arguments: ["convert", "{}", "converted.safetensors"], otherSeeds: []),
+    Checkpoint(seed: "series_fcn_best.safetensors", arguments: ["classify", "eval", "--checkpoint", "{}", "--data", "italy.csv", "--layout", "wide"],
+               otherSeeds: ["italy.csv"]),
+    Checkpoint(seed: "ctc_best.safetensors", arguments: ["ctc", "eval", "--checkpoint", "{}", "--data", "frames.csv", "--labels", "labels.csv"],
+               otherSeeds: ["frames.csv", "labels.csv"]),
+    Checkpoint(seed: "ctc_last.safetensors", arguments: ["ctc", "train", "--resume", "{}", "--data", "frames.csv", "--labels", "labels.csv",
+                                                         "--steps", "4", "--out", "out"], otherSeeds: ["frames.csv", "labels.csv"]),
+    Checkpoint(seed: "s2s_best.safetensors", arguments: ["seq2seq", "eval", "--checkpoint", "{}", "--data", "pairs.tsv"], otherSeeds: ["pairs.tsv"]),
+    Checkpoint(seed: "s2s_last.safetensors", arguments: ["seq2seq", "train", "--resume", "{}", "--steps", "4", "--out", "out"], otherSeeds: ["pairs.tsv"]),
   ]
 }

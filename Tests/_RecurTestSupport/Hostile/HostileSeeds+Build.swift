@@ -7,6 +7,7 @@ extension HostileSeeds {
     let dir = try makeTemporaryDirectory("recur-hostile-seeds")
     defer { try? FileManager.default.removeItem(at: dir) }
     var files: [String: [UInt8]] = ["corpus.txt": Array(HostileRegistry.corpus.utf8)]
+    for (name, text) in HostileRegistry.generatedSeeds { files[name] = Array(text.utf8) }
     for (fixture, seed) in HostileRegistry.fixtureSeeds {
       files[seed] = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent(fixture)))
     }

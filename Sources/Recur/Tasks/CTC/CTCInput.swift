@@ -10,9 +10,11 @@ public struct CTCInput: Sendable, Codable, Equatable {
   /// Frames per model step (1: no stacking).
   public var frameStack: Int
 
-  /// An input description; throws `DataError.invalidParameter` for a `frameStack` below 1.
+  /// An input description; throws `DataError.invalidParameter` for a `frameStack` outside 1…1024.
   public init(standardizer: FeatureStandardizer, frameStack: Int = 1) throws {
-    guard frameStack >= 1 else { throw DataError.invalidParameter(InvalidParameter("frameStack", frameStack, expected: "a positive integer")) }
+    guard frameStack >= 1 && frameStack <= 1024 else {
+      throw DataError.invalidParameter(InvalidParameter("frameStack", frameStack, expected: "in 1…1024"))
+    }
     self.standardizer = standardizer
     self.frameStack = frameStack
   }

@@ -43,6 +43,16 @@ public final class CTCModel: Module {
       try TrainingError.requirePositive(["inputSize": inputSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
       try TrainingError.require(classCount >= 2, "classCount", classCount, "at least 2 (the blank and one label)")
+      try TrainingError.requireFitsMemory(parameterCount, sizes: [
+        "inputSize": inputSize, "hiddenSize": hiddenSize, "numLayers": numLayers, "classCount": classCount])
+    }
+
+    /// The number of parameters of the model, computed without building it.
+    public var parameterCount: SizeTally {
+      var tally = RecurrentLayer.parameterCount(cell, inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
+                                                bidirectional: bidirectional)
+      tally.add((bidirectional ? 2 : 1) * min(hiddenSize, Int.max / 2) + 1, classCount)
+      return tally
     }
   }
 

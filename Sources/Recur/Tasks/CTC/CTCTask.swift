@@ -37,7 +37,7 @@ public final class CTCTask: TrainingTask {
   /// classes, and `DataError.malformed` for a sequence too short for its labels.
   public init(model: CTCModel, train: CTCDataset, validation: CTCDataset, batchSize: Int, metadata: CTCMetadata,
               shuffleSeed: UInt64) throws {
-    try TrainingError.require(batchSize >= 1, "batchSize", batchSize, "a positive integer")
+    try TrainingError.require(batchSize >= 1 && batchSize <= 1 << 24, "batchSize", batchSize, "in 1…2^24")
     try TrainingError.require(train.count >= 1 && train.targets.count == train.count, "train", train.count, "at least one labelled sequence")
     let c = model.configuration
     for (name, set) in [("train", train), ("validation", validation)] {

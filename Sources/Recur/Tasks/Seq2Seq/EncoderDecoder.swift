@@ -51,6 +51,26 @@ public final class EncoderDecoder: Module {
                                 "at least 5 (padding, unknown, start, end and one token)")
       try TrainingError.requirePositive(["embeddingSize": embeddingSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
+      try TrainingError.requireFitsMemory(parameterCount, sizes: [
+        "sourceVocabularySize": sourceVocabularySize, "targetVocabularySize": targetVocabularySize, "embeddingSize": embeddingSize,
+        "hiddenSize": hiddenSize, "numLayers": numLayers])
+    }
+
+    /// The number of parameters of the model (embeddings, encoder, bridges, decoder cell,
+    /// attention and output layers), computed without building it; an upper bound within a few
+    /// vectors.
+    public var parameterCount: SizeTally {
+      var tally = SizeTally()
+      tally.add(sourceVocabularySize, embeddingSize)
+      tally.add(targetVocabularySize, embeddingSize)
+      tally.add(RecurrentLayer.parameterCount(cell, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers,
+                                              bidirectional: bidirectional))
+      let d = (bidirectional ? 2 : 1) * min(hiddenSize, Int.max / 4)
+      tally.add(cell == .lstm ? 2 : 1, d + 1, d)                       // bridges
+      tally.add(RecurrentLayer.parameterCount(cell, inputSize: min(embeddingSize, Int.max / 4) + (inputFeeding ? d : 0), hiddenSize: d))
+      tally.add(3, d + 1, d)                                           // attention: general W, output W_c [c; h]
+      tally.add(d + 1, targetVocabularySize)                           // output layer
+      return tally
     }
   }
 

@@ -55,7 +55,7 @@ public final class Seq2SeqTask: TrainingTask {
   /// label smoothing outside [0, 1), and when there are no training pairs.
   public init(model: EncoderDecoder, vocabulary: Seq2SeqVocabulary, sources: [[Int]], targets: [[Int]],
               validation: [Seq2SeqExample], batchSize: Int, labelSmoothing: Float, seed: UInt64) throws {
-    try TrainingError.require(batchSize >= 1, "batchSize", batchSize, "a positive integer")
+    try TrainingError.require(batchSize >= 1 && batchSize <= 1 << 24, "batchSize", batchSize, "in 1…2^24")
     try TrainingError.require(labelSmoothing >= 0 && labelSmoothing < 1, "labelSmoothing", labelSmoothing, "in [0, 1)")
     try TrainingError.require(!sources.isEmpty && sources.count == targets.count, "sources", sources.count,
                               "at least one pair, as many sources as targets (\(targets.count))")
