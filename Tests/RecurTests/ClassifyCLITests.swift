@@ -90,6 +90,23 @@ struct ClassifySeriesCLITests {
     #expect((report?["accuracy"] as? Double ?? 0) >= 0.9, "\(r.stdout)")
     let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as? [String: Any]
     #expect(saved?["accuracy"] as? Double == report?["accuracy"] as? Double)
+
+    // eval and predict read the series checkpoint with the same layout flags.
+    let eval = try RecurExecutable.run(["classify", "eval", "--checkpoint", out + "/best.safetensors", "--data", scratch.path("series.csv"),
+                                        "--layout", "wide", "--json"])
+    #expect(eval.status == 0, "\(eval.stderr)")
+    let scored = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]
+    #expect((scored?["accuracy"] as? Double ?? 0) >= 0.9, "\(eval.stdout)")
+    let predict = try RecurExecutable.run(["classify", "predict", "--checkpoint", out + "/best.safetensors", "--input", scratch.path("series.csv"),
+                                           "--json"])
+    #expect(predict.status == 0, "\(predict.stderr)")
+    let lines = predict.stdout.split(separator: "\n")
+    #expect(lines.count == 80)
+    let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+    #expect(first?["label"] as? String == "up" && (first?["probabilities"] as? [String: Double])?.count == 2, "\(lines[0])")
+    // A text flag set on a series model, and a series model on standard input, are one-line errors.
+    let stdin = try RecurExecutable.run(["classify", "predict", "--checkpoint", out + "/best.safetensors"])
+    #expect(stdin.status != 0 && stdin.stderrLines.count == 1 && stdin.stderr.contains("--input FILE"), "\(stdin.stderr)")
   }
 
   @Test func badInputsFailCleanly() throws {

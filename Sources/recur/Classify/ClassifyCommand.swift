@@ -46,7 +46,11 @@ struct ClassifyColumns: ParsableArguments {
 
 /// The saved model of a classify checkpoint with its text input description.
 func loadClassifier(_ path: String) throws -> (model: SequenceClassifier, saved: ClassificationArchive, input: TextClassificationInput) {
-  let archive = try loadArchive(path)
+  try loadClassifier(try loadArchive(path))
+}
+
+/// The saved model of a classify archive with its text input description.
+func loadClassifier(_ archive: ModelArchive) throws -> (model: SequenceClassifier, saved: ClassificationArchive, input: TextClassificationInput) {
   let (model, saved) = try ClassificationTask.loadModel(from: archive)
   let input = try JSONDecoder().decode(TextClassificationInput.self, from: Data(saved.metadata.input.utf8))
   return (model, saved, input)
@@ -76,7 +80,8 @@ struct ClassifyEvalCommand: ParsableCommand {
   func run() throws {
     try reportingErrors(flags: ClassifyCommand.flags) {
       try threads.apply()
-      let (model, names, dataset) = try isSeriesCheckpoint(checkpoint) ? try seriesData() : try textData()
+      let archive = try loadArchive(checkpoint)
+      let (model, names, dataset) = try isSeriesModel(archive) ? try seriesData(archive) : try textData(archive)
       let (loss, metrics) = try ClassificationTask.evaluate(model, on: dataset)
       if let svg { try ConfusionMatrixSVG(title: "Confusion matrix: \(URL(fileURLWithPath: data).lastPathComponent)", labelNames: names, metrics: metrics).write(to: URL(fileURLWithPath: svg)) }
       print(json ? try metricsJSON(metrics, labelNames: names, loss: loss) : String(format: "%d items, loss %.4f\n", dataset.count, loss) + metrics.table(labelNames: names))
@@ -84,9 +89,9 @@ struct ClassifyEvalCommand: ParsableCommand {
   }
 
   /// A text model and the rows of a labelled text CSV (its test rows when it has a split column).
-  func textData() throws -> (SequenceClassifier, [String], ClassificationDataset) {
+  func textData(_ archive: ModelArchive) throws -> (SequenceClassifier, [String], ClassificationDataset) {
     guard !series.isGiven else { throw CLIError("\(checkpoint) holds a text classifier; --layout, --labels and --test are for series") }
-    let (model, saved, input) = try loadClassifier(checkpoint)
+    let (model, saved, input) = try loadClassifier(archive)
     let table = try LabeledTextTable.read(contentsOf: URL(fileURLWithPath: data), textColumn: columns.textColumn, labelColumn: columns.labelColumn)
     let rows = table.examples.contains { $0.split == .test } ? table.examples(in: .test) : table.examples
     let names = saved.metadata.labelNames
@@ -94,8 +99,8 @@ struct ClassifyEvalCommand: ParsableCommand {
   }
 
   /// A series model and the sequences of `--data` (its test items when they are marked).
-  func seriesData() throws -> (SequenceClassifier, [String], ClassificationDataset) {
-    let (model, saved, standardizer) = try loadSeriesClassifier(checkpoint)
+  func seriesData(_ archive: ModelArchive) throws -> (SequenceClassifier, [String], ClassificationDataset) {
+    let (model, saved, standardizer) = try loadSeriesClassifier(archive, path: checkpoint)
     let names = saved.metadata.labelNames
     let set = try series.read(data, labelSet: LabelSet(names))
     let items = set.items.contains { $0.split == .test } ? set.items(in: .test) : set.items
@@ -103,9 +108,8 @@ struct ClassifyEvalCommand: ParsableCommand {
   }
 }
 
-/// Whether the classify checkpoint at `path` reads numeric frames (a series model) rather than tokens.
-func isSeriesCheckpoint(_ path: String) throws -> Bool {
-  let archive = try loadArchive(path)
+/// Whether a classify archive's model reads numeric frames (a series model) rather than tokens.
+func isSeriesModel(_ archive: ModelArchive) throws -> Bool {
   guard archive.task == ClassificationTask.name else { return false }   // loading reports the wrong kind
   return try archive.decodeConfiguration(ClassificationArchive.self).model.vocabularySize == nil
 }
@@ -126,9 +130,10 @@ struct ClassifyPredictCommand: ParsableCommand {
   func run() throws {
     try reportingErrors(flags: ClassifyCommand.flags) {
       try threads.apply()
-      if try isSeriesCheckpoint(checkpoint) { return try predictSeries() }
+      let archive = try loadArchive(checkpoint)
+      if try isSeriesModel(archive) { return try predictSeries(archive) }
       guard !series.isGiven else { throw CLIError("\(checkpoint) holds a text classifier; --layout, --labels and --test are for series") }
-      let (model, saved, textInput) = try loadClassifier(checkpoint)
+      let (model, saved, textInput) = try loadClassifier(archive)
       let texts: [String]
       if let csv {
         texts = try TextClassificationInput.readTexts(contentsOf: URL(fileURLWithPath: csv), column: textColumn)
@@ -158,9 +163,9 @@ struct ClassifyPredictCommand: ParsableCommand {
   }
 
   /// Labels every series of `--input` (read in `--layout`): id, label and probabilities.
-  func predictSeries() throws {
+  func predictSeries(_ archive: ModelArchive) throws {
     guard let input, input != "-", csv == nil else { throw CLIError("a series model reads --input FILE in --layout (not standard input or --csv)") }
-    let (model, saved, standardizer) = try loadSeriesClassifier(checkpoint)
+    let (model, saved, standardizer) = try loadSeriesClassifier(archive, path: checkpoint)
     let set = try series.read(input)
     let probabilities = try model.probabilities(try seriesDataset(set.items, featureCount: set.featureCount, standardizer: standardizer, source: set.source))
     let names = saved.metadata.labelNames

@@ -31,9 +31,9 @@ struct SeriesDataOptions: ParsableArguments {
   }
 }
 
-/// The saved series classifier of a checkpoint with its standardiser.
-func loadSeriesClassifier(_ path: String) throws -> (model: SequenceClassifier, saved: ClassificationArchive, standardizer: FeatureStandardizer) {
-  let (model, saved) = try ClassificationTask.loadModel(from: try loadArchive(path))
+/// The saved series classifier of a checkpoint's archive with its standardiser (`path` names it in messages).
+func loadSeriesClassifier(_ archive: ModelArchive, path: String) throws -> (model: SequenceClassifier, saved: ClassificationArchive, standardizer: FeatureStandardizer) {
+  let (model, saved) = try ClassificationTask.loadModel(from: archive)
   guard model.configuration.vocabularySize == nil,
         let standardizer = try? JSONDecoder().decode(FeatureStandardizer.self, from: Data(saved.metadata.input.utf8)) else {
     throw CLIError("\(path) holds a text classifier; give it text data (without --layout)")
