@@ -39,6 +39,7 @@ public struct SizeTally: Sendable, Equatable {
   /// The sum so far, or nil once it overflowed (or a negative factor was added).
   public private(set) var total: Int? = 0
 
+  /// An empty tally (total 0).
   public init() {}
 
   /// Adds the product of `factors`.

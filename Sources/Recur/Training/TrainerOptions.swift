@@ -33,12 +33,12 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   /// Options for `optimizer`; everything else at its default.
   public init(optimizer: OptimizerSettings) { self.optimizer = optimizer }
 
-  /// Throws `TrainingError` for the first invalid value or a missing budget.
   /// The largest step budget (2^40): step and item counters stay far from overflow.
   public static let maximumSteps = 1 << 40
   /// The longest time limit, in seconds: a year.
   public static let maximumTimeLimit = 365 * 24 * 3600.0
 
+  /// Throws `TrainingError` for the first invalid or out-of-range value, or a missing budget.
   public func validate() throws {
     try optimizer.validate()
     try schedule.validate()
