@@ -66,6 +66,7 @@ struct Seq2SeqCLITests {
       (["--train", scratch.path("missing.tsv")], "cannot read"),
       (["--train", scratch.path("two-tabs.tsv"), "--target-tokens", "phones"], "--target-tokens must be chars or words"),
       (["--train", scratch.path("no-tab.tsv"), "--attention", "luong"], "--attention must be"),
+      (["--train", scratch.path("no-tab.tsv"), "--matmul-precision", "low"], "unknown --matmul-precision \"low\"; use highest or medium"),
     ]
     for (arguments, expected) in cases {
       let out = scratch.path("never")

@@ -33,6 +33,7 @@ struct Seq2SeqCommand: ParsableCommand {
     static let gradClip: Float = 5
     static let embeddingSize = 64
     static let labelSmoothing: Float = 0.1
+    static let matmulPrecision = Kernels.MatmulPrecision.medium
     static let out = "runs/seq2seq"
     static let dropoutPlacement = "on the embeddings, between encoder layers and before the output layer"
     static let batchMeaning = "pairs per step"

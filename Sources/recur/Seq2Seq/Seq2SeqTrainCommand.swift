@@ -27,6 +27,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Directory for checkpoints and metrics.jsonl (default \(Defaults.out); with --resume, the checkpoint's directory).", valueName: "dir")) var out: String?
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (its last.safetensors).", valueName: "file")) var resume: String?
   @OptionGroup var threads: ThreadOptions
+  @OptionGroup var precision: MatmulPrecisionOptions<Defaults>
 
   func run() throws {
     try reportingErrors(flags: .seq2seq) { try trainModel() }
@@ -49,8 +50,10 @@ struct Seq2SeqTrainCommand: ParsableCommand {
       task.validationPath = stored.validation
       outDirectory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: resume).deletingLastPathComponent().path)
       try checkWritableDirectory(outDirectory)
+      let precision = try self.precision.parsed()
       trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in
         try? budget.apply(to: &o, defaultTimeLimit: nil)
+        if let precision { o.matmulPrecision = precision }
       }
       if let total = trainer.totalSteps, trainer.step >= total {
         throw CLIError("the run in \(resume) already used its budget (step \(trainer.step)); give a larger --steps, --epochs or --time-limit")
@@ -60,6 +63,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
       let seed = self.seed ?? 42
       let tokenizations = try tokens.tokenizations()
       _ = try parseAttention()  // flags first: a bad flag is reported before the data is read
+      _ = try precision.parsed()
       if let name = model { _ = try parseCell(name) }
       let trainPairs = try readPairs(trainPath, tokenizations)
       let validationPairs = try validation.map { try readPairs($0, tokenizations) } ?? []
@@ -120,6 +124,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     o.patience = patience
     o.selectionMetric = "accuracy"  // sequence accuracy: what WER measures, and it keeps improving after the loss turns up
     o.seed = seed
+    o.matmulPrecision = try precision.parsed() ?? Defaults.matmulPrecision
     try o.validate()
     return o
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Recur
 
 /// What a command that trains a recurrent model tells the shared option groups
 /// (``RecurrentModelOptions``, ``OptimizationOptions``): its defaults, and the words its help uses
@@ -19,10 +20,13 @@ protocol TrainingOptionDefaults {
   static var learningRateMeaning: String { get }
   /// The models the flags apply to when the command has others too (e.g. "LSTM/GRU"), else nil.
   static var scope: String? { get }
+  /// The matrix-product precision when `--matmul-precision` is not given.
+  static var matmulPrecision: Kernels.MatmulPrecision { get }
 }
 
 extension TrainingOptionDefaults {
   static var scope: String? { nil }
+  static var matmulPrecision: Kernels.MatmulPrecision { .highest }
 
   /// `text` as a help line: after "scope: ", or capitalised.
   static func help(_ text: String) -> ArgumentHelp {

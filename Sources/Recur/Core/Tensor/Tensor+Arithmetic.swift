@@ -1,4 +1,5 @@
 import Foundation
+import CRecurKernels
 
 // MARK: - Binary arithmetic with broadcasting
 
@@ -80,7 +81,19 @@ extension Tensor {
 
   /// Elementwise op whose derivative is expressed through input `x` and output `y`.
   func unary(_ op: String, _ f: (Float) -> Float, derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
-    let out = map(f)
+    recordUnary(op, map(f), derivative: derivative)
+  }
+
+  /// Elementwise op computed by a vectorised C kernel (`kernel(x, y, n)`), derivative as in `unary`.
+  func unary(_ op: String, kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+             derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
+    var out = Tensor(uninitializedShape: shape)
+    let p = storage.pointer
+    out.withUnsafeMutableBufferPointer { o in if let base = o.baseAddress, o.count > 0 { kernel(p, base, o.count) } }
+    return recordUnary(op, out, derivative: derivative)
+  }
+
+  private func recordUnary(_ op: String, _ out: Tensor, derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
     let input = self
     return Tensor.record(out, op: op, inputs: [self]) { g in
       var dx = Tensor(uninitializedShape: input.shape)
@@ -91,14 +104,14 @@ extension Tensor {
   }
 
   /// Elementwise eˣ (differentiable).
-  public func exp() -> Tensor { unary("exp", Foundation.exp, derivative: { _, y in y }) }
+  public func exp() -> Tensor { unary("exp", kernel: { recur_vexp($0, $1, $2) }, derivative: { _, y in y }) }
   /// Elementwise natural logarithm (differentiable).
   public func log() -> Tensor { unary("log", Foundation.log, derivative: { x, _ in 1 / x }) }
   /// Elementwise hyperbolic tangent (differentiable).
-  public func tanh() -> Tensor { unary("tanh", Foundation.tanh, derivative: { _, y in 1 - y * y }) }
+  public func tanh() -> Tensor { unary("tanh", kernel: { recur_vtanh($0, $1, $2) }, derivative: { _, y in 1 - y * y }) }
   /// Elementwise logistic sigmoid 1 / (1 + e⁻ˣ) (differentiable).
   public func sigmoid() -> Tensor {
-    unary("sigmoid", { 1 / (1 + Foundation.exp(-$0)) }, derivative: { _, y in y * (1 - y) })
+    unary("sigmoid", kernel: { recur_vsigmoid($0, $1, $2) }, derivative: { _, y in y * (1 - y) })
   }
   /// Elementwise max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere.
   public func relu() -> Tensor { unary("relu", { Swift.max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
