@@ -91,10 +91,14 @@ struct CTCTrainCommand: ParsableCommand {
     let scoredData = try dataset(scored)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-    let last = shellQuoted(outDirectory.appendingPathComponent(TrainingOutputFile.last).path)
     let labelsFlag = input.labels.map { " --labels \(shellQuoted($0))" } ?? ""
-    try CTCSession(trainer: trainer, out: outDirectory,
-                   resumeCommand: "\(invocation) ctc train --data \(shellQuoted(input.data))\(labelsFlag) --resume \(last)", quiet: json).run()
+    let task = trainer.task, m = task.model.configuration
+    let subject = "a \(m.bidirectional ? "bidirectional " : "")\(m.cell.displayName) CTC model (\(m.numLayers) × \(m.hiddenSize), "
+      + "\(task.metadata.input.frameStack) frames a step, \(ProgressLine.count(Double(task.model.parameterCount))) parameters) "
+      + "on \(task.train.count) sequences, validating on \(task.validation.count); \(m.classCount - 1) labels + blank"
+    try TaskTrainingSession(trainer: trainer, out: outDirectory, subject: subject,
+                            metrics: [.init("label_error_rate", "LER", live: "val LER"), .init("sequence_accuracy", "seq acc")],
+                            resumeArguments: "ctc train --data \(shellQuoted(input.data))\(labelsFlag)", quiet: json).run()
 
     // The best weights are back in the model (restoreBest): score them on the test part.
     guard !scored.isEmpty else { return }

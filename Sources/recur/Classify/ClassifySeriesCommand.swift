@@ -96,7 +96,7 @@ struct ClassifySeriesCommand: ParsableCommand {
     let trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try OutputDirectories.create(outDirectory)
-    try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
+    try classificationSession(trainer, out: outDirectory, resumeArguments: nil, quiet: json).run()
 
     // The best weights are back in the model (restoreBest): score them on the test part.
     let scored = testSet.count > 0 ? testSet : validationSet

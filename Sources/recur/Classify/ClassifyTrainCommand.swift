@@ -110,7 +110,7 @@ struct ClassifyTrainCommand: ParsableCommand {
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try OutputDirectories.create(outDirectory)
-    try ClassifySession(trainer: trainer, out: outDirectory, quiet: json).run()
+    try classificationSession(trainer, out: outDirectory, resumeArguments: "classify train --data \(shellQuoted(data))", quiet: json).run()
     try splits.write(to: outDirectory.appendingPathComponent("splits.csv"))
 
     // Score the best model on the test part.

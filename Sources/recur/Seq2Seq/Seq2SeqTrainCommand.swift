@@ -80,7 +80,14 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-    try Seq2SeqSession(trainer: trainer, out: outDirectory).run()
+    let task = trainer.task, m = task.model.configuration
+    let attention = m.attention.map { "\($0.rawValue) attention\(m.inputFeeding ? " with input feeding" : "")" } ?? "no attention"
+    let subject = "an \(m.cell.displayName) encoder-decoder, \(m.bidirectional ? "bidirectional " : "")\(m.numLayers) × \(m.hiddenSize), "
+      + "\(attention), \(ProgressLine.count(Double(task.model.parameterCount))) parameters; \(task.sources.count) training pairs, "
+      + "\(task.validation.count) validation sources, \(task.vocabulary.source.count)/\(task.vocabulary.target.count) source/target tokens"
+    try TaskTrainingSession(trainer: trainer, out: outDirectory, subject: subject,
+                            metrics: [.init("wer", "greedy WER", live: "val WER"), .init("ter", "TER")],
+                            resumeArguments: "seq2seq train").run()
   }
 
   func makeTask(model: EncoderDecoder, vocabulary: Seq2SeqVocabulary, train: [Seq2SeqPair], validation: [Seq2SeqPair],

@@ -3,10 +3,10 @@ import Foundation
 import Recur
 
 /// Runs `trainer` with `observer` attached and Ctrl-C wired to a stop request, finishing
-/// `progress` whatever happens. A stopped run prints where it saved and `resumeCommand`, then
-/// exits with status 130; other outcomes are returned.
+/// `progress` whatever happens. A stopped run prints where it saved and `resumeCommand` (nil: a
+/// note that the command cannot resume), then exits with status 130; other outcomes are returned.
 func runInterruptibly<Task: TrainingTask>(_ trainer: Trainer<Task>, observer: any TrainingObserver, progress: ProgressLine,
-                                          out: URL, resumeCommand: String) throws -> TrainingOutcome {
+                                          out: URL, resumeCommand: String?) throws -> TrainingOutcome {
   trainer.observers.append(observer)
   trainer.stopRequested = { Interrupt.requested }
   Interrupt.install()
@@ -23,7 +23,7 @@ func runInterruptibly<Task: TrainingTask>(_ trainer: Trainer<Task>, observer: an
     let last = out.appendingPathComponent(TrainingOutputFile.last)
     if FileManager.default.fileExists(atPath: last.path) {
       print("Interrupted after step \(trainer.step): saved \(shellQuoted(last.path)).")
-      print("Resume with: \(resumeCommand)")
+      print(resumeCommand.map { "Resume with: \($0)" } ?? "This command does not resume; the checkpoint loads for eval and predict.")
     } else {
       print("Interrupted before the first step; nothing to save.")
     }

@@ -72,7 +72,12 @@ struct TagTrainCommand: ParsableCommand {
     }
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"
     try OutputDirectories.create(outDirectory)
-    try TaggingSession(trainer: trainer, out: outDirectory).run()
+    let task = trainer.task, m = task.model.configuration
+    let subject = "a word + character \(m.cell.displayName) tagger\(m.crf ? " with a CRF" : ""): \(m.numLayers) × \(m.hiddenSize) per direction, "
+      + "\(ProgressLine.count(Double(task.model.parameterCount))) parameters; \(task.train.count) training and "
+      + "\(task.validation.count) validation sentences, \(task.vocabulary.tags.count) tags"
+    try TaskTrainingSession(trainer: trainer, out: outDirectory, subject: subject, metrics: [.init("accuracy", "acc", live: "val acc")],
+                            resumeArguments: "tag train").run()
   }
 
   /// The training and validation sentences of a run.
