@@ -17,24 +17,7 @@ public struct CTCMetadata: Sendable, Codable, Equatable {
 
 /// The `recur.configuration` of a CTC archive: the model's shape, the batch settings of the run
 /// and the metadata.
-public struct CTCArchive: Sendable, Codable, Equatable {
-  /// The model's shape.
-  public var model: CTCModel.Configuration
-  /// Sequences per training step.
-  public var batchSize: Int
-  /// The seed of the per-epoch shuffles.
-  public var shuffleSeed: UInt64
-  /// Alphabet and input description.
-  public var metadata: CTCMetadata
-
-  /// A configuration from its parts.
-  public init(model: CTCModel.Configuration, batchSize: Int, shuffleSeed: UInt64, metadata: CTCMetadata) {
-    self.model = model
-    self.batchSize = batchSize
-    self.shuffleSeed = shuffleSeed
-    self.metadata = metadata
-  }
-}
+public typealias CTCArchive = BatchedTaskConfiguration<CTCModel.Configuration, CTCMetadata>
 
 extension CTCTask {
   /// The model saved in `archive` with its configuration. Throws an `IOError` when the archive is
@@ -45,6 +28,7 @@ extension CTCTask {
                     remedy: "pass a checkpoint written by recur ctc train")
     }
     let saved = try archive.decodeConfiguration(CTCArchive.self)
+    try archive.requireStoredParameters(saved.model.parameterCount)
     let model = try CTCModel(saved.model, seed: 0)
     try model.loadStateDict(archive.stateDict)
     return (model, saved)

@@ -18,24 +18,7 @@ public struct ClassificationMetadata: Sendable, Codable, Equatable {
 
 /// The `recur.configuration` of a classification archive: the model's shape, the data's
 /// description and the batch settings of the run.
-public struct ClassificationArchive: Sendable, Codable, Equatable {
-  /// The model's shape.
-  public var model: SequenceClassifier.Configuration
-  /// Sequences per training step.
-  public var batchSize: Int
-  /// The seed of the per-epoch shuffles.
-  public var shuffleSeed: UInt64
-  /// Class names and input description.
-  public var metadata: ClassificationMetadata
-
-  /// A configuration from its parts.
-  public init(model: SequenceClassifier.Configuration, batchSize: Int, shuffleSeed: UInt64, metadata: ClassificationMetadata) {
-    self.model = model
-    self.batchSize = batchSize
-    self.shuffleSeed = shuffleSeed
-    self.metadata = metadata
-  }
-}
+public typealias ClassificationArchive = BatchedTaskConfiguration<SequenceClassifier.Configuration, ClassificationMetadata>
 
 extension ClassificationTask {
   /// The model saved in `archive` with its configuration. Throws an `IOError` when the archive
