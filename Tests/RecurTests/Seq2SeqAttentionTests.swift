@@ -125,4 +125,32 @@ struct Seq2SeqAttentionTests {
     let masked = gradCheck(inputs: [s, m]) { Tensor.maskedAttention(scores: $0[0], values: $0[1], lengths: [3, 2]).context }
     #expect(masked.passed, "masked attention: \(masked)")
   }
+
+  /// Several query rows per source (row r reads source r mod B, as teacher forcing passes all steps
+  /// at once) with widths past one 16-lane block: gradients by finite differences, and the values
+  /// equal to the memory copied row by row.
+  @Test func fusedAttentionOpsShareTheMemoryAcrossRows() throws {
+    var g = RandomGenerator(seed: 5)
+    let (B, S, K, rows) = (2, 3, 21, 6)
+    let q = Tensor.uniform([rows, K], low: -1, high: 1, generator: &g), k = Tensor.uniform([B, S, K], low: -1, high: 1, generator: &g)
+    let v = Tensor.uniform([1, K], low: -1, high: 1, generator: &g), m = Tensor.uniform([B, S, 17], low: -1, high: 1, generator: &g)
+    let s = Tensor.uniform([rows, S], low: -2, high: 2, generator: &g), lengths = [3, 2]
+    let dot = gradCheck(inputs: [q, k]) { Tensor.attentionDotScores(query: $0[0], keys: $0[1]) }
+    #expect(dot.passed, "dot scores: \(dot)")
+    let additive = gradCheck(inputs: [q, k, v]) { Tensor.attentionAdditiveScores(query: $0[0], keys: $0[1], v: $0[2]) }
+    #expect(additive.passed, "additive scores: \(additive)")
+    let masked = gradCheck(inputs: [s, m]) { Tensor.maskedAttention(scores: $0[0], values: $0[1], lengths: lengths).context }
+    #expect(masked.passed, "masked attention: \(masked)")
+    // The same values as one source per row.
+    let perRow = (0..<rows).map { $0 % B }
+    func copied(_ t: Tensor) -> Tensor {
+      t.reshaped([B, t.count / B]).gatherRows(perRow).reshaped([rows] + t.shape.dropFirst())
+    }
+    #expect(Tensor.attentionDotScores(query: q, keys: k).scalars == Tensor.attentionDotScores(query: q, keys: copied(k)).scalars)
+    #expect(Tensor.attentionAdditiveScores(query: q, keys: k, v: v).scalars
+            == Tensor.attentionAdditiveScores(query: q, keys: copied(k), v: v).scalars)
+    let shared = Tensor.maskedAttention(scores: s, values: m, lengths: lengths)
+    let copies = Tensor.maskedAttention(scores: s, values: copied(m), lengths: perRow.map { lengths[$0] })
+    #expect(shared.context.scalars == copies.context.scalars && shared.weights.scalars == copies.weights.scalars)
+  }
 }

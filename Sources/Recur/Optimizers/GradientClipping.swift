@@ -24,8 +24,16 @@ public func clipGradNorm(_ parameters: [Parameter], maxNorm: Float, normType: Fl
       for i in 0..<g.count { let a = Double(Swift.abs(p[i])); if a > m || a.isNaN { m = a } }
       norms.append(m)
     } else if normType == 2 {
-      var acc = 0.0
-      for i in 0..<g.count { let x = Double(p[i]); acc += x * x }
+      // Eight Double lanes: the sequential sum is a dependency chain the compiler must keep.
+      var lanes = SIMD8<Double>()
+      var i = 0
+      while i + 8 <= g.count {
+        let x = SIMD8<Double>(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self))
+        lanes += x * x
+        i += 8
+      }
+      var acc = lanes.sum()
+      while i < g.count { let x = Double(p[i]); acc += x * x; i += 1 }
       norms.append(Double(Float(acc.squareRoot())))
     } else {
       let q = Double(normType)

@@ -90,10 +90,12 @@ public final class Attention: Module {
   }
 
   /// One step: the attentional output h̃_t `[B, H_dec]` and the weights `[B, S]` for the decoder
-  /// state `query` `[B, H_dec]` over `memory` (its padding masked by its lengths).
+  /// state `query` `[B, H_dec]` over `memory` (its padding masked by its lengths). Several steps
+  /// at once: `query` `[n·B, H_dec]` with row r reading source r mod B (time-major rows t·B + b).
   public func callAsFunction(_ query: Tensor, memory: AttentionMemory) -> (output: Tensor, weights: Tensor) {
-    precondition(query.rank == 2 && query.shape == [memory.values.shape[0], querySize],
-                 "Attention: query \(query.shape) is not [\(memory.values.shape[0]), \(querySize)]")
+    let sources = memory.values.shape[0]
+    precondition(query.rank == 2 && query.shape[1] == querySize && query.shape[0] % sources == 0,
+                 "Attention: query \(query.shape) is not [n·\(sources), \(querySize)]")
     let scores: Tensor
     switch score {
     case .dot, .general: scores = Tensor.attentionDotScores(query: query, keys: memory.keys)

@@ -107,9 +107,8 @@ public final class AttentionDecoder: Module {
       guard let memory else {
         throw TrainingError.invalidSetting(InvalidParameter("memory", "nil", expected: "the encoder memory of an attention decoder"))
       }
-      // Query row t·B + b attends to source b.
-      let rows = (0..<steps).flatMap { _ in 0..<batch }
-      let (out, weights) = attention(outputs.reshaped([steps * batch, hiddenSize]), memory: memory.selecting(rows: rows))
+      // Query row t·B + b attends to source b (the attention reads row r's source as r mod B).
+      let (out, weights) = attention(outputs.reshaped([steps * batch, hiddenSize]), memory: memory)
       outputs = out.reshaped([steps, batch, hiddenSize])
       let perStep = weights.reshaped([steps, batch, weights.shape[1]])
       return (logits(outputs, context: &context), (0..<steps).map { perStep[row: $0] })

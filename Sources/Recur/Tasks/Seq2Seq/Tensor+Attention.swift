@@ -1,26 +1,50 @@
+import CRecurKernels
 import Foundation
 
 // MARK: - Fused attention ops (one tape node each)
+//
+// The memory (`keys`, `values`) holds B sources; the query side holds R = n·B rows, and row r
+// reads source r mod B. One decoder step has R = B; teacher forcing passes all T steps at once,
+// time-major (row t·B + b), without copying the memory T times — the memory's gradient sums
+// over the rows that read it.
+
+/// Σ_j a[j]·b[j] over `n` floats, in 16 lanes (the loop a compiler keeps scalar for floats).
+@inline(__always)
+private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+  var lanes = SIMD16<Float>()
+  var j = 0
+  while j + 16 <= n {
+    // A product then a sum: addProduct would call fmaf per lane on baseline x86-64.
+    lanes += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD16<Float>.self) * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD16<Float>.self)
+    j += 16
+  }
+  var sum = lanes.sum()
+  while j < n { sum += a[j] * b[j]; j += 1 }
+  return sum
+}
+
+/// y[j] += a · x[j] for `n` floats.
+@inline(__always)
+private func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+  for j in 0..<n { y[j] += a * x[j] }
+}
 
 extension Tensor {
-  /// Dot-product attention scores: `scores[b, s] = query[b] · keys[b, s]`.
+  /// Dot-product attention scores: `scores[r, s] = query[r] · keys[r mod B, s]`.
   ///
-  /// Shapes: `query` `[B, K]`, `keys` `[B, S, K]` → `[B, S]`. Differentiable in both operands;
-  /// one node instead of a reshape, a batched product and a squeeze per decoder step.
+  /// Shapes: `query` `[R, K]` (R a multiple of B), `keys` `[B, S, K]` → `[R, S]`. Differentiable
+  /// in both operands; one node instead of a reshape, a batched product and a squeeze.
   public static func attentionDotScores(query: Tensor, keys: Tensor) -> Tensor {
-    precondition(query.rank == 2 && keys.rank == 3 && keys.shape[0] == query.shape[0] && keys.shape[2] == query.shape[1],
-                 "attentionDotScores: query \(query.shape) and keys \(keys.shape) are not [B, K] and [B, S, K]")
-    let B = keys.shape[0], S = keys.shape[1], K = keys.shape[2]
-    var out = Tensor(uninitializedShape: [B, S])
+    precondition(query.rank == 2 && keys.rank == 3 && keys.shape[0] > 0 && query.shape[0] % keys.shape[0] == 0
+                 && keys.shape[2] == query.shape[1],
+                 "attentionDotScores: query \(query.shape) and keys \(keys.shape) are not [n·B, K] and [B, S, K]")
+    let R = query.shape[0], B = keys.shape[0], S = keys.shape[1], K = keys.shape[2]
+    var out = Tensor(uninitializedShape: [R, S])
     let q = query.storage.pointer, k = keys.storage.pointer
     out.withUnsafeMutableBufferPointer { o in
-      for b in 0..<B {
-        for s in 0..<S {
-          var sum: Float = 0
-          let row = k + (b * S + s) * K, qb = q + b * K
-          for j in 0..<K { sum += qb[j] * row[j] }
-          o[b * S + s] = sum
-        }
+      for r in 0..<R {
+        let keysOfRow = k + (r % B) * S * K
+        for s in 0..<S { o[r * S + s] = dot(q + r * K, keysOfRow + s * K, K) }
       }
     }
     return record(out, op: "attentionDotScores", inputs: [query, keys]) { g in
@@ -29,23 +53,19 @@ extension Tensor {
       if query.requiresGrad {
         var d = Tensor.zeros(query.shape)
         d.withUnsafeMutableBufferPointer { p in
-          for b in 0..<B {
-            for s in 0..<S {
-              let w = pg[b * S + s], row = k + (b * S + s) * K
-              for j in 0..<K { p[b * K + j] += w * row[j] }
-            }
+          for r in 0..<R {
+            let keysOfRow = k + (r % B) * S * K
+            for s in 0..<S { axpy(pg[r * S + s], keysOfRow + s * K, p.baseAddress! + r * K, K) }
           }
         }
         dq = d
       }
       if keys.requiresGrad {
-        var d = Tensor(uninitializedShape: keys.shape)
+        var d = Tensor.zeros(keys.shape)
         d.withUnsafeMutableBufferPointer { p in
-          for b in 0..<B {
-            for s in 0..<S {
-              let w = pg[b * S + s], qb = q + b * K, base = (b * S + s) * K
-              for j in 0..<K { p[base + j] = w * qb[j] }
-            }
+          for r in 0..<R {
+            let base = (r % B) * S * K
+            for s in 0..<S { axpy(pg[r * S + s], q + r * K, p.baseAddress! + base + s * K, K) }
           }
         }
         dk = d
@@ -54,83 +74,96 @@ extension Tensor {
     }
   }
 
-  /// Additive (Bahdanau) attention scores: `scores[b, s] = v · tanh(query[b] + keys[b, s])`,
+  /// Additive (Bahdanau) attention scores: `scores[r, s] = v · tanh(query[r] + keys[r mod B, s])`,
   /// where `query` is the projected decoder state and `keys` the projected memory (bias included).
   ///
-  /// Shapes: `query` `[B, A]`, `keys` `[B, S, A]`, `v` `[1, A]` → `[B, S]`. Differentiable in all three.
+  /// Shapes: `query` `[R, A]` (R a multiple of B), `keys` `[B, S, A]`, `v` `[1, A]` → `[R, S]`.
+  /// Differentiable in all three.
   public static func attentionAdditiveScores(query: Tensor, keys: Tensor, v: Tensor) -> Tensor {
-    precondition(query.rank == 2 && keys.rank == 3 && keys.shape[0] == query.shape[0] && keys.shape[2] == query.shape[1]
-                 && v.count == query.shape[1],
-                 "attentionAdditiveScores: query \(query.shape), keys \(keys.shape), v \(v.shape) are not [B, A], [B, S, A], [1, A]")
-    let B = keys.shape[0], S = keys.shape[1], A = keys.shape[2]
-    // hidden: tanh(query + keys), [B, S, A], kept for backward.
-    let hidden = Tensor(uninitializedShape: [B, S, A])
-    var out = Tensor(uninitializedShape: [B, S])
+    precondition(query.rank == 2 && keys.rank == 3 && keys.shape[0] > 0 && query.shape[0] % keys.shape[0] == 0
+                 && keys.shape[2] == query.shape[1] && v.count == query.shape[1],
+                 "attentionAdditiveScores: query \(query.shape), keys \(keys.shape), v \(v.shape) are not [n·B, A], [B, S, A], [1, A]")
+    let R = query.shape[0], B = keys.shape[0], S = keys.shape[1], A = keys.shape[2]
+    // hidden = tanh(query + keys), [R, S, A], kept for backward.
+    var hidden = Tensor(uninitializedShape: [R, S, A])
+    var out = Tensor(uninitializedShape: [R, S])
     let q = query.storage.pointer, k = keys.storage.pointer, pv = v.storage.pointer
-    let h = hidden.storage.pointer
-    out.withUnsafeMutableBufferPointer { o in
-      for b in 0..<B {
+    hidden.withUnsafeMutableBufferPointer { h in
+      let ph = h.baseAddress!
+      for r in 0..<R {
         for s in 0..<S {
-          let base = (b * S + s) * A
-          var sum: Float = 0
-          for j in 0..<A {
-            let t = Foundation.tanh(q[b * A + j] + k[base + j])
-            h[base + j] = t
-            sum += pv[j] * t
-          }
-          o[b * S + s] = sum
+          let row = ph + (r * S + s) * A, key = k + ((r % B) * S + s) * A
+          for j in 0..<A { row[j] = q[r * A + j] + key[j] }
         }
       }
+      recur_vtanh(ph, ph, h.count)
+      out.withUnsafeMutableBufferPointer { o in
+        for i in 0..<(R * S) { o[i] = dot(pv, ph + i * A, A) }
+      }
     }
+    let saved = hidden
     return record(out, op: "attentionAdditiveScores", inputs: [query, keys, v]) { g in
-      let pg = g.storage.pointer, h = hidden.storage.pointer  // the closure keeps `hidden` alive
-      // dPre[b, s, j] = g[b, s] · v[j] · (1 − hidden²): the gradient of the pre-activation.
-      var dPre = Tensor(uninitializedShape: [B, S, A])
+      let pg = g.storage.pointer, h = saved.storage.pointer  // the closure keeps `saved` alive
+      // dPre[r, s, j] = g[r, s] · v[j] · (1 − hidden²): the gradient of the pre-activation.
+      var dPre = Tensor(uninitializedShape: [R, S, A])
       var dv = Tensor.zeros(v.shape)
       dPre.withUnsafeMutableBufferPointer { d in
         dv.withUnsafeMutableBufferPointer { dvp in
-          for i in 0..<(B * S) {
+          for i in 0..<(R * S) {
             let w = pg[i], base = i * A
             for j in 0..<A {
               let t = h[base + j]
               d[base + j] = w * pv[j] * (1 - t * t)
-              dvp[j] += w * t
             }
+            axpy(w, h + base, dvp.baseAddress!, A)
           }
         }
       }
-      var dq: Tensor?
+      let pd = dPre.storage.pointer
+      var dq: Tensor?, dk: Tensor?
       if query.requiresGrad {
         var d = Tensor.zeros(query.shape)
-        let pd = dPre.storage.pointer
         d.withUnsafeMutableBufferPointer { p in
-          for b in 0..<B { for s in 0..<S { for j in 0..<A { p[b * A + j] += pd[(b * S + s) * A + j] } } }
+          for r in 0..<R { for s in 0..<S { axpy(1, pd + (r * S + s) * A, p.baseAddress! + r * A, A) } }
         }
         dq = d
       }
-      return [dq, keys.requiresGrad ? dPre : nil, v.requiresGrad ? dv : nil]
+      if keys.requiresGrad {
+        if R == B {
+          dk = dPre
+        } else {
+          var d = Tensor.zeros(keys.shape)
+          d.withUnsafeMutableBufferPointer { p in
+            for r in 0..<R { for s in 0..<S { axpy(1, pd + (r * S + s) * A, p.baseAddress! + ((r % B) * S + s) * A, A) } }
+          }
+          dk = d
+        }
+      }
+      return [dq, dk, v.requiresGrad ? dv : nil]
     }
   }
 
   /// Masked softmax over the source positions and the weighted sum of the memory:
-  /// `weights[b] = softmax(scores[b, 0..<lengths[b]])` (zero past the length) and
-  /// `context[b] = Σ_s weights[b, s] · values[b, s]`.
+  /// `weights[r] = softmax(scores[r, 0..<lengths[r mod B]])` (zero past the length) and
+  /// `context[r] = Σ_s weights[r, s] · values[r mod B, s]`.
   ///
-  /// Shapes: `scores` `[B, S]`, `values` `[B, S, V]`, `lengths` B values in 1…S → `context`
-  /// `[B, V]` (differentiable in `scores` and `values`) and `weights` `[B, S]` (values only).
+  /// Shapes: `scores` `[R, S]` (R a multiple of B), `values` `[B, S, V]`, `lengths` B values in
+  /// 1…S → `context` `[R, V]` (differentiable in `scores` and `values`) and `weights` `[R, S]`
+  /// (values only).
   public static func maskedAttention(scores: Tensor, values: Tensor, lengths: [Int]) -> (context: Tensor, weights: Tensor) {
-    precondition(scores.rank == 2 && values.rank == 3 && values.shape[0] == scores.shape[0] && values.shape[1] == scores.shape[1],
-                 "maskedAttention: scores \(scores.shape) and values \(values.shape) are not [B, S] and [B, S, V]")
-    let B = values.shape[0], S = values.shape[1], V = values.shape[2]
+    precondition(scores.rank == 2 && values.rank == 3 && values.shape[0] > 0 && scores.shape[0] % values.shape[0] == 0
+                 && values.shape[1] == scores.shape[1],
+                 "maskedAttention: scores \(scores.shape) and values \(values.shape) are not [n·B, S] and [B, S, V]")
+    let R = scores.shape[0], B = values.shape[0], S = values.shape[1], V = values.shape[2]
     precondition(lengths.count == B && lengths.allSatisfy { $0 >= 1 && $0 <= S },
                  "maskedAttention: lengths \(lengths) must be \(B) values in 1...\(S)")
-    var weights = Tensor.zeros([B, S])
-    var context = Tensor.zeros([B, V])
+    var weights = Tensor.zeros([R, S])
+    var context = Tensor.zeros([R, V])
     let x = scores.storage.pointer, m = values.storage.pointer
     weights.withUnsafeMutableBufferPointer { w in
       context.withUnsafeMutableBufferPointer { c in
-        for b in 0..<B {
-          let n = lengths[b], row = b * S
+        for r in 0..<R {
+          let n = lengths[r % B], row = r * S, memory = m + (r % B) * S * V
           var top = -Float.infinity
           for s in 0..<n { top = Swift.max(top, x[row + s]) }
           var total: Float = 0
@@ -138,8 +171,7 @@ extension Tensor {
           let inv = 1 / total
           for s in 0..<n {
             w[row + s] *= inv
-            let a = w[row + s], src = m + (row + s) * V, dst = c.baseAddress! + b * V
-            for j in 0..<V { dst[j] += a * src[j] }
+            axpy(w[row + s], memory + s * V, c.baseAddress! + r * V, V)
           }
         }
       }
@@ -149,13 +181,11 @@ extension Tensor {
       let pg = g.storage.pointer, w = probabilities.storage.pointer
       var dValues: Tensor?
       if values.requiresGrad {
-        var d = Tensor(uninitializedShape: values.shape)
+        var d = Tensor.zeros(values.shape)
         d.withUnsafeMutableBufferPointer { p in
-          for b in 0..<B {
-            for s in 0..<S {
-              let a = w[b * S + s], base = (b * S + s) * V
-              for j in 0..<V { p[base + j] = a * pg[b * V + j] }
-            }
+          for r in 0..<R {
+            let base = (r % B) * S * V
+            for s in 0..<lengths[r % B] { axpy(w[r * S + s], pg + r * V, p.baseAddress! + base + s * V, V) }
           }
         }
         dValues = d
@@ -164,17 +194,16 @@ extension Tensor {
       if scores.requiresGrad {
         var d = Tensor.zeros(scores.shape)
         d.withUnsafeMutableBufferPointer { p in
-          for b in 0..<B {
-            // dWeight[s] = g[b] · values[b, s];  dScore[s] = w[s]·(dWeight[s] − Σ w·dWeight)
-            var dot: Float = 0
-            for s in 0..<lengths[b] {
-              var sum: Float = 0
-              let src = m + (b * S + s) * V
-              for j in 0..<V { sum += pg[b * V + j] * src[j] }
-              p[b * S + s] = sum
-              dot += w[b * S + s] * sum
+          for r in 0..<R {
+            // dWeight[s] = g[r] · values[r mod B, s];  dScore[s] = w[s]·(dWeight[s] − Σ w·dWeight)
+            let n = lengths[r % B], memory = m + (r % B) * S * V
+            var total: Float = 0
+            for s in 0..<n {
+              let dWeight = dot(pg + r * V, memory + s * V, V)
+              p[r * S + s] = dWeight
+              total += w[r * S + s] * dWeight
             }
-            for s in 0..<lengths[b] { p[b * S + s] = w[b * S + s] * (p[b * S + s] - dot) }
+            for s in 0..<n { p[r * S + s] = w[r * S + s] * (p[r * S + s] - total) }
           }
         }
         dScores = d
