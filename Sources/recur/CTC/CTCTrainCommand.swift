@@ -33,6 +33,7 @@ struct CTCTrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (same data).", valueName: "checkpoint")) var resume: String?
   @Flag(help: "Print the final metrics as JSON.") var json = false
   @OptionGroup var threads: ThreadOptions
+  @OptionGroup var precision: MatmulPrecisionOptions<Defaults>
 
   func run() throws {
     try reportingErrors(flags: CTCCommand.flags) { try train() }
@@ -60,7 +61,11 @@ struct CTCTrainCommand: ParsableCommand {
       let archive = try loadArchive(resume)
       metadata = try CTCTask.loadModel(from: archive).saved.metadata
       let task = try CTCTask(archive: archive, train: dataset(splits.train), validation: dataset(splits.validation))
-      trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in try? budget.apply(to: &o, defaultTimeLimit: nil) }
+      let precision = try self.precision.parsed()
+      trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in
+        try? budget.apply(to: &o, defaultTimeLimit: nil)
+        if let precision { o.matmulPrecision = precision }
+      }
     } else {
       let cell = try parseCell(model)
       let trainItems = splits.train.map { NumericSequence(id: $0.id, steps: $0.steps, values: $0.values, label: 0, split: .train, line: $0.line) }
@@ -83,6 +88,7 @@ struct CTCTrainCommand: ParsableCommand {
       o.selectionMetric = "label_accuracy"
       o.restoreBest = true
       o.seed = seed
+      o.matmulPrecision = try precision.parsed() ?? Defaults.matmulPrecision
       try o.validate()
       trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     }

@@ -34,6 +34,7 @@ struct ClassifySeriesCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Directory for checkpoints, metrics.json and confusion.svg (default runs/classify-series).", valueName: "dir")) var out = "runs/classify-series"
   @Flag(help: "Print the final metrics as JSON.") var json = false
   @OptionGroup var threads: ThreadOptions
+  @OptionGroup var precision: MatmulPrecisionOptions<Defaults>
 
   func run() throws {
     try reportingErrors(flags: ClassifyCommand.flags.merging(["featuresPerStep": "--features-per-step"])) { try train() }
@@ -92,6 +93,7 @@ struct ClassifySeriesCommand: ParsableCommand {
     o.selectionMetric = "accuracy"
     o.restoreBest = true
     o.seed = seed
+    o.matmulPrecision = try precision.parsed() ?? Defaults.matmulPrecision
     try o.validate()
     let trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     trainer.producer = "Recur \(RecurVersion.current) (\(([invocation] + CommandLine.arguments.dropFirst()).joined(separator: " ")))"

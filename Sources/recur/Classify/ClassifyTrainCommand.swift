@@ -40,6 +40,7 @@ struct ClassifyTrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (same --data).", valueName: "checkpoint")) var resume: String?
   @Flag(help: "Print the final metrics as JSON.") var json = false
   @OptionGroup var threads: ThreadOptions
+  @OptionGroup var precision: MatmulPrecisionOptions<Defaults>
 
   func run() throws {
     try reportingErrors(flags: ClassifyCommand.flags) { try train() }
@@ -69,7 +70,11 @@ struct ClassifyTrainCommand: ParsableCommand {
         archive: archive,
         train: classificationDataset(splits.train, table: table, labelNames: names, input: input, labelColumn: columns.labelColumn),
         validation: classificationDataset(splits.validation, table: table, labelNames: names, input: input, labelColumn: columns.labelColumn))
-      trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in try? budget.apply(to: &o, defaultTimeLimit: nil) }
+      let precision = try self.precision.parsed()
+      trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in
+        try? budget.apply(to: &o, defaultTimeLimit: nil)
+        if let precision { o.matmulPrecision = precision }
+      }
     } else {
       guard let unit = ["word": TextClassificationInput.Unit.word, "char": .character, "character": .character][tokens.lowercased()] else {
         throw CLIError("unknown --tokens \"\(tokens)\"; use word or char")
@@ -105,6 +110,7 @@ struct ClassifyTrainCommand: ParsableCommand {
       o.patience = splits.validation.isEmpty ? nil : patience
       o.restoreBest = true
       o.seed = seed
+      o.matmulPrecision = try precision.parsed() ?? Defaults.matmulPrecision
       try o.validate()
       trainer = try Trainer(task: task, options: o, outputDirectory: outDirectory)
     }

@@ -27,6 +27,7 @@ struct TagTrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Directory for checkpoints and metrics.jsonl (default \(Defaults.out); with --resume, the checkpoint's directory).", valueName: "dir")) var out: String?
   @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (its last.safetensors).", valueName: "file")) var resume: String?
   @OptionGroup var threads: ThreadOptions
+  @OptionGroup var precision: MatmulPrecisionOptions<Defaults>
 
   func run() throws {
     try reportingErrors(flags: .tag) { try trainTagger() }
@@ -44,8 +45,10 @@ struct TagTrainCommand: ParsableCommand {
                                  validation: try encodeTagged(validation, stored.vocabulary, what: stored.data.validation ?? stored.data.train))
       outDirectory = URL(fileURLWithPath: out ?? URL(fileURLWithPath: resume).deletingLastPathComponent().path)
       try checkWritableDirectory(outDirectory)
+      let precision = try self.precision.parsed()
       trainer = try Trainer(resuming: archive, task: task, outputDirectory: outDirectory) { o in
         try? budget.apply(to: &o, defaultTimeLimit: nil)
+        if let precision { o.matmulPrecision = precision }
       }
       if let total = trainer.totalSteps, trainer.step >= total {
         throw CLIError("the run in \(resume) already used its budget (step \(trainer.step)); give a larger --steps, --epochs or --time-limit")
@@ -120,6 +123,7 @@ struct TagTrainCommand: ParsableCommand {
     o.patience = patience
     o.selectionMetric = "accuracy"  // token accuracy keeps rising after the loss turns up (confident errors)
     o.seed = seed
+    o.matmulPrecision = try precision.parsed() ?? Defaults.matmulPrecision
     try o.validate()
     return o
   }
