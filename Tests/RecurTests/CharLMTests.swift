@@ -233,4 +233,32 @@ struct CharLMModelTests {
     #expect(try model(tokens, steps: 3, batchSize: 2, context: &inference).logits.scalars == plain)
     #expect(inference.generator == RandomGenerator(seed: 1), "evaluation draws nothing")
   }
+
+  @Test func betweenLayersPlacementDropsOnlyBetweenRecurrentLayers() throws {
+    let tokens = [0, 1, 2, 3, 4, 5]
+    func logits(_ placement: CharLM.DropoutPlacement, layers: Int) throws -> (training: [Float], inference: [Float]) {
+      let model = try CharLM(.init(vocabularySize: 7, embeddingSize: 5, hiddenSize: 8, numLayers: layers, dropout: 0.5,
+                                   dropoutPlacement: placement), seed: 3)
+      var context = ForwardContext(training: true, seed: 1)
+      return (try model(tokens, steps: 3, batchSize: 2, context: &context).logits.scalars,
+              try model(tokens, steps: 3, batchSize: 2).logits.scalars)
+    }
+    // One layer: nothing lies between layers, so training equals inference; with .all it does not.
+    let single = try logits(.betweenLayers, layers: 1)
+    #expect(single.training == single.inference)
+    let all = try logits(.all, layers: 1)
+    #expect(all.training != all.inference)
+    // Two layers: the mask between them still applies.
+    let stacked = try logits(.betweenLayers, layers: 2)
+    #expect(stacked.training != stacked.inference)
+  }
+
+  @Test func dropoutPlacementIsStoredAndOldConfigurationsReadAsAll() throws {
+    let config = CharLM.Configuration(vocabularySize: 7, dropoutPlacement: .betweenLayers)
+    let json = try JSONEncoder().encode(config)
+    #expect(String(decoding: json, as: UTF8.self).contains("\"between-layers\""))
+    #expect(try JSONDecoder().decode(CharLM.Configuration.self, from: json) == config)
+    let old = #"{"cell":"lstm","vocabularySize":7,"embeddingSize":64,"hiddenSize":512,"numLayers":2,"dropout":0.25}"#
+    #expect(try JSONDecoder().decode(CharLM.Configuration.self, from: Data(old.utf8)).dropoutPlacement == .all)
+  }
 }

@@ -36,18 +36,18 @@ import _RecurTestSupport
     let x = try f.tensor("x").requiringGrad(), h0 = try f.tensor("h0").requiringGrad()
     let c0 = f["c0"].map { $0.requiringGrad() }
     let (h1, c1) = try step(cell, x, h0, c0)
-    #expect(scaledMaxError(h1, try f.tensor("h1")) <= 1e-5)
+    #expect(scaledMaxError(h1, try f.tensor("h1")) <= recurrentFixtureTolerance)
     var loss = try (h1 * f.tensor("wh")).sum()
     if let c1 {
-      #expect(scaledMaxError(c1, try f.tensor("c1")) <= 1e-5)
+      #expect(scaledMaxError(c1, try f.tensor("c1")) <= recurrentFixtureTolerance)
       loss = try loss + (c1 * f.tensor("wc")).sum()
     }
     loss.backward()
-    #expect(scaledMaxError(x.grad!, try f.tensor("grad.x")) <= 1e-5)
-    #expect(scaledMaxError(h0.grad!, try f.tensor("grad.h0")) <= 1e-5)
-    if let c0 { #expect(scaledMaxError(c0.grad!, try f.tensor("grad.c0")) <= 1e-5) }
+    #expect(scaledMaxError(x.grad!, try f.tensor("grad.x")) <= recurrentFixtureTolerance)
+    #expect(scaledMaxError(h0.grad!, try f.tensor("grad.h0")) <= recurrentFixtureTolerance)
+    if let c0 { #expect(scaledMaxError(c0.grad!, try f.tensor("grad.c0")) <= recurrentFixtureTolerance) }
     for (pname, p) in cell.namedParameters() {
-      #expect(scaledMaxError(p.grad!, try f.tensor("grad.\(pname)")) <= 1e-5, "grad.\(pname)")
+      #expect(scaledMaxError(p.grad!, try f.tensor("grad.\(pname)")) <= recurrentFixtureTolerance, "grad.\(pname)")
     }
   }
 

@@ -45,8 +45,13 @@ let recurrentFixtureNames = [
   "rnn_tanh_1l", "rnn_relu_2l", "rnn_tanh_bidir_2l", "rnn_relu_nobias_bf", "lstm_1l", "lstm_3l", "lstm_bidir_2l",
   "lstm_nobias", "lstm_batch_first", "lstm_batch1", "lstm_seq1", "lstm_proj", "lstm_proj_bidir_2l", "lstm_lengths",
   "lstm_lengths_bidir_bf", "lstm_proj_lengths_bidir", "gru_1l", "gru_3l", "gru_bidir_2l", "gru_nobias_bf",
-  "gru_lengths_bidir", "rnn_tanh_lengths_bidir", "gru_batch1_seq1", "rnn_relu_seq1_bidir",
+  "gru_lengths_bidir", "rnn_tanh_lengths_bidir", "gru_batch1_seq1", "rnn_relu_seq1_bidir", "gru_lengths", "rnn_relu_lengths",
 ]
+
+/// Largest error, relative to max(1, max |reference|), against the small fixtures: 2e-6 ≈ 32 float32
+/// roundings (2^-24 each). The references are exact for the float32 inputs the tests load (measured
+/// ≤ 3.6e-7 over every layer and cell fixture).
+let recurrentFixtureTolerance: Float = 2e-6
 
 /// Runs a layer of any kind on (x, h0, c0) and returns output, h_n, c_n.
 func runAny(_ layer: RecurrentLayer, _ x: Tensor, h0: Tensor?, c0: Tensor?, lengths: [Int]?) throws -> (Tensor, Tensor, Tensor?) {
@@ -76,7 +81,7 @@ func runAny(_ layer: RecurrentLayer, _ x: Tensor, h0: Tensor?, c0: Tensor?, leng
       #expect(actual.shape == expected.shape, "\(name) \(key): shape \(actual.shape) vs \(expected.shape)")
       guard actual.shape == expected.shape else { return }
       let err = scaledMaxError(actual, expected)
-      #expect(err <= 1e-5, "\(name) \(key): max scaled error \(err)")
+      #expect(err <= recurrentFixtureTolerance, "\(name) \(key): max scaled error \(err)")
     }
     try check(out, "output")
     try check(hn, "h_n")

@@ -126,6 +126,7 @@ struct TrainCLITests {
     (["--dropout", "1"], "--dropout must be in [0, 1)"),
     (["--dropout", "-0.1"], "--dropout must be in [0, 1)"),
     (["--model", "transformer"], "unknown --model \"transformer\"; use lstm, gru or rnn"),
+    (["--dropout-placement", "everywhere"], "unknown --dropout-placement \"everywhere\"; use all or between-layers"),
     (["--optimizer", "lbfgs"], "unknown --optimizer"),
     (["--learning-rate", "0"], "--learning-rate must be a positive number"),
     (["--val-fraction", "1"], "--val-fraction must be in [0, 1)"),

@@ -1,13 +1,18 @@
 """PyTorch twin of `recur train` for side-by-side learning curves (not used by the tests).
 
 Same data layout as Recur's TextBatches (B contiguous streams, windows of T, state carried,
-last --val-fraction of the text held out), the same model (Embedding → LSTM/GRU → Linear with
-dropout on the embeddings, between layers and on the output), Adam, global-norm clipping and a
-cosine schedule over the time or step budget with linear warm-up, evaluation over the whole
-validation text with 128 carried streams.
+last 10 % of the text held out), the same model (Embedding → LSTM/GRU → Linear; dropout on the
+embeddings, between layers and on the output with --dropout-placement all, between layers only
+with between-layers, as `recur train --dropout-placement`), Adam, global-norm clipping and a
+cosine schedule over the time or step budget with linear warm-up, evaluation in float32 over the
+whole validation text with 128 carried streams every --eval-every steps. --matmul-precision medium
+trains under torch.autocast("cpu", dtype=torch.bfloat16), the counterpart of Recur's bfloat16
+products (Recur also evaluates in float32).
 
     ~/ref/bin/python Tools/Reference/charlm_torch.py --corpus ../shared/data/text/tinyshakespeare.txt \
         --time-limit 600 --eval-every 200
+
+Tools/Benchmarks/compare_charlm.py runs it alternately with `recur train` on the same settings.
 """
 import argparse
 import math
@@ -64,8 +69,8 @@ def main():
     a.add_argument("--num-layers", type=int, default=2)
     a.add_argument("--embedding-size", type=int, default=64)
     a.add_argument("--dropout", type=float, default=0.25)
-    a.add_argument("--no-input-dropout", action="store_true")
-    a.add_argument("--no-output-dropout", action="store_true")
+    a.add_argument("--dropout-placement", choices=["all", "between-layers"], default="all")
+    a.add_argument("--matmul-precision", choices=["highest", "medium"], default="highest")
     a.add_argument("--batch-size", type=int, default=32)
     a.add_argument("--seq-length", type=int, default=100)
     a.add_argument("--learning-rate", type=float, default=2e-3)
@@ -90,8 +95,9 @@ def main():
     n_val = int(len(ids) * 0.1)
     train, val = batchify(ids[: len(ids) - n_val], args.batch_size), batchify(ids[len(ids) - n_val :], 128)
 
-    model = CharLM(len(chars), args.embedding_size, args.hidden_size, args.num_layers, args.dropout, args.cell,
-                   not args.no_input_dropout, not args.no_output_dropout)
+    outer = args.dropout_placement == "all"
+    model = CharLM(len(chars), args.embedding_size, args.hidden_size, args.num_layers, args.dropout, args.cell, outer, outer)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.matmul_precision == "medium")
     opt = torch.optim.Adam(model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
     T = args.seq_length
     windows = (train.size(0) - 1 + T - 1) // T
@@ -120,14 +126,16 @@ def main():
         progress = step / args.steps if args.steps else min(1.0, trained / args.time_limit)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, progress)
-        logits, state = model(x, state)
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+        with autocast:
+            logits, state = model(x, state)
+            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
         opt.zero_grad()
         loss.backward()
         if args.grad_clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
         opt.step()
         state = detach(state)
+        state = tuple(s.float() for s in state) if isinstance(state, tuple) else state.float()
         trained += time.time() - t0
         step += 1
         tokens += y.numel()

@@ -1,6 +1,8 @@
 """Generates the PyTorch reference fixtures for Recur's recurrent layers.
 
-Each configuration is run in float64 with torch.nn.RNN / LSTM / GRU; the file
+Each configuration is run in float64 with torch.nn.RNN / LSTM / GRU, from inputs, states,
+weights and loss weights that are float32 values (drawn, then rounded to float32), so the
+references are exact for the float32 data the tests load; the file
 Tests/RecurTests/Fixtures/recurrent/<name>.safetensors holds (stored as float32):
   x, h0, (c0), lengths (if any), every parameter under its state_dict name,
   output, h_n, (c_n), the weights wo/wh/(wc) of the scalar loss
@@ -45,7 +47,14 @@ CONFIGS = [
     ("rnn_tanh_lengths_bidir", "rnn_tanh", 3, 4, 1, True, False, True, 0, 5, 3, [1, 5, 3]),
     ("gru_batch1_seq1", "gru", 3, 4, 1, True, False, False, 0, 1, 1, None),
     ("rnn_relu_seq1_bidir", "rnn_relu", 3, 4, 2, True, False, True, 0, 1, 2, None),
+    ("gru_lengths", "gru", 4, 5, 2, True, False, False, 0, 6, 4, [2, 6, 1, 5]),
+    ("rnn_relu_lengths", "rnn_relu", 4, 5, 2, True, False, False, 0, 6, 3, [6, 3, 1]),
 ]
+
+
+def f32(t):
+    """t rounded to float32 values, kept in float64, as a fresh leaf that requires grad."""
+    return t.detach().float().double().requires_grad_()
 
 
 def make(mode, inp, hid, layers, bias, bf, bidir, proj):
@@ -64,9 +73,9 @@ def main():
         m = make(mode, inp, hid, layers, bias, bf, bidir, proj).double()
         D = 2 if bidir else 1
         hout = proj if proj > 0 else hid
-        x = torch.randn((B, T, inp) if bf else (T, B, inp), dtype=torch.float64, requires_grad=True)
-        h0 = (0.5 * torch.randn(layers * D, B, hout, dtype=torch.float64)).requires_grad_()
-        c0 = (0.5 * torch.randn(layers * D, B, hid, dtype=torch.float64)).requires_grad_()
+        x = f32(torch.randn((B, T, inp) if bf else (T, B, inp), dtype=torch.float64))
+        h0 = f32(0.5 * torch.randn(layers * D, B, hout, dtype=torch.float64))
+        c0 = f32(0.5 * torch.randn(layers * D, B, hid, dtype=torch.float64))
         state = (h0, c0) if mode == "lstm" else h0
         if lengths is None:
             out, st = m(x, state)
@@ -75,12 +84,12 @@ def main():
             out, st = m(packed, state)
             out, _ = pad_packed_sequence(out, batch_first=bf, total_length=T)
         hn, cn = st if mode == "lstm" else (st, None)
-        wo = torch.randn_like(out)
-        wh = torch.randn_like(hn)
+        wo = f32(torch.randn_like(out)).detach()
+        wh = f32(torch.randn_like(hn)).detach()
         loss = (out * wo).sum() + (hn * wh).sum()
         tensors = {"x": x, "h0": h0, "output": out, "h_n": hn, "wo": wo, "wh": wh}
         if cn is not None:
-            wc = torch.randn_like(cn)
+            wc = f32(torch.randn_like(cn)).detach()
             loss = loss + (cn * wc).sum()
             tensors.update({"c0": c0, "c_n": cn, "wc": wc})
         loss.backward()
@@ -124,18 +133,18 @@ def cells():
             m = torch.nn.RNNCell(inp, hid, bias=bias, nonlinearity="tanh" if mode == "rnn_tanh" else "relu")
         m = m.double()
         lead = (batch,) if batch > 0 else ()
-        x = torch.randn(*lead, inp, dtype=torch.float64, requires_grad=True)
-        h0 = (0.5 * torch.randn(*lead, hid, dtype=torch.float64)).requires_grad_()
-        c0 = (0.5 * torch.randn(*lead, hid, dtype=torch.float64)).requires_grad_()
+        x = f32(torch.randn(*lead, inp, dtype=torch.float64))
+        h0 = f32(0.5 * torch.randn(*lead, hid, dtype=torch.float64))
+        c0 = f32(0.5 * torch.randn(*lead, hid, dtype=torch.float64))
         if mode == "lstm":
             h1, c1 = m(x, (h0, c0))
         else:
             h1, c1 = m(x, h0), None
-        wh = torch.randn_like(h1)
+        wh = f32(torch.randn_like(h1)).detach()
         loss = (h1 * wh).sum()
         tensors = {"x": x, "h0": h0, "h1": h1, "wh": wh}
         if c1 is not None:
-            wc = torch.randn_like(c1)
+            wc = f32(torch.randn_like(c1)).detach()
             loss = loss + (c1 * wc).sum()
             tensors.update({"c0": c0, "c1": c1, "wc": wc})
         loss.backward()

@@ -35,6 +35,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn")) var model: String?
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
+  @Option(name: .customLong("dropout-placement"), help: ArgumentHelp("all: dropout on the embeddings, between layers and before the decoder; between-layers: between recurrent layers only, as nn.LSTM(dropout=p) (default all).", valueName: "all|between-layers")) var dropoutPlacement: String?
 
   // MARK: Optimisation
   @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Characters per window of truncated BPTT (default \(Defaults.seqLength)).") var seqLength: Int?
@@ -80,7 +81,7 @@ struct TrainCommand: ParsableCommand {
     static let sampleEvery = 500
     static let out = "runs/char-lm"
     static let matmulPrecision = Kernels.MatmulPrecision.medium
-    static let dropoutPlacement = "on embeddings, between layers and before the decoder"
+    static let dropoutPlacement = "where --dropout-placement puts it (default: on embeddings, between layers and before the decoder)"
     static let batchMeaning = "parallel streams per step"
     static let learningRateMeaning = "peak learning rate"
   }
@@ -102,6 +103,12 @@ struct TrainCommand: ParsableCommand {
     model.numLayers = recurrent.numLayers ?? Defaults.numLayers
     model.embeddingSize = embeddingSize ?? Defaults.embeddingSize
     model.dropout = recurrent.dropout ?? Defaults.dropout
+    if let name = dropoutPlacement {
+      guard let placement = CharLM.DropoutPlacement(rawValue: name.lowercased()) else {
+        throw CLIError("unknown --dropout-placement \"\(name)\"; use all or between-layers")
+      }
+      model.dropoutPlacement = placement
+    }
     try model.validate()
     var data = LanguageModelTask.DataSettings()
     data.seqLength = seqLength ?? Defaults.seqLength
@@ -141,7 +148,8 @@ struct TrainCommand: ParsableCommand {
   var modelAndDataFlagsGiven: [String] {
     flagsGiven([
       ("--model", model != nil), ("--hidden-size", recurrent.hiddenSize != nil), ("--num-layers", recurrent.numLayers != nil),
-      ("--embedding-size", embeddingSize != nil), ("--dropout", recurrent.dropout != nil), ("--seq-length", seqLength != nil),
+      ("--embedding-size", embeddingSize != nil), ("--dropout", recurrent.dropout != nil),
+      ("--dropout-placement", dropoutPlacement != nil), ("--seq-length", seqLength != nil),
       ("--batch-size", optimization.batchSize != nil), ("--optimizer", optimizer != nil), ("--learning-rate", optimization.learningRate != nil),
     ]) + schedule.givenFlags + flagsGiven([
       ("--weight-decay", weightDecay != nil), ("--momentum", momentum != nil), ("--grad-clip", optimization.gradClip != nil),

@@ -2,10 +2,10 @@
 /// per character.
 ///
 /// ```
-/// e_t = dropout(E[x_t])                       E: [V, embeddingSize]
+/// e_t = dropout(E[x_t])                       E: [V, embeddingSize]   (placement .all only)
 /// (o_t, state) = RNN(e_t, state)              LSTM, GRU or tanh RNN, numLayers × hiddenSize,
 ///                                             dropout between layers
-/// logits_t = W · dropout(o_t) + b             W: [V, hiddenSize]
+/// logits_t = W · dropout(o_t) + b             W: [V, hiddenSize]       (placement .all only)
 /// ```
 ///
 /// Shapes: tokens `[T, B]` (time-major, flattened), logits `[T, B, V]`; the state is the
@@ -21,10 +21,19 @@
 /// would name them (`embedding.weight`, `rnn.weight_ih_l0` …, `decoder.weight`, `decoder.bias`),
 /// so its `state_dict` saved with safetensors loads here, and the other way round.
 ///
-/// Dropout (inverted, probability `dropout`) applies to the embeddings, between recurrent layers
-/// and to the recurrent output, in training only — the placement of PyTorch's
-/// `word_language_model`. Every mask is drawn from the `ForwardContext` of the call.
+/// Dropout (inverted, probability `dropout`, training only) applies to the embeddings, between
+/// recurrent layers and to the recurrent output with `DropoutPlacement.all` — the placement of
+/// PyTorch's `word_language_model` — or only between recurrent layers with `.betweenLayers` (what
+/// `nn.LSTM(dropout=p)` alone does). Every mask is drawn from the `ForwardContext` of the call.
 public final class CharLM: Module {
+  /// Where dropout applies.
+  public enum DropoutPlacement: String, Sendable, Codable, CaseIterable {
+    /// On the embeddings, between recurrent layers and on the recurrent output.
+    case all
+    /// Between recurrent layers only.
+    case betweenLayers = "between-layers"
+  }
+
   /// Everything needed to rebuild the model's shape (stored in archives).
   public struct Configuration: Sendable, Codable, Equatable {
     /// The recurrent cell.
@@ -37,18 +46,29 @@ public final class CharLM: Module {
     public var hiddenSize: Int
     /// Recurrent layers stacked.
     public var numLayers: Int
-    /// Dropout probability on embeddings, between layers and on the output (training only).
+    /// Dropout probability (training only), applied where `dropoutPlacement` says.
     public var dropout: Float
+    /// Where dropout applies (archives written before this setting existed read as `.all`).
+    public var dropoutPlacement: DropoutPlacement
 
     /// A configuration; the vocabulary size usually comes from the corpus.
     public init(cell: RecurrentCellKind = .lstm, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 512,
-                numLayers: Int = 2, dropout: Float = 0.25) {
+                numLayers: Int = 2, dropout: Float = 0.25, dropoutPlacement: DropoutPlacement = .all) {
       self.cell = cell
       self.vocabularySize = vocabularySize
       self.embeddingSize = embeddingSize
       self.hiddenSize = hiddenSize
       self.numLayers = numLayers
       self.dropout = dropout
+      self.dropoutPlacement = dropoutPlacement
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      self.init(cell: try c.decode(RecurrentCellKind.self, forKey: .cell), vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+                embeddingSize: try c.decode(Int.self, forKey: .embeddingSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
+                numLayers: try c.decode(Int.self, forKey: .numLayers), dropout: try c.decode(Float.self, forKey: .dropout),
+                dropoutPlacement: try c.decodeIfPresent(DropoutPlacement.self, forKey: .dropoutPlacement) ?? .all)
     }
 
     /// Throws `TrainingError.invalidSetting` for the first invalid value.
@@ -114,9 +134,11 @@ public final class CharLM: Module {
   public func callAsFunction(_ tokens: [Int], steps: Int, batchSize: Int, state: RecurrentState? = nil,
                              context: inout ForwardContext) throws -> (logits: Tensor, state: RecurrentState) {
     precondition(tokens.count == steps * batchSize, "CharLM: \(tokens.count) tokens do not fill [\(steps), \(batchSize)]")
-    let x = dropoutLayer(embedding(tokens, shape: [steps, batchSize]), context: &context)
+    let outer = configuration.dropoutPlacement == .all
+    let e = embedding(tokens, shape: [steps, batchSize])
+    let x = outer ? dropoutLayer(e, context: &context) : e
     let (output, next) = try rnn(x, state: state, lengths: nil, context: &context)
-    return (decoder(dropoutLayer(output, context: &context)), next)
+    return (decoder(outer ? dropoutLayer(output, context: &context) : output), next)
   }
 
   /// Scores in evaluation mode (no dropout).
