@@ -1,0 +1,163 @@
+// minGRU / minLSTM (Feng et al. 2024): gates from the input alone, then the linear recurrence
+// h_t = a_t ⊙ h_{t−1} + b_t. Three passes, each parallel: gates per row (t, b) with the
+// vectorised sigmoid, the scan per column (b, j) — columns are independent, so the threads split
+// them and no fix-up pass is needed — and, backward, the gate gradients per row again.
+//
+// The scan runs in linear space: a_t ∈ (0, 1), so the sequential recurrence neither overflows nor
+// underflows (the log-space form of the paper matters for its prefix-product formulation, which a
+// column-parallel CPU scan does not use). The minLSTM's normalised forget gate f/(f + i) is taken
+// in log space, σ(log f − log i), where f + i underflows.
+#include "recur_scan.h"
+#include "recur_kernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int gate_count(int kind) { return kind == RECUR_MIN_LSTM ? 3 : 2; }
+
+static float log_sigmoid(float x) { return x >= 0 ? -log1pf(expf(-x)) : x - log1pf(expf(x)); }
+
+/// Scratch of one row's gates: sigmoids of the gate pre-activations and of the candidate.
+typedef struct {
+  float *s1, *s2, *s3, *tmp;
+} RowScratch;
+
+static RowScratch row_scratch(int H) {
+  float *base = malloc(sizeof(float) * 4 * (size_t)H);
+  return (RowScratch){base, base + H, base + 2 * (size_t)H, base + 3 * (size_t)H};
+}
+
+/// The decay a and, when `b` is not NULL, the input b of one row, and what the backward needs:
+/// s1 = z (minGRU) or f (minLSTM), s2 = i (minLSTM), s3 = σ(k_h).
+static void row_gates(int kind, int H, const float *p, float *a, float *b, RowScratch s) {
+  const float *kh = p + (size_t)(gate_count(kind) - 1) * H;
+  recur_vsigmoid(kh, s.s3, (size_t)H);
+  if (kind == RECUR_MIN_GRU) {
+    recur_vsigmoid(p, s.s1, (size_t)H);
+    for (int j = 0; j < H; j++) s.tmp[j] = -p[j];
+    recur_vsigmoid(s.tmp, a, (size_t)H);  // 1 − z without cancellation
+    if (b)
+      for (int j = 0; j < H; j++) b[j] = s.s1[j] * (kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j]);
+  } else {
+    recur_vsigmoid(p, s.s1, (size_t)H);
+    recur_vsigmoid(p + H, s.s2, (size_t)H);
+    for (int j = 0; j < H; j++) {
+      float f = s.s1[j], i = s.s2[j], sum = f + i;
+      float decay = sum > 1e-30f ? f / sum : 1.0f / (1.0f + expf(log_sigmoid(p[H + j]) - log_sigmoid(p[j])));
+      a[j] = decay;
+      if (b) b[j] = (sum > 1e-30f ? i / sum : 1.0f - decay) * (kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j]);
+    }
+  }
+}
+
+typedef struct {
+  int kind, T, B, H;
+  const float *pre, *h0, *h, *dh;
+  float *a, *out, *dpre, *dh0, *carry;
+} ScanJob;
+
+static void forward_gates(void *ctx, int begin, int end) {
+  ScanJob *job = ctx;
+  int H = job->H, G = gate_count(job->kind);
+  RowScratch s = row_scratch(H);
+  for (int r = begin; r < end; r++)
+    row_gates(job->kind, H, job->pre + (size_t)r * G * H, job->a + (size_t)r * H, job->out + (size_t)r * H, s);
+  free(s.s1);
+}
+
+/// h_t = a_t h_{t−1} + b_t over the columns [begin, end) of the B·H, in place (out holds b).
+static void forward_scan(void *ctx, int begin, int end) {
+  ScanJob *job = ctx;
+  size_t N = (size_t)job->B * job->H;
+  const float *previous = job->h0 + begin;
+  for (int t = 0; t < job->T; t++) {
+    const float *a = job->a + t * N + begin;
+    float *h = job->out + t * N + begin;
+    for (int c = 0; c < end - begin; c++) h[c] = a[c] * previous[c] + h[c];
+    previous = h;
+  }
+}
+
+void recur_min_scan_forward(int kind, int T, int B, int H, const float *pre, const float *h0, float *h) {
+  if (T <= 0 || B <= 0 || H <= 0) return;
+  size_t N = (size_t)B * H;
+  float *a = malloc(sizeof(float) * (size_t)T * N);
+  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .h0 = h0, .a = a, .out = h};
+  recur_parallel_for_grain(T * B, 8, forward_gates, &job);
+  recur_parallel_for_grain((int)N, 256, forward_scan, &job);
+  free(a);
+}
+
+static void backward_decays(void *ctx, int begin, int end) {
+  ScanJob *job = ctx;
+  int H = job->H, G = gate_count(job->kind);
+  RowScratch s = row_scratch(H);
+  for (int r = begin; r < end; r++) row_gates(job->kind, H, job->pre + (size_t)r * G * H, job->a + (size_t)r * H, NULL, s);
+  free(s.s1);
+}
+
+/// Reverse scan over columns: carry_t = dh_t + a_{t+1} carry_{t+1} (∂L/∂h_t in full), stored in
+/// job->carry; dh0 = a_0 carry_0.
+static void backward_scan(void *ctx, int begin, int end) {
+  ScanJob *job = ctx;
+  size_t N = (size_t)job->B * job->H;
+  int width = end - begin;
+  for (int t = job->T - 1; t >= 0; t--) {
+    const float *dh = job->dh + t * N + begin;
+    float *carry = job->carry + t * N + begin;
+    if (t == job->T - 1) {
+      memcpy(carry, dh, sizeof(float) * (size_t)width);
+    } else {
+      const float *a = job->a + (t + 1) * N + begin, *next = job->carry + (t + 1) * N + begin;
+      for (int c = 0; c < width; c++) carry[c] = dh[c] + a[c] * next[c];
+    }
+  }
+  const float *a0 = job->a + begin, *carry0 = job->carry + begin;
+  for (int c = 0; c < width; c++) job->dh0[begin + c] = a0[c] * carry0[c];
+}
+
+static void backward_gates(void *ctx, int begin, int end) {
+  ScanJob *job = ctx;
+  int H = job->H, G = gate_count(job->kind), B = job->B;
+  RowScratch s = row_scratch(H);
+  float *a = malloc(sizeof(float) * (size_t)H);
+  for (int r = begin; r < end; r++) {
+    const float *p = job->pre + (size_t)r * G * H, *kh = p + (size_t)(G - 1) * H;
+    const float *carry = job->carry + (size_t)r * H;
+    const float *previous = r >= B ? job->h + (size_t)(r - B) * H : job->h0 + (size_t)r * H;
+    float *dp = job->dpre + (size_t)r * G * H, *dkh = dp + (size_t)(G - 1) * H;
+    row_gates(job->kind, H, p, a, NULL, s);
+    for (int j = 0; j < H; j++) {
+      float gA = carry[j] * previous[j], gB = carry[j];
+      float candidate = kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j];
+      float slope = kh[j] >= 0 ? 1.0f : s.s3[j] * (1.0f - s.s3[j]);
+      if (job->kind == RECUR_MIN_GRU) {
+        float z = s.s1[j];
+        dp[j] = (gB * candidate - gA) * z * a[j];
+        dkh[j] = gB * z * slope;
+      } else {
+        float f = s.s1[j], i = s.s2[j], decay = a[j], rest = 1.0f - decay;
+        float gd = (gA - gB * candidate) * decay * rest;
+        dp[j] = gd * (1.0f - f);
+        dp[H + j] = -gd * (1.0f - i);
+        dkh[j] = gB * rest * slope;
+      }
+    }
+  }
+  free(a);
+  free(s.s1);
+}
+
+void recur_min_scan_backward(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
+                             const float *dh, float *dpre, float *dh0) {
+  if (T <= 0 || B <= 0 || H <= 0) return;
+  size_t N = (size_t)B * H;
+  float *a = malloc(sizeof(float) * (size_t)T * N), *carry = malloc(sizeof(float) * (size_t)T * N);
+  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .h0 = h0, .h = h, .dh = dh,
+                 .a = a, .carry = carry, .dpre = dpre, .dh0 = dh0};
+  recur_parallel_for_grain(T * B, 8, backward_decays, &job);
+  recur_parallel_for_grain((int)N, 256, backward_scan, &job);
+  recur_parallel_for_grain(T * B, 8, backward_gates, &job);
+  free(a);
+  free(carry);
+}
