@@ -17,6 +17,18 @@ public struct FeatureStandardizer: Sendable, Codable, Equatable {
     self.std = std
   }
 
+  /// Decodes and checks the statistics (an archive's std must be as long as its mean, finite and > 0).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    let mean = try c.decode([Float].self, forKey: .mean), std = try c.decode([Float].self, forKey: .std)
+    guard mean.count == std.count, std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+      throw DecodingError.dataCorruptedError(forKey: .std, in: c, debugDescription:
+        "the standardizer has \(mean.count) means and \(std.count) standard deviations; expected as many of each, finite, std > 0")
+    }
+    self.mean = mean
+    self.std = std
+  }
+
   /// Fits the training items of `set` (split `.train` or nil).
   public init(fitting set: NumericSequenceSet) throws {
     let f = set.featureCount

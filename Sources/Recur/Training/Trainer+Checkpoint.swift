@@ -74,8 +74,17 @@ extension Trainer {
       }
       scalars.append((pair[0], value))
     }
+    let optimizerTensors = archive.tensors(prefix: ModelArchive.optimizerPrefix)
+    // A moment that is NaN or infinite (or a float64 value past float32's range) would only make
+    // the first step's update non-finite: refuse it here, before anything runs.
+    if let bad = optimizerTensors.first(where: { !$0.tensor.isFinite }) {
+      throw TrainingError.inconsistentCheckpoint("optimiser state \"\(bad.name.prefix(60))\" holds NaN or infinite values")
+    }
+    if let bad = scalars.first(where: { !$0.value.isFinite }) {
+      throw TrainingError.inconsistentCheckpoint("optimiser scalar \"\(bad.name.prefix(60))\" is not finite")
+    }
     do {
-      try optimizer.loadStateDict(OptimizerState(tensors: archive.tensors(prefix: ModelArchive.optimizerPrefix), scalars: scalars))
+      try optimizer.loadStateDict(OptimizerState(tensors: optimizerTensors, scalars: scalars))
     } catch let error as OptimizerStateError {
       throw TrainingError.inconsistentCheckpoint(error.description)
     }
