@@ -78,13 +78,21 @@ static void forward_scan(void *ctx, int begin, int end) {
   }
 }
 
+void recur_min_scan_gates(int kind, int T, int B, int H, const float *pre, float *a, float *b) {
+  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .a = a, .out = b};
+  recur_parallel_for_grain(T * B, 8, forward_gates, &job);
+}
+
+void recur_min_scan_linear(int T, int B, int H, const float *a, const float *h0, float *h) {
+  ScanJob job = {.T = T, .B = B, .H = H, .h0 = h0, .a = (float *)a, .out = h};
+  recur_parallel_for_grain(B * H, 256, forward_scan, &job);
+}
+
 void recur_min_scan_forward(int kind, int T, int B, int H, const float *pre, const float *h0, float *h) {
   if (T <= 0 || B <= 0 || H <= 0) return;
-  size_t N = (size_t)B * H;
-  float *a = malloc(sizeof(float) * (size_t)T * N);
-  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .h0 = h0, .a = a, .out = h};
-  recur_parallel_for_grain(T * B, 8, forward_gates, &job);
-  recur_parallel_for_grain((int)N, 256, forward_scan, &job);
+  float *a = malloc(sizeof(float) * (size_t)T * B * H);
+  recur_min_scan_gates(kind, T, B, H, pre, a, h);
+  recur_min_scan_linear(T, B, H, a, h0, h);
   free(a);
 }
 
@@ -148,16 +156,26 @@ static void backward_gates(void *ctx, int begin, int end) {
   free(s.s1);
 }
 
+void recur_min_scan_linear_reverse(int T, int B, int H, const float *a, const float *dh, float *carry, float *dh0) {
+  ScanJob job = {.T = T, .B = B, .H = H, .a = (float *)a, .dh = dh, .carry = carry, .dh0 = dh0};
+  recur_parallel_for_grain(B * H, 256, backward_scan, &job);
+}
+
+void recur_min_scan_gate_gradients(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
+                                   const float *carry, float *dpre) {
+  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .h0 = h0, .h = h, .carry = (float *)carry, .dpre = dpre};
+  recur_parallel_for_grain(T * B, 8, backward_gates, &job);
+}
+
 void recur_min_scan_backward(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
                              const float *dh, float *dpre, float *dh0) {
   if (T <= 0 || B <= 0 || H <= 0) return;
   size_t N = (size_t)B * H;
   float *a = malloc(sizeof(float) * (size_t)T * N), *carry = malloc(sizeof(float) * (size_t)T * N);
-  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .h0 = h0, .h = h, .dh = dh,
-                 .a = a, .carry = carry, .dpre = dpre, .dh0 = dh0};
+  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .a = a};
   recur_parallel_for_grain(T * B, 8, backward_decays, &job);
-  recur_parallel_for_grain((int)N, 256, backward_scan, &job);
-  recur_parallel_for_grain(T * B, 8, backward_gates, &job);
+  recur_min_scan_linear_reverse(T, B, H, a, dh, carry, dh0);
+  recur_min_scan_gate_gradients(kind, T, B, H, pre, h0, h, carry, dpre);
   free(a);
   free(carry);
 }

@@ -160,8 +160,8 @@ struct CharLMModelTests {
     #expect(CharLM.inferCell(from: Dictionary(uniqueKeysWithValues: gru.stateDict().map { ($0.name, $0.tensor) })) == .gru)
   }
 
-  @Test(arguments: RecurrentCellKind.allCases)
-  func carryingTheStateEqualsOneLongWindow(cell: RecurrentCellKind) throws {
+  @Test(arguments: SequenceLayerKind.allCases)
+  func carryingTheStateEqualsOneLongWindow(cell: SequenceLayerKind) throws {
     // Evaluation mode: 2 windows of 3 steps with the state carried == one window of 6 steps.
     let model = try CharLM(.init(cell: cell, vocabularySize: 7, embeddingSize: 5, hiddenSize: 8, numLayers: 2, dropout: 0.3), seed: 3)
     let B = 2

@@ -19,7 +19,7 @@ import _RecurTestSupport
   @Test(arguments: [("charmodel_lstm", RecurrentCellKind.lstm, 2), ("charmodel_gru", .gru, 1)])
   func reproducesPyTorchLogits(_ name: String, _ cell: RecurrentCellKind, _ layers: Int) throws {
     let (file, tokens, expected) = try load(name)
-    let model = try CharLM(CharLM.Configuration(cell: cell, vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: layers), seed: 1)
+    let model = try CharLM(CharLM.Configuration(cell: .recurrent(cell), vocabularySize: 11, embeddingSize: 6, hiddenSize: 9, numLayers: layers), seed: 1)
     try model.loadStateDict((try file.stateDict))
     // Without a context the model runs in evaluation mode (no dropout).
     let (logits, _) = try withoutGradients { try model(tokens, steps: 5, batchSize: 3) }

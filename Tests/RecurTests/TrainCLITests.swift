@@ -125,7 +125,7 @@ struct TrainCLITests {
     (["--seq-length", "0"], "--seq-length must be a positive integer"),
     (["--dropout", "1"], "--dropout must be in [0, 1)"),
     (["--dropout", "-0.1"], "--dropout must be in [0, 1)"),
-    (["--model", "transformer"], "unknown --model \"transformer\"; use lstm, gru or rnn"),
+    (["--model", "transformer"], "unknown --model \"transformer\"; use lstm, gru, rnn, mingru or minlstm"),
     (["--dropout-placement", "everywhere"], "unknown --dropout-placement \"everywhere\"; use all or between-layers"),
     (["--optimizer", "lbfgs"], "unknown --optimizer"),
     (["--learning-rate", "0"], "--learning-rate must be a positive number"),

@@ -8,7 +8,7 @@ import Testing
 struct LanguageModelTrainerTests {
   static let corpus = TextCorpus(text: String(repeating: "the cat sat on the mat. a rat ate the hat! ", count: 40), source: "test")
 
-  static func task(cell: RecurrentCellKind = .lstm) throws -> LanguageModelTask {
+  static func task(cell: SequenceLayerKind = .lstm) throws -> LanguageModelTask {
     var data = LanguageModelTask.DataSettings()
     data.seqLength = 16
     data.batchSize = 4
@@ -32,8 +32,8 @@ struct LanguageModelTrainerTests {
     return url
   }
 
-  @Test(arguments: [RecurrentCellKind.lstm, .gru, .rnnTanh])
-  func lossDrops(cell: RecurrentCellKind) throws {
+  @Test(arguments: [SequenceLayerKind.lstm, .gru, .rnnTanh])
+  func lossDrops(cell: SequenceLayerKind) throws {
     let trainer = try Trainer(task: Self.task(cell: cell), options: Self.options(steps: 60))
     let before = try #require(try trainer.evaluate()).loss
     #expect(try trainer.run() == .finished)
@@ -43,6 +43,18 @@ struct LanguageModelTrainerTests {
     // ln(14 characters) ≈ 2.64 nats at the start; this text is very predictable.
     #expect(before > 2.4)
     #expect(after < 1.5, "validation loss \(before) → \(after)")
+  }
+
+  /// The parallel-scan layers learn too, more slowly per step at this width (their gates never see
+  /// the state): 200 steps instead of 60.
+  @Test(arguments: [SequenceLayerKind.minGRU, .minLSTM])
+  func parallelScanLayersLearn(cell: SequenceLayerKind) throws {
+    let trainer = try Trainer(task: Self.task(cell: cell), options: Self.options(steps: 200))
+    let before = try #require(try trainer.evaluate()).loss
+    #expect(try trainer.run() == .finished)
+    let after = try #require(try trainer.evaluate()).loss
+    #expect(before > 2.4)
+    #expect(after < 1.5, "\(cell): validation loss \(before) → \(after)")
   }
 
   /// All the state a resumed run must reproduce: weights, optimiser buffers, the random stream, the carried state.

@@ -25,6 +25,19 @@ void recur_min_scan_forward(int kind, int T, int B, int H, const float *pre, con
 void recur_min_scan_backward(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
                              const float *dh, float *dpre, float *dh0);
 
+// The phases, for benchmarks and for callers that keep their own buffers (all [T, B, H] unless
+// said otherwise):
+
+/// Gates of every row: the decay a and the input b (pre [T, B, G·H]).
+void recur_min_scan_gates(int kind, int T, int B, int H, const float *pre, float *a, float *b);
+/// h_t = a_t h_{t−1} + b_t in place: h holds b on entry and the states on return.
+void recur_min_scan_linear(int T, int B, int H, const float *a, const float *h0, float *h);
+/// The reverse scan: carry_t = dh_t + a_{t+1} carry_{t+1} (∂L/∂h_t in full), dh0 = a_0 carry_0.
+void recur_min_scan_linear_reverse(int T, int B, int H, const float *a, const float *dh, float *carry, float *dh0);
+/// ∂L/∂pre [T, B, G·H] from the full state gradients `carry` and the states h (h0 before the first).
+void recur_min_scan_gate_gradients(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
+                                   const float *carry, float *dpre);
+
 #ifdef __cplusplus
 }
 #endif

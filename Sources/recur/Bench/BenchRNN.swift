@@ -6,17 +6,19 @@ import Recur
 struct BenchRNN: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rnn",
-    abstract: "Time RNN, LSTM and GRU inference and training steps (time-major, float32 tensors).",
+    abstract: "Time RNN, LSTM, GRU, minGRU and minLSTM inference and training steps (time-major, float32 tensors).",
     discussion: """
       Configurations: small (input 64, hidden 128, 1 layer, batch 32, seq 64), medium (128, 256, 2 layers, \
       batch 64, seq 100), large (256, 512, 2 layers, batch 64, seq 128), charlm (embedding 64 → LSTM 512 × 2, \
-      vocab 65, batch 32, seq 100, cross-entropy, Adam). Training = forward + backward + optimiser step \
+      vocab 65, batch 32, seq 100, cross-entropy, Adam), long512 and long4096 (256, 256, 1 layer, batch 16, \
+      seq 512 or 4,096: where the parallel-scan minGRU/minLSTM pay off; their training rows also print the \
+      time of each phase: GEMMs, pointwise gates, scan). Training = forward + backward + optimiser step \
       (MSE loss and SGD, except charlm). Prints median ms, tokens/s and GFLOP/s.
       """
   )
 
-  @Option(help: "Configurations to run (comma-separated): small, medium, large, charlm.") var config = "small,medium,large,charlm"
-  @Option(help: "Cells to run (comma-separated): rnn_tanh, lstm, gru.") var cell = "rnn_tanh,lstm,gru"
+  @Option(help: "Configurations to run (comma-separated): small, medium, large, charlm, long512, long4096.") var config = "small,medium,large,charlm"
+  @Option(help: "Cells to run (comma-separated): rnn_tanh, lstm, gru, mingru, minlstm.") var cell = "rnn_tanh,lstm,gru"
   @Option(help: "Modes to run (comma-separated): infer, train.") var mode = "infer,train"
   @OptionGroup var common: BenchRunOptions
   @Option(help: "Timed repetitions per row (after one warm-up).") var repeats = 7
@@ -25,10 +27,10 @@ struct BenchRNN: ParsableCommand {
   func validate() throws {
     try BenchLimits.check(repeats: repeats)
     for c in list(config) where RNNBenchConfig.named(c) == nil {
-      throw ValidationError("unknown configuration '\(c)'; choose from small, medium, large, charlm")
+      throw ValidationError("unknown configuration '\(c)'; choose from \(RNNBenchConfig.all.map(\.name).joined(separator: ", "))")
     }
-    for c in list(cell) where !["rnn_tanh", "lstm", "gru"].contains(c) {
-      throw ValidationError("unknown cell '\(c)'; choose from rnn_tanh, lstm, gru")
+    for c in list(cell) where RNNBenchCell(c) == nil {
+      throw ValidationError("unknown cell '\(c)'; choose from \(RNNBenchCell.names.joined(separator: ", "))")
     }
     for m in list(mode) where !["infer", "train"].contains(m) {
       throw ValidationError("unknown mode '\(m)'; choose from infer, train")
@@ -54,7 +56,7 @@ struct BenchRNN: ParsableCommand {
       let cells = cfg.isCharLM ? ["lstm"] : list(cell)
       for c in cells {
         for m in list(mode) {
-          let row = try RNNBenchmark(config: cfg, cell: RecurrentCellKind(rawValue: c)!, training: m == "train").measure(repeats: repeats)
+          let row = try RNNBenchmark(config: cfg, cell: RNNBenchCell(c)!, training: m == "train").measure(repeats: repeats)
           rows.append(row)
           if !json { print(row.tableLine); StandardStream.output.flush() }
         }

@@ -15,14 +15,49 @@ struct RNNBenchConfig {
     RNNBenchConfig(name: "medium", inputSize: 128, hiddenSize: 256, numLayers: 2, batch: 64, seqLength: 100),
     RNNBenchConfig(name: "large", inputSize: 256, hiddenSize: 512, numLayers: 2, batch: 64, seqLength: 128),
     RNNBenchConfig(name: "charlm", inputSize: 64, hiddenSize: 512, numLayers: 2, batch: 32, seqLength: 100, vocabulary: 65),
+    // Long sequences, where a parallel-scan layer (minGRU/minLSTM) pays off: equal width, batch 16.
+    RNNBenchConfig(name: "long512", inputSize: 256, hiddenSize: 256, numLayers: 1, batch: 16, seqLength: 512),
+    RNNBenchConfig(name: "long4096", inputSize: 256, hiddenSize: 256, numLayers: 1, batch: 16, seqLength: 4096),
   ]
   static func named(_ n: String) -> RNNBenchConfig? { all.first { $0.name == n } }
+}
+
+/// The layer a row times: a PyTorch-style recurrent layer or a parallel-scan one.
+enum RNNBenchCell {
+  case recurrent(RecurrentCellKind)
+  case minimal(MinimalRecurrentKind)
+
+  /// The names `--cell` accepts.
+  static let names = ["rnn_tanh", "lstm", "gru", "mingru", "minlstm"]
+
+  init?(_ name: String) {
+    if let k = RecurrentCellKind(rawValue: name), Self.names.contains(name) { self = .recurrent(k) }
+    else if let k = MinimalRecurrentKind(rawValue: name) { self = .minimal(k) }
+    else { return nil }
+  }
+
+  var name: String {
+    switch self {
+    case .recurrent(let k): k.rawValue
+    case .minimal(let k): k.rawValue
+    }
+  }
+
+  func makeLayer(_ c: RNNBenchConfig) -> any SequenceLayer {
+    switch self {
+    case .recurrent(let k): RecurrentLayer.make(k, inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
+    case .minimal(let k): MinimalRecurrentLayer(kind: k, inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
+    }
+  }
 }
 
 /// A measured row.
 struct RNNBenchRow {
   var config, cell, mode: String
   var medianMs, tokensPerSecond, gflops, peakRSSMB: Double
+  /// For the parallel-scan layers' training rows: median ms of the input GEMMs, of the pointwise
+  /// gates and of the scan (forward and backward together).
+  var phases: (gemm: Double, pointwise: Double, scan: Double)?
 
   static let header = "config  cell      mode    median ms    tokens/s   GFLOP/s  peak RSS MB"
   var tableLine: String {
@@ -32,27 +67,31 @@ struct RNNBenchRow {
     return pad(config, 8) + pad(cell, 10) + pad(mode, 6) + pad(String(format: "%.2f", medianMs), 11, right: true)
       + pad(String(format: "%.0f", tokensPerSecond), 12, right: true) + pad(String(format: "%.1f", gflops), 10, right: true)
       + pad(String(format: "%.0f", peakRSSMB), 13, right: true)
+      + (phases.map { String(format: "   GEMM %.2f ms, pointwise %.2f ms, scan %.2f ms", $0.gemm, $0.pointwise, $0.scan) } ?? "")
   }
   var json: [String: Any] {
     ["config": config, "cell": cell, "mode": mode, "median_ms": medianMs, "tokens_per_s": tokensPerSecond,
      "gflops": gflops, "peak_rss_mb": peakRSSMB]
+      .merging(phases.map { ["phase_ms": ["gemm": $0.gemm, "pointwise": $0.pointwise, "scan": $0.scan]] } ?? [:]) { a, _ in a }
   }
 }
 
 /// Builds the model of one row and times it.
 struct RNNBenchmark {
   var config: RNNBenchConfig
-  var cell: RecurrentCellKind
+  var cell: RNNBenchCell
   var training: Bool
 
   /// Floating-point operations of one forward pass (matrix products only; backward ≈ 2× forward).
   var forwardFlops: Double {
-    let G = Double(cell.gateCount * config.hiddenSize), H = Double(config.hiddenSize)
-    let rows = Double(config.batch * config.seqLength)
+    let H = Double(config.hiddenSize), rows = Double(config.batch * config.seqLength)
     var flops = 0.0
     for l in 0..<config.numLayers {
       let input = Double(l == 0 ? config.inputSize : config.hiddenSize)
-      flops += 2 * rows * G * (input + H)
+      switch cell {
+      case .recurrent(let k): flops += 2 * rows * Double(k.gateCount) * H * (input + H)
+      case .minimal(let k): flops += 2 * rows * Double(k.gateCount) * H * input
+      }
     }
     if let v = config.vocabulary { flops += 2 * rows * H * Double(v) }
     return flops
@@ -61,7 +100,7 @@ struct RNNBenchmark {
   func measure(repeats: Int) throws -> RNNBenchRow {
     var g = RandomGenerator(seed: 1)
     let c = config
-    let layer = RecurrentLayer.make(cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, seed: 1)
+    let layer = cell.makeLayer(c)
     let x = Tensor.normal([c.seqLength, c.batch, c.inputSize], generator: &g)
     let target = Tensor.normal([c.seqLength, c.batch, c.hiddenSize], std: 0.5, generator: &g)
     let embedding = Embedding(count: c.vocabulary ?? 1, dimension: c.inputSize, generator: &g)
@@ -91,12 +130,35 @@ struct RNNBenchmark {
     }
     let median = try medianMilliseconds(repeats: repeats, once)
     let flops = forwardFlops * (training ? 3 : 1)
-    return RNNBenchRow(config: c.name, cell: cell.rawValue, mode: training ? "train" : "infer", medianMs: median,
+    var phases: (gemm: Double, pointwise: Double, scan: Double)?
+    if training, case .minimal(let kind) = cell { phases = try scanPhases(kind, repeats: repeats) }
+    return RNNBenchRow(config: c.name, cell: cell.name, mode: training ? "train" : "infer", medianMs: median,
                        tokensPerSecond: Double(c.seqLength * c.batch) / (median / 1000), gflops: flops / (median / 1000) / 1e9,
-                       peakRSSMB: peakResidentMegabytes())
+                       peakRSSMB: peakResidentMegabytes(), phases: phases)
   }
 
-  private func run(_ layer: RecurrentLayer, _ x: Tensor) throws -> Tensor { try layer(x).output }
+  private func run(_ layer: any SequenceLayer, _ x: Tensor) throws -> Tensor {
+    var context = ForwardContext(training: training, seed: 1)
+    return try layer(x, state: nil, lengths: nil, context: &context).output
+  }
+
+  /// One layer's training phases, each timed alone on the row's shapes: the GEMMs (forward and
+  /// the two of the backward), the pointwise gates and the scan (forward and backward).
+  private func scanPhases(_ kind: MinimalRecurrentKind, repeats: Int) throws -> (gemm: Double, pointwise: Double, scan: Double) {
+    let c = config, rows = c.seqLength * c.batch, width = kind.gateCount * c.hiddenSize
+    var g = RandomGenerator(seed: 2)
+    let x = Tensor.normal([rows, c.inputSize], generator: &g), w = Tensor.normal([width, c.inputSize], std: 0.05, generator: &g)
+    let dPre = Tensor.normal([rows, width], generator: &g)
+    let gemm = try medianMilliseconds(repeats: repeats) {
+      _ = x.matmul(w.transposed())
+      _ = dPre.matmul(w)
+      _ = dPre.transposed().matmul(x)
+    }
+    let profile = MinimalScanProfile(kind: kind, steps: c.seqLength, batch: c.batch, hiddenSize: c.hiddenSize)
+    let pointwise = try medianMilliseconds(repeats: repeats) { profile.gates() }
+    let scan = try medianMilliseconds(repeats: repeats) { profile.scan() }
+    return (gemm, pointwise, scan)
+  }
 }
 
 /// Peak resident set size of this process so far, in MB (VmHWM from /proc/self/status, which —

@@ -7,3 +7,12 @@ func parseCell(_ name: String) throws -> RecurrentCellKind {
   guard let cell = cells[name.lowercased()] else { throw CLIError("unknown --model \"\(name)\"; use lstm, gru or rnn") }
   return cell
 }
+
+/// The layer a `recur train --model` value names: the cells of `parseCell`, or `mingru` / `minlstm`
+/// (the parallel-scan layers).
+func parseSequenceLayer(_ name: String) throws -> SequenceLayerKind {
+  if let minimal = MinimalRecurrentKind(rawValue: name.lowercased()) { return .minimal(minimal) }
+  do { return .recurrent(try parseCell(name)) } catch {
+    throw CLIError("unknown --model \"\(name)\"; use lstm, gru, rnn, mingru or minlstm")
+  }
+}

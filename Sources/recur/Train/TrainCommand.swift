@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
   @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction at the end of the corpus held out for validation, in [0, 1) (default 0.1).") var valFraction: Double?
 
   // MARK: Model
-  @Option(help: ArgumentHelp("Recurrent cell: lstm, gru or rnn (default lstm).", valueName: "lstm|gru|rnn")) var model: String?
+  @Option(help: ArgumentHelp("Recurrent layer: lstm, gru, rnn, or the parallel-scan mingru / minlstm (default lstm).", valueName: "lstm|gru|rnn|mingru|minlstm")) var model: String?
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
   @Option(name: .customLong("dropout-placement"), help: ArgumentHelp("all: dropout on the embeddings, between layers and before the decoder; between-layers: between recurrent layers only, as nn.LSTM(dropout=p) (default all).", valueName: "all|between-layers")) var dropoutPlacement: String?
@@ -95,10 +95,7 @@ struct TrainCommand: ParsableCommand {
   /// The settings of a fresh run from the flags (defaults where absent), validated.
   func freshSettings() throws -> (model: CharLM.Configuration, data: LanguageModelTask.DataSettings, options: TrainerOptions) {
     var model = CharLM.Configuration(vocabularySize: 1)
-    if let name = self.model {
-      let cell = try parseCell(name)
-      model.cell = cell
-    }
+    if let name = self.model { model.cell = try parseSequenceLayer(name) }
     model.hiddenSize = recurrent.hiddenSize ?? Defaults.hiddenSize
     model.numLayers = recurrent.numLayers ?? Defaults.numLayers
     model.embeddingSize = embeddingSize ?? Defaults.embeddingSize

@@ -36,8 +36,8 @@ public final class CharLM: Module {
 
   /// Everything needed to rebuild the model's shape (stored in archives).
   public struct Configuration: Sendable, Codable, Equatable {
-    /// The recurrent cell.
-    public var cell: RecurrentCellKind
+    /// The recurrent layer: an LSTM/GRU/RNN cell or a parallel-scan minGRU/minLSTM.
+    public var cell: SequenceLayerKind
     /// V, the number of distinct tokens.
     public var vocabularySize: Int
     /// The width of the token embeddings.
@@ -52,7 +52,7 @@ public final class CharLM: Module {
     public var dropoutPlacement: DropoutPlacement
 
     /// A configuration; the vocabulary size usually comes from the corpus.
-    public init(cell: RecurrentCellKind = .lstm, vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 512,
+    public init(cell: SequenceLayerKind = .recurrent(.lstm), vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 512,
                 numLayers: Int = 2, dropout: Float = 0.25, dropoutPlacement: DropoutPlacement = .all) {
       self.cell = cell
       self.vocabularySize = vocabularySize
@@ -65,7 +65,7 @@ public final class CharLM: Module {
 
     public init(from decoder: any Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)
-      self.init(cell: try c.decode(RecurrentCellKind.self, forKey: .cell), vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+      self.init(cell: try c.decode(SequenceLayerKind.self, forKey: .cell), vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
                 embeddingSize: try c.decode(Int.self, forKey: .embeddingSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
                 numLayers: try c.decode(Int.self, forKey: .numLayers), dropout: try c.decode(Float.self, forKey: .dropout),
                 dropoutPlacement: try c.decodeIfPresent(DropoutPlacement.self, forKey: .dropoutPlacement) ?? .all)
@@ -82,7 +82,7 @@ public final class CharLM: Module {
 
     /// The number of parameters of the model, computed without building it.
     public var parameterCount: SizeTally {
-      var tally = RecurrentLayer.parameterCount(cell, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers)
+      var tally = cell.parameterCount(inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers)
       tally.add(vocabularySize, embeddingSize)
       tally.add(vocabularySize, hiddenSize)
       tally.add(vocabularySize)
@@ -109,8 +109,8 @@ public final class CharLM: Module {
     var generator = RandomGenerator(seed: seed)
     embedding = Embedding(count: c.vocabularySize, dimension: c.embeddingSize, generator: &generator)
     // Dropout between layers only exists with more than one layer (avoids PyTorch's warning).
-    rnn = RecurrentLayer.make(c.cell, inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
-                              dropout: c.numLayers > 1 ? c.dropout : 0, seed: generator.next())
+    rnn = c.cell.make(inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
+                      dropout: c.numLayers > 1 ? c.dropout : 0, seed: generator.next())
     decoder = Linear(inputSize: c.hiddenSize, outputSize: c.vocabularySize, generator: &generator)
     dropoutLayer = Dropout(p: c.dropout)
   }

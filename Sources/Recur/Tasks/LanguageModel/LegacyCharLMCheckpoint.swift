@@ -33,7 +33,7 @@ extension LanguageModelTask {
       throw TrainingError.inconsistentCheckpoint("unknown cell \"\(legacy.model.cell.prefix(20))\"")
     }
     let m = legacy.model
-    let model = CharLM.Configuration(cell: cell, vocabularySize: m.vocabularySize, embeddingSize: m.embeddingSize,
+    let model = CharLM.Configuration(cell: .recurrent(cell), vocabularySize: m.vocabularySize, embeddingSize: m.embeddingSize,
                                      hiddenSize: m.hiddenSize, numLayers: m.numLayers, dropout: m.dropout)
     var data = DataSettings()
     if let v = legacy.seqLength { data.seqLength = v }
