@@ -1,7 +1,8 @@
 // minGRU / minLSTM (Feng et al. 2024): gates from the input alone, then the linear recurrence
-// h_t = a_t ⊙ h_{t−1} + b_t. Three passes, each parallel: gates per row (t, b) with the
-// vectorised sigmoid, the scan per column (b, j) — columns are independent, so the threads split
-// them and no fix-up pass is needed — and, backward, the gate gradients per row again.
+// h_t = a_t ⊙ h_{t−1} + b_t. Forward: gates per row (t, b) with the vectorised sigmoid, then the
+// scan per column (b, j) — columns are independent, so the threads split them and no fix-up pass is
+// needed. Backward: the reverse scan per column, then the gate gradients per row (the decays a are
+// kept from the forward; the other gates are recomputed from the projections).
 //
 // The scan runs in linear space: a_t ∈ (0, 1), so the sequential recurrence neither overflows nor
 // underflows (the log-space form of the paper matters for its prefix-product formulation, which a
@@ -9,6 +10,7 @@
 // in log space, σ(log f − log i), where f + i underflows.
 #include "recur_scan.h"
 #include "recur_kernels.h"
+#include "internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,64 @@
 static int gate_count(int kind) { return kind == RECUR_MIN_LSTM ? 3 : 2; }
 
 static float log_sigmoid(float x) { return x >= 0 ? -log1pf(expf(-x)) : x - log1pf(expf(x)); }
+
+// The pointwise loops of one row, compiled once per instruction set (the same source; the
+// compiler vectorises the selects with the wider registers) and chosen by the calling thread's ISA.
+#define RECUR_MIN_SCAN_LOOPS(sfx, attribute)                                                          \
+  attribute static void gru_gates_##sfx(int H, const float *restrict k, const float *restrict kh,        \
+                                        const float *restrict z, const float *restrict s3,              \
+                                        float *restrict tmp, float *restrict b) {                       \
+    for (int j = 0; j < H; j++) tmp[j] = -k[j];                                                          \
+    for (int j = 0; j < H; j++) b[j] = z[j] * (kh[j] >= 0 ? kh[j] + 0.5f : s3[j]);                       \
+  }                                                                                                      \
+  attribute static int lstm_gates_##sfx(int H, const float *restrict kh, const float *restrict f,       \
+                                        const float *restrict i, const float *restrict s3,              \
+                                        float *restrict a, float *restrict b) {                         \
+    int underflow = 0;                                                                                   \
+    for (int j = 0; j < H; j++) {                                                                        \
+      float sum = f[j] + i[j];                                                                           \
+      underflow |= !(sum > 1e-30f);                                                                      \
+      a[j] = f[j] / sum;                                                                                 \
+      b[j] = i[j] / sum * (kh[j] >= 0 ? kh[j] + 0.5f : s3[j]);                                           \
+    }                                                                                                    \
+    return underflow;                                                                                    \
+  }                                                                                                      \
+  attribute static void gru_gradients_##sfx(int H, const float *restrict kh, const float *restrict z,   \
+                                            const float *restrict s3, const float *restrict a,          \
+                                            const float *restrict carry, const float *restrict previous,\
+                                            float *restrict dk, float *restrict dkh) {                  \
+    for (int j = 0; j < H; j++) {                                                                        \
+      int positive = kh[j] >= 0;                                                                         \
+      float candidate = positive ? kh[j] + 0.5f : s3[j], slope = positive ? 1.0f : s3[j] * (1.0f - s3[j]); \
+      float gB = carry[j], gA = gB * previous[j];                                                        \
+      dk[j] = (gB * candidate - gA) * z[j] * a[j];                                                       \
+      dkh[j] = gB * z[j] * slope;                                                                        \
+    }                                                                                                    \
+  }                                                                                                      \
+  attribute static void lstm_gradients_##sfx(int H, const float *restrict kh, const float *restrict f,  \
+                                             const float *restrict i, const float *restrict s3,         \
+                                             const float *restrict a, const float *restrict carry,      \
+                                             const float *restrict previous, float *restrict df,        \
+                                             float *restrict di, float *restrict dkh) {                 \
+    for (int j = 0; j < H; j++) {                                                                        \
+      int positive = kh[j] >= 0;                                                                         \
+      float candidate = positive ? kh[j] + 0.5f : s3[j], slope = positive ? 1.0f : s3[j] * (1.0f - s3[j]); \
+      float gB = carry[j], gA = gB * previous[j], rest = 1.0f - a[j];                                    \
+      float gd = (gA - gB * candidate) * a[j] * rest;                                                    \
+      df[j] = gd * (1.0f - f[j]);                                                                        \
+      di[j] = -gd * (1.0f - i[j]);                                                                       \
+      dkh[j] = gB * rest * slope;                                                                        \
+    }                                                                                                    \
+  }
+
+RECUR_MIN_SCAN_LOOPS(portable, )
+#if defined(__x86_64__)
+RECUR_MIN_SCAN_LOOPS(avx2, __attribute__((target("avx2,fma"))))
+RECUR_MIN_SCAN_LOOPS(avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))))
+#define RECUR_PICK(isa, name) ((isa) == RECUR_ISA_AVX512 ? name##_avx512 : (isa) == RECUR_ISA_AVX2 ? name##_avx2 : name##_portable)
+#else
+#define RECUR_PICK(isa, name) name##_portable
+#endif
 
 /// Scratch of one row's gates: sigmoids of the gate pre-activations and of the candidate.
 typedef struct {
@@ -27,31 +87,29 @@ static RowScratch row_scratch(int H) {
   return (RowScratch){base, base + H, base + 2 * (size_t)H, base + 3 * (size_t)H};
 }
 
-/// The decay a and, when `b` is not NULL, the input b of one row, and what the backward needs:
-/// s1 = z (minGRU) or f (minLSTM), s2 = i (minLSTM), s3 = σ(k_h).
-static void row_gates(int kind, int H, const float *p, float *a, float *b, RowScratch s) {
+/// The decay a and the input b of one row (s holds the sigmoids on the way).
+static void row_gates(int isa, int kind, int H, const float *p, float *a, float *b, RowScratch s) {
   const float *kh = p + (size_t)(gate_count(kind) - 1) * H;
   recur_vsigmoid(kh, s.s3, (size_t)H);
+  recur_vsigmoid(p, s.s1, (size_t)H);
   if (kind == RECUR_MIN_GRU) {
-    recur_vsigmoid(p, s.s1, (size_t)H);
-    for (int j = 0; j < H; j++) s.tmp[j] = -p[j];
+    RECUR_PICK(isa, gru_gates)(H, p, kh, s.s1, s.s3, s.tmp, b);
     recur_vsigmoid(s.tmp, a, (size_t)H);  // 1 − z without cancellation
-    if (b)
-      for (int j = 0; j < H; j++) b[j] = s.s1[j] * (kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j]);
   } else {
-    recur_vsigmoid(p, s.s1, (size_t)H);
     recur_vsigmoid(p + H, s.s2, (size_t)H);
-    for (int j = 0; j < H; j++) {
-      float f = s.s1[j], i = s.s2[j], sum = f + i;
-      float decay = sum > 1e-30f ? f / sum : 1.0f / (1.0f + expf(log_sigmoid(p[H + j]) - log_sigmoid(p[j])));
-      a[j] = decay;
-      if (b) b[j] = (sum > 1e-30f ? i / sum : 1.0f - decay) * (kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j]);
+    if (RECUR_PICK(isa, lstm_gates)(H, kh, s.s1, s.s2, s.s3, a, b)) {
+      // Both gates below ~1e-30: the normalised forget gate in log space, σ(log f − log i).
+      for (int j = 0; j < H; j++) {
+        if (s.s1[j] + s.s2[j] > 1e-30f) continue;
+        a[j] = 1.0f / (1.0f + expf(log_sigmoid(p[H + j]) - log_sigmoid(p[j])));
+        b[j] = (1.0f - a[j]) * (kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j]);
+      }
     }
   }
 }
 
 typedef struct {
-  int kind, T, B, H;
+  int isa, kind, T, B, H;
   const float *pre, *h0, *h, *dh;
   float *a, *out, *dpre, *dh0, *carry;
 } ScanJob;
@@ -61,7 +119,7 @@ static void forward_gates(void *ctx, int begin, int end) {
   int H = job->H, G = gate_count(job->kind);
   RowScratch s = row_scratch(H);
   for (int r = begin; r < end; r++)
-    row_gates(job->kind, H, job->pre + (size_t)r * G * H, job->a + (size_t)r * H, job->out + (size_t)r * H, s);
+    row_gates(job->isa, job->kind, H, job->pre + (size_t)r * G * H, job->a + (size_t)r * H, job->out + (size_t)r * H, s);
   free(s.s1);
 }
 
@@ -79,7 +137,7 @@ static void forward_scan(void *ctx, int begin, int end) {
 }
 
 void recur_min_scan_gates(int kind, int T, int B, int H, const float *pre, float *a, float *b) {
-  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .a = a, .out = b};
+  ScanJob job = {.isa = recur_active_ops()->isa, .kind = kind, .T = T, .B = B, .H = H, .pre = pre, .a = a, .out = b};
   recur_parallel_for_grain(T * B, 8, forward_gates, &job);
 }
 
@@ -88,20 +146,10 @@ void recur_min_scan_linear(int T, int B, int H, const float *a, const float *h0,
   recur_parallel_for_grain(B * H, 256, forward_scan, &job);
 }
 
-void recur_min_scan_forward(int kind, int T, int B, int H, const float *pre, const float *h0, float *h) {
+void recur_min_scan_forward(int kind, int T, int B, int H, const float *pre, const float *h0, float *h, float *a) {
   if (T <= 0 || B <= 0 || H <= 0) return;
-  float *a = malloc(sizeof(float) * (size_t)T * B * H);
   recur_min_scan_gates(kind, T, B, H, pre, a, h);
   recur_min_scan_linear(T, B, H, a, h0, h);
-  free(a);
-}
-
-static void backward_decays(void *ctx, int begin, int end) {
-  ScanJob *job = ctx;
-  int H = job->H, G = gate_count(job->kind);
-  RowScratch s = row_scratch(H);
-  for (int r = begin; r < end; r++) row_gates(job->kind, H, job->pre + (size_t)r * G * H, job->a + (size_t)r * H, NULL, s);
-  free(s.s1);
 }
 
 /// Reverse scan over columns: carry_t = dh_t + a_{t+1} carry_{t+1} (∂L/∂h_t in full), stored in
@@ -128,31 +176,20 @@ static void backward_gates(void *ctx, int begin, int end) {
   ScanJob *job = ctx;
   int H = job->H, G = gate_count(job->kind), B = job->B;
   RowScratch s = row_scratch(H);
-  float *a = malloc(sizeof(float) * (size_t)H);
   for (int r = begin; r < end; r++) {
-    const float *p = job->pre + (size_t)r * G * H, *kh = p + (size_t)(G - 1) * H;
+    const float *p = job->pre + (size_t)r * G * H, *kh = p + (size_t)(G - 1) * H, *a = job->a + (size_t)r * H;
     const float *carry = job->carry + (size_t)r * H;
     const float *previous = r >= B ? job->h + (size_t)(r - B) * H : job->h0 + (size_t)r * H;
     float *dp = job->dpre + (size_t)r * G * H, *dkh = dp + (size_t)(G - 1) * H;
-    row_gates(job->kind, H, p, a, NULL, s);
-    for (int j = 0; j < H; j++) {
-      float gA = carry[j] * previous[j], gB = carry[j];
-      float candidate = kh[j] >= 0 ? kh[j] + 0.5f : s.s3[j];
-      float slope = kh[j] >= 0 ? 1.0f : s.s3[j] * (1.0f - s.s3[j]);
-      if (job->kind == RECUR_MIN_GRU) {
-        float z = s.s1[j];
-        dp[j] = (gB * candidate - gA) * z * a[j];
-        dkh[j] = gB * z * slope;
-      } else {
-        float f = s.s1[j], i = s.s2[j], decay = a[j], rest = 1.0f - decay;
-        float gd = (gA - gB * candidate) * decay * rest;
-        dp[j] = gd * (1.0f - f);
-        dp[H + j] = -gd * (1.0f - i);
-        dkh[j] = gB * rest * slope;
-      }
+    recur_vsigmoid(kh, s.s3, (size_t)H);
+    recur_vsigmoid(p, s.s1, (size_t)H);
+    if (job->kind == RECUR_MIN_GRU) {
+      RECUR_PICK(job->isa, gru_gradients)(H, kh, s.s1, s.s3, a, carry, previous, dp, dkh);
+    } else {
+      recur_vsigmoid(p + H, s.s2, (size_t)H);
+      RECUR_PICK(job->isa, lstm_gradients)(H, kh, s.s1, s.s2, s.s3, a, carry, previous, dp, dp + H, dkh);
     }
   }
-  free(a);
   free(s.s1);
 }
 
@@ -161,21 +198,18 @@ void recur_min_scan_linear_reverse(int T, int B, int H, const float *a, const fl
   recur_parallel_for_grain(B * H, 256, backward_scan, &job);
 }
 
-void recur_min_scan_gate_gradients(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
-                                   const float *carry, float *dpre) {
-  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .h0 = h0, .h = h, .carry = (float *)carry, .dpre = dpre};
+void recur_min_scan_gate_gradients(int kind, int T, int B, int H, const float *pre, const float *a, const float *h0,
+                                   const float *h, const float *carry, float *dpre) {
+  ScanJob job = {.isa = recur_active_ops()->isa, .kind = kind, .T = T, .B = B, .H = H, .pre = pre, .a = (float *)a, .h0 = h0, .h = h, .carry = (float *)carry,
+                 .dpre = dpre};
   recur_parallel_for_grain(T * B, 8, backward_gates, &job);
 }
 
-void recur_min_scan_backward(int kind, int T, int B, int H, const float *pre, const float *h0, const float *h,
-                             const float *dh, float *dpre, float *dh0) {
+void recur_min_scan_backward(int kind, int T, int B, int H, const float *pre, const float *a, const float *h0,
+                             const float *h, const float *dh, float *dpre, float *dh0) {
   if (T <= 0 || B <= 0 || H <= 0) return;
-  size_t N = (size_t)B * H;
-  float *a = malloc(sizeof(float) * (size_t)T * N), *carry = malloc(sizeof(float) * (size_t)T * N);
-  ScanJob job = {.kind = kind, .T = T, .B = B, .H = H, .pre = pre, .a = a};
-  recur_parallel_for_grain(T * B, 8, backward_decays, &job);
+  float *carry = malloc(sizeof(float) * (size_t)T * B * H);
   recur_min_scan_linear_reverse(T, B, H, a, dh, carry, dh0);
-  recur_min_scan_gate_gradients(kind, T, B, H, pre, h0, h, carry, dpre);
-  free(a);
+  recur_min_scan_gate_gradients(kind, T, B, H, pre, a, h0, h, carry, dpre);
   free(carry);
 }

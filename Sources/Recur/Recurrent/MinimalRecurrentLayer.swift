@@ -109,9 +109,11 @@ public class MinimalRecurrentLayer: SequenceLayer {
       let pre = input.reshaped([T * B, width]).linear(weight: weights[layer].value, bias: biases[layer].value)
         .reshaped([T, B, kind.gateCount * H])
       let h0 = state.map { $0.h.slice(layer..<(layer + 1)).reshaped([B, H]) } ?? .zeros([B, H])
-      let scanned = Tensor.minimalScan(kind, pre: pre, h0: h0, lengths: lengths)
-      finals.append(scanned.slice(T..<(T + 1)))
-      input = scanned.slice(0..<T)
+      let states = Tensor.minimalScan(kind, pre: pre, h0: h0, lengths: lengths)
+      // The final state of sequence b is its state at step lengths[b] − 1 (row (t·B + b)).
+      finals.append(lengths.map { l in states.reshaped([T * B, H]).gatherRows((0..<B).map { (l[$0] - 1) * B + $0 }, indexShape: [1, B]) }
+                    ?? states.slice((T - 1)..<T))
+      input = states
       if layer < numLayers - 1, context.isTraining, dropout > 0 { input = input.dropout(p: dropout, generator: &context.generator) }
     }
     return (input, RecurrentState(h: Tensor.concatenate(finals, axis: 0)))

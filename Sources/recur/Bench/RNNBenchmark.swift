@@ -145,16 +145,9 @@ struct RNNBenchmark {
   /// One layer's training phases, each timed alone on the row's shapes: the GEMMs (forward and
   /// the two of the backward), the pointwise gates and the scan (forward and backward).
   private func scanPhases(_ kind: MinimalRecurrentKind, repeats: Int) throws -> (gemm: Double, pointwise: Double, scan: Double) {
-    let c = config, rows = c.seqLength * c.batch, width = kind.gateCount * c.hiddenSize
-    var g = RandomGenerator(seed: 2)
-    let x = Tensor.normal([rows, c.inputSize], generator: &g), w = Tensor.normal([width, c.inputSize], std: 0.05, generator: &g)
-    let dPre = Tensor.normal([rows, width], generator: &g)
-    let gemm = try medianMilliseconds(repeats: repeats) {
-      _ = x.matmul(w.transposed())
-      _ = dPre.matmul(w)
-      _ = dPre.transposed().matmul(x)
-    }
-    let profile = MinimalScanProfile(kind: kind, steps: c.seqLength, batch: c.batch, hiddenSize: c.hiddenSize)
+    let c = config
+    let profile = MinimalScanProfile(kind: kind, steps: c.seqLength, batch: c.batch, inputSize: c.inputSize, hiddenSize: c.hiddenSize)
+    let gemm = try medianMilliseconds(repeats: repeats) { profile.gemms() }
     let pointwise = try medianMilliseconds(repeats: repeats) { profile.gates() }
     let scan = try medianMilliseconds(repeats: repeats) { profile.scan() }
     return (gemm, pointwise, scan)
