@@ -63,6 +63,7 @@ public final class CharLM: Module {
       self.dropoutPlacement = dropoutPlacement
     }
 
+    /// Decodes a configuration; one without `dropoutPlacement` (written before it existed) gets `.all`.
     public init(from decoder: any Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)
       self.init(cell: try c.decode(SequenceLayerKind.self, forKey: .cell), vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
