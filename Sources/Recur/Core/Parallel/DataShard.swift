@@ -27,8 +27,10 @@ public struct DataShard: Sendable, Equatable {
   /// Part `part`'s range of `0..<total` items.
   public func range(of total: Int, part: Int) -> Range<Int> { (part * total / count)..<((part + 1) * total / count) }
 
-  /// This part of `items`.
+  /// This part of the batch `items`; all of them when there are fewer items than parts (every
+  /// process then computes the same gradient, and their average is it).
   public func part<C: RandomAccessCollection>(of items: C) -> C.SubSequence where C.Index == Int {
+    guard items.count >= count else { return items[...] }
     let r = range(of: items.count)
     return items[(items.startIndex + r.lowerBound)..<(items.startIndex + r.upperBound)]
   }
