@@ -110,6 +110,47 @@ struct DataParallelTests {
     }
   }
 
+  /// The processes whose parent is `parent` and whose environment holds `variable`.
+  static func children(of parent: Int32, with variable: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+      // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after its ')'.
+      guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      guard fields.count > 2, Int32(fields[1]) == parent else { return false }
+      let environment = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+      return environment.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == variable }
+    }
+  }
+
+  @Test(.enabled(if: MPILauncher.path != nil, MPILauncher.skipReason))
+  func aProcessThatDiesEndsTheRunWithinSecondsAndTheCheckpointStaysLoadable() throws {
+    let scratch = try MPILauncher.makeScratch()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let out = scratch.appendingPathComponent("run").path
+    var args = Self.training(out: out, steps: 100_000)
+    args[args.firstIndex(of: "--eval-every")! + 1] = "5"
+    nonisolated(unsafe) var killedAt: Date?
+    let r = try MPILauncher.run(processes: 2, args, timeout: 120) { launcher in
+      // Once a checkpoint is written, SIGKILL rank 1 (a crash: no message, no MPI_Abort).
+      let deadline = Date().addingTimeInterval(90)
+      while !FileManager.default.fileExists(atPath: out + "/last.safetensors") && Date() < deadline { usleep(100_000) }
+      usleep(500_000)
+      let victim = try #require(Self.children(of: launcher.processIdentifier, with: "OMPI_COMM_WORLD_RANK=1").first, "rank 1 not found")
+      kill(victim, SIGKILL)
+      killedAt = Date()
+    }
+    let seconds = Date().timeIntervalSince(try #require(killedAt))
+    #expect(seconds < 10, "the run went on for \(seconds) s after a process died")
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("rank 1") && r.stderr.contains("signal 9"), "\(r.stderr)")
+    // The last checkpoint (written atomically) is whole: it loads, and its model generates.
+    let archive = try ModelArchive.read(from: URL(fileURLWithPath: out + "/last.safetensors"))
+    _ = try LanguageModelTask.loadModel(from: archive)
+    let generated = try RecurExecutable.run(["generate", "--checkpoint", out + "/last.safetensors", "--length", "10"])
+    #expect(generated.status == 0, "\(generated.stderr)")
+  }
+
   @Test func anMPIEnvironmentWithoutALibraryFailsWithOneLine() throws {
     let scratch = try MPILauncher.makeScratch()
     defer { try? FileManager.default.removeItem(at: scratch) }
