@@ -4,11 +4,16 @@
 /// single process would have computed on it. The same reduction carries the loss and item counts.
 ///
 /// The buffer is laid out last parameter first (the output layer's gradient is complete first in
-/// backward). There is no overlap of the reduction with backward: a recurrent stack is one node of
-/// the tape, whose backward finishes all its layers' gradients together, so nothing would overlap
-/// but the small output layers; MPI segments and pipelines the one large message itself.
-final class GradientSynchronizer {
+/// backward) and reduced in buckets of `bucketSize` floats (4 MB; `recur bench allreduce --bucket`
+/// compares sizes). The reduction does not overlap backward: a recurrent stack is one node of the
+/// tape, whose backward finishes all its layers' gradients together, so only the small output
+/// layer's bucket could start early.
+public final class GradientSynchronizer {
+  /// Floats per all-reduce call: 1 Mi (4 MB).
+  public static let defaultBucketSize = 1 << 20
+
   let group: ProcessGroup
+  let bucketSize = GradientSynchronizer.defaultBucketSize
   let parameters: [Parameter]
   /// Gradients (weighted), then one has-gradient flag per parameter, then loss·items and items.
   private var buffer: [Float]
@@ -37,7 +42,7 @@ final class GradientSynchronizer {
       b[b.count - 2] = loss * weight
       b[b.count - 1] = weight
     }
-    try group.allReduceSum(&buffer)
+    try group.allReduceSum(&buffer, bucketSize: bucketSize)
     let total = buffer[buffer.count - 1], flags = offset
     offset = 0
     buffer.withUnsafeBufferPointer { b in

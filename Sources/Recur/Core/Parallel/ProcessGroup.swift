@@ -116,6 +116,17 @@ public final class ProcessGroup: @unchecked Sendable {
     }
   }
 
+  /// The sum of `buffer` over all processes, as consecutive all-reduces of `bucketSize` floats.
+  public func allReduceSum(_ buffer: inout [Float], bucketSize: Int) throws {
+    precondition(bucketSize > 0, "allReduceSum: bucketSize must be positive")
+    guard size > 1, !buffer.isEmpty else { return }
+    try buffer.withUnsafeMutableBufferPointer { b in
+      for start in stride(from: 0, to: b.count, by: bucketSize) {
+        try allReduceSum(b.baseAddress! + start, count: Swift.min(bucketSize, b.count - start))
+      }
+    }
+  }
+
   /// Replaces `buffer` on every process by the element-wise sum over all processes.
   public func allReduceSum(_ buffer: inout [Double]) throws {
     guard size > 1, !buffer.isEmpty else { return }
