@@ -21,10 +21,13 @@ let package = Package(
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
     ),
 
+    // MARK: - MPI, loaded at run time (no build-time dependency)
+    .target(name: "CRecurMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+
     // MARK: - Library
     .target(
       name: "Recur",
-      dependencies: ["CRecurKernels"],
+      dependencies: ["CRecurKernels", "CRecurMPI"],
       resources: [.copy("Resources/austen_pride_and_prejudice.txt")]
     ),
 

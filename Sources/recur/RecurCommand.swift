@@ -14,6 +14,8 @@ struct RecurCommand: ParsableCommand {
   static func main() {
     Diagnostics.handler = { warn($0.message) }
     StandardStream.failOnLostOutputAtExit()
+    ParallelRun.quietOtherRanks()
     main(nil)
+    ParallelRun.finish()
   }
 }

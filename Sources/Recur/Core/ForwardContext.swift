@@ -12,6 +12,11 @@ public struct ForwardContext: Sendable {
   public var isTraining: Bool
   /// The source of dropout masks and other random draws.
   public var generator: RandomGenerator
+  /// The part of the batch this process takes in a data-parallel run (`.whole` otherwise).
+  public var shard = DataShard.whole
+  /// The processes of a data-parallel run (`.single` otherwise), for a task that must combine
+  /// something across them (a carried state, a metric).
+  public var processGroup = ProcessGroup.single
 
   /// A context in training or evaluation mode drawing from `generator`.
   public init(training: Bool, generator: RandomGenerator) {

@@ -144,6 +144,19 @@ extension Ridge {
       try self.init(features: features, targets: targets, rowOffset: 0, rows: features.rows, centered: centered)
     }
 
+    /// From its parts.
+    init(featureCount: Int, targetCount: Int, sampleCount: Int, centered: Bool, gram: [Double], cross: [Double],
+         featureMean: [Double], targetMean: [Double]) {
+      self.featureCount = featureCount
+      self.targetCount = targetCount
+      self.sampleCount = sampleCount
+      self.centered = centered
+      self.gram = gram
+      self.cross = cross
+      self.featureMean = featureMean
+      self.targetMean = targetMean
+    }
+
     /// From a centred Gram matrix and feature means computed elsewhere (while running the
     /// reservoir) for rows `rowOffset..<rowOffset + rows` of `features`.
     init(features: DoubleMatrix, targets: DoubleMatrix, rowOffset: Int, rows: Int, centeredGram: [Double],

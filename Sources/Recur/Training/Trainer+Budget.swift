@@ -36,7 +36,7 @@ extension Trainer {
     let t0 = now()
     _ = try evaluate()
     var evaluationCost = now() - t0
-    if outputDirectory != nil {
+    if outputDirectory != nil, processGroup.isRoot {
       // Each evaluation writes the last checkpoint and often the best: time one serialisation, count two.
       // A real write (the file is flushed to disk), not just the serialisation.
       let probe = outputDirectory!.appendingPathComponent(".budget-probe-\(ProcessInfo.processInfo.processIdentifier).safetensors")

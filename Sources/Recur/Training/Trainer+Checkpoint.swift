@@ -43,7 +43,9 @@ extension Trainer {
   /// Continues the run saved in `archive` with `task` (rebuilt by the caller from the archive's
   /// configuration, its weights loaded). `adjust` may change the budget, evaluation cadence and
   /// patience; a changed budget is turned into steps again when the run starts.
-  public convenience init(resuming archive: ModelArchive, task: Task, outputDirectory: URL? = nil,
+  /// In a data-parallel run every process resumes from the same archive (`processGroup` as in
+  /// ``init(task:options:outputDirectory:processGroup:)``).
+  public convenience init(resuming archive: ModelArchive, task: Task, outputDirectory: URL? = nil, processGroup: ProcessGroup? = nil,
                           adjust: ((inout TrainerOptions) -> Void)? = nil) throws {
     guard archive.task == Task.name else { throw TrainingError.wrongTask(expected: Task.name, found: archive.task) }
     guard let record = try archive.decodeTraining(TrainingRecord.self) else {
@@ -66,7 +68,7 @@ extension Trainer {
     adjust?(&options)
     let budgetChanged = options.steps != record.options.steps || options.epochs != record.options.epochs
       || options.timeLimit != record.options.timeLimit
-    try self.init(task: task, options: options, outputDirectory: outputDirectory)
+    try self.init(task: task, options: options, outputDirectory: outputDirectory, processGroup: processGroup)
     var scalars: [(name: String, value: Double)] = []
     for pair in record.optimizerScalars {
       guard pair.count == 2, let value = Double(pair[1]) else {
@@ -90,7 +92,7 @@ extension Trainer {
     }
     let words = record.generator.compactMap(UInt64.init)
     guard words.count == 4 else { throw TrainingError.inconsistentCheckpoint("the random stream is not four 64-bit words") }
-    context = ForwardContext(training: true, generator: RandomGenerator(state: words))
+    context.generator = RandomGenerator(state: words)
     try task.restoreDataState(TaskDataState(json: record.data, tensors: archive.tensors(prefix: ModelArchive.dataPrefix)))
     step = record.step
     totalSteps = budgetChanged ? nil : record.totalSteps

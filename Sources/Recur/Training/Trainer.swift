@@ -53,15 +53,51 @@ public final class Trainer<Task: TrainingTask> {
   public internal(set) var context: ForwardContext
   /// The best weights, kept in memory when `options.restoreBest` is set.
   var bestWeights: [(name: String, tensor: Tensor)]?
+  /// The processes of a data-parallel run (`.single` for one process).
+  public let processGroup: ProcessGroup
+  /// Averages the gradients over the processes (nil for one process).
+  let synchronizer: GradientSynchronizer?
 
   /// A fresh run of `task`. Throws `TrainingError` for invalid options.
-  public init(task: Task, options: TrainerOptions, outputDirectory: URL? = nil) throws {
+  ///
+  /// Data parallelism: with a `processGroup` of several processes (by default the MPI world when an
+  /// MPI launcher started this process, see `ProcessGroup.world()`), every process runs the same
+  /// trainer on its own copy of the task. The weights start as rank 0's; each step, each process
+  /// takes its part (`ForwardContext.shard`) of the global batch, the gradients are averaged over
+  /// the processes, and every process takes the same optimiser step. Random draws come from a
+  /// stream per process and step, derived from the trainer's stream. Only rank 0 writes files and
+  /// tells the observers. Throws `ProcessGroupError` when the processes cannot talk.
+  public init(task: Task, options: TrainerOptions, outputDirectory: URL? = nil, processGroup: ProcessGroup? = nil) throws {
     try options.validate()
+    let group = try processGroup ?? ProcessGroup.world()
     self.task = task
     self.options = options
     self.outputDirectory = outputDirectory
+    self.processGroup = group
     optimizer = options.optimizer.makeOptimizer(parameters: task.model.parameters)
     context = ForwardContext(training: true, seed: options.seed)
+    context.shard = DataShard(index: group.rank, count: group.size)
+    context.processGroup = group
+    if group.size > 1 {
+      synchronizer = GradientSynchronizer(group: group, parameters: optimizer.parameters)
+      try broadcastWeights()
+    } else {
+      synchronizer = nil
+    }
+  }
+
+  /// Makes every process's weights rank 0's.
+  func broadcastWeights() throws {
+    let parameters = task.model.parameters
+    var flat = [Float]()
+    flat.reserveCapacity(parameters.reduce(0) { $0 + $1.count })
+    for p in parameters { p.data.withUnsafeBufferPointer { flat.append(contentsOf: $0) } }
+    try processGroup.broadcast(&flat)
+    var offset = 0
+    for p in parameters {
+      p.update { v in for i in 0..<v.count { v[i] = flat[offset + i] } }
+      offset += p.count
+    }
   }
 
   /// Steps between evaluations.
@@ -86,10 +122,24 @@ public final class Trainer<Task: TrainingTask> {
     let start = DispatchTime.now().uptimeNanoseconds
     return try Kernels.withMatmulPrecision(options.matmulPrecision) {
       context.isTraining = true
-      let batch = try task.trainingLoss(context: &context)
-      let lossValue = batch.loss.item
-      guard lossValue.isFinite else { throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: lossValue) }
-      batch.loss.backward()
+      var lossValue: Float, items: Int
+      if let synchronizer {
+        // This process's own stream for this step, derived from the shared one (which all
+        // processes advance alike, and checkpoints keep).
+        var local = context
+        local.generator = RandomGenerator(seed: context.generator.next() &+ UInt64(processGroup.rank) &* 0x9E37_79B9_7F4A_7C15)
+        let batch = try task.trainingLoss(context: &local)
+        batch.loss.backward()
+        (lossValue, items) = try synchronizer.average(loss: batch.loss.item, items: batch.count)
+      } else {
+        let batch = try task.trainingLoss(context: &context)
+        (lossValue, items) = (batch.loss.item, batch.count)
+        if lossValue.isFinite { batch.loss.backward() }
+      }
+      guard lossValue.isFinite else {
+        optimizer.zeroGrad()
+        throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: lossValue)
+      }
       let maxNorm = options.gradClip > 0 ? options.gradClip : .greatestFiniteMagnitude
       let norm = clipGradNorm(optimizer.parameters, maxNorm: maxNorm)
       guard norm.isFinite else {
@@ -101,15 +151,15 @@ public final class Trainer<Task: TrainingTask> {
       withoutGradients { optimizer.step() }
       optimizer.zeroGrad()
       step += 1
-      itemsSeen += batch.count
+      itemsSeen += items
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      return StepReport(loss: lossValue, gradientNorm: norm, learningRate: lr, items: batch.count, seconds: seconds)
+      return StepReport(loss: lossValue, gradientNorm: norm, learningRate: lr, items: items, seconds: seconds)
     }
   }
 
   /// The task's validation result in float32 (whatever the training precision), or nil.
   public func evaluate() throws -> Evaluation? {
-    try Kernels.withMatmulPrecision(.highest) { try withoutGradients { try task.evaluate() } }
+    try Kernels.withMatmulPrecision(.highest) { try withoutGradients { try task.evaluate(across: processGroup) } }
   }
 
   /// Whether every weight is finite (checked before saving: a diverged model never replaces a
@@ -124,7 +174,12 @@ public final class Trainer<Task: TrainingTask> {
   public func run() throws -> TrainingOutcome {
     let loopStart = DispatchTime.now().uptimeNanoseconds, secondsBefore = trainingSeconds
     func tick() { trainingSeconds = secondsBefore + Double(DispatchTime.now().uptimeNanoseconds - loopStart) / 1e9 }
-    if totalSteps == nil { totalSteps = try budgetInSteps(startingAt: secondsBefore) }
+    if totalSteps == nil {
+      // Every process takes rank 0's budget (a time limit is measured on each).
+      var budget = [UInt64(try budgetInSteps(startingAt: secondsBefore))]
+      try processGroup.broadcast(&budget)
+      totalSteps = Int(budget[0])
+    }
     tick()
     try notify(.started)
     var meter = LossMeter(lastLearningRate: Double(learningRate(at: step)))
@@ -161,8 +216,8 @@ public final class Trainer<Task: TrainingTask> {
 
     let total = totalSteps!
     while step < total {
-      if stopRequested() {
-        if let outputDirectory, weightsAreFinite, step > 0 { try archive().write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last)) }
+      if try stopVoted() {
+        if let outputDirectory, processGroup.isRoot, weightsAreFinite, step > 0 { try archive().write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last)) }
         tick()
         try notify(.ended(.stopped))
         return .stopped
@@ -190,13 +245,22 @@ public final class Trainer<Task: TrainingTask> {
     }
   }
 
+  /// Whether a stop was requested, on any process.
+  private func stopVoted() throws -> Bool {
+    guard processGroup.size > 1 else { return stopRequested() }
+    var votes: [Float] = [stopRequested() ? 1 : 0]
+    try processGroup.allReduceSum(&votes)
+    return votes[0] > 0
+  }
+
   private func notify(_ event: TrainingEvent) throws {
+    guard processGroup.isRoot else { return }
     let status = self.status
     for observer in observers { try observer.trainer(event, status: status, log: log) }
   }
 
   private func writeFiles(isBest: Bool) throws {
-    guard let outputDirectory else { return }
+    guard let outputDirectory, processGroup.isRoot else { return }
     let archive = try archive()
     // best before last: a crash between the two leaves a last no newer than best.
     if isBest { try archive.write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.best)) }

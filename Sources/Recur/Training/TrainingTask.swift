@@ -34,6 +34,16 @@ public protocol TrainingTask: AnyObject {
   /// What an archive needs to rebuild the model and its data description (architecture,
   /// vocabulary, scaler…), as JSON text: the archive's `configuration`.
   func archiveConfiguration() throws -> String
+
+  /// The validation result of a data-parallel run, the same on every process of `group`: a task
+  /// may evaluate its part of the validation data and combine the sums across `group`. The
+  /// default evaluates everything on every process (the weights are the same on all of them).
+  func evaluate(across group: ProcessGroup) throws -> Evaluation?
+}
+
+extension TrainingTask {
+  /// Evaluates all the validation data on this process.
+  public func evaluate(across group: ProcessGroup) throws -> Evaluation? { try evaluate() }
 }
 
 /// The loss of one batch: the scalar mean `loss` over `count` items (tokens, windows…).

@@ -20,6 +20,7 @@ func reportingErrors(flags: FlagNames = .common, _ body: () throws -> Void) thro
     OutputDirectories.removeEmptyCreated()
     let message = cliMessage(for: error, flags: flags).replacingOccurrences(of: "\n", with: " ")
     StandardStream.error.write("error: \(message)\n")
+    ParallelRun.abortOthers()
     throw ExitCode.failure
   }
 }

@@ -78,7 +78,7 @@ public final class CTCTask: TrainingTask {
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let epoch = position / stepsPerEpoch
     if epochBatches?.epoch != epoch { epochBatches = (epoch, batches(epoch: epoch)) }
-    let indices = epochBatches!.batches[position % stepsPerEpoch]
+    let indices = Array(context.shard.part(of: epochBatches!.batches[position % stepsPerEpoch]))
     position += 1
     let (x, lengths, targets) = train.batch(indices)
     let logProbs = try model(x, lengths: lengths, context: &context)

@@ -58,7 +58,7 @@ public final class ClassificationTask: TrainingTask {
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
     if index == 0 || order.isEmpty { order = EpochShuffle.permutation(train.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
-    let indices = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
+    let indices = context.shard.part(of: order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)])
     var (input, lengths, labels) = train.batch(indices)
     position += 1
     if case let .tokens(ids, steps, batch) = input, unknownTokenRate > 0 {

@@ -185,12 +185,21 @@ public struct ESNForecaster: Forecaster {
     var reservoir = try makeReservoir()
     try reservoir.initialize(inputSize: finalInputs.columns)
     var esn = EchoStateNetwork(reservoir: reservoir, readout: Ridge(), inputToReadout: c.inputToReadout)
+    // In a data-parallel run (an MPI launcher started the processes) every process runs the
+    // reservoir over the whole series (its states are sequential) but accumulates the Gram matrix
+    // and cross products of its own share of the rows only; one all-reduce combines them.
     let lastKnown = seen - 1 - horizon
-    let run = try reservoir.runWithGram(finalInputs, appendInputs: c.inputToReadout, gramRows: firstTrain..<(lastKnown + 1))
+    let group = try ProcessGroup.world()
+    let allRows = firstTrain..<(lastKnown + 1)
+    guard allRows.count >= group.size else {
+      throw TimeSeriesError.tooShort("\(allRows.count) training windows for \(group.size) processes; use fewer processes or a longer series")
+    }
+    let part = DataShard(index: group.rank, count: group.size).range(of: allRows.count)
+    let rows = (allRows.lowerBound + part.lowerBound)..<(allRows.lowerBound + part.upperBound)
+    let run = try reservoir.runWithGram(finalInputs, appendInputs: c.inputToReadout, gramRows: rows)
     let x = run.features
-    let finalSystem = try Ridge.NormalEquations(features: x, targets: targets, rowOffset: firstTrain,
-                                                rows: lastKnown - firstTrain + 1, centeredGram: run.gram,
-                                                featureMean: run.mean)
+    let finalSystem = try Ridge.NormalEquations(features: x, targets: targets, rowOffset: rows.lowerBound, rows: rows.count,
+                                                centeredGram: run.gram, featureMean: run.mean).combined(across: group)
     esn.readout = Ridge(ridge: chosen.ridge)
     try esn.readout.fit(finalSystem)
     network = esn

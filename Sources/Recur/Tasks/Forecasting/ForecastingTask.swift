@@ -49,7 +49,7 @@ public final class ForecastingTask: TrainingTask {
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
     if index == 0 || order.isEmpty { order = EpochShuffle.permutation(trainWindows.count, epoch: position / stepsPerEpoch, seed: shuffleSeed) }
-    let indices = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]
+    let indices = context.shard.part(of: order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)])
     let (x, y) = batch(trainWindows, indices)
     position += 1
     return BatchLoss(loss: mseLoss(try model(x, context: &context), y!), count: indices.count)

@@ -116,15 +116,35 @@ public final class LanguageModelTask: TrainingTask {
 
   /// The mean cross-entropy of the next training window, from the state the previous window
   /// ended in (zeros at the start of a pass); carries the final state, detached, to the next window.
+  ///
+  /// In a data-parallel run each process takes its part of the streams (`context.shard`), and the
+  /// carried state of all streams is gathered on every process, so checkpoints hold all of it.
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % trainBatches.windowCount
     if index == 0 { carried = nil }
-    let window = trainBatches.window(index)
-    let (logits, state) = try model(window.inputs, steps: window.steps, batchSize: trainBatches.batchSize, state: carried,
-                                    context: &context)
-    carried = state.detached()
+    let B = trainBatches.batchSize, shard = context.shard
+    guard B >= shard.count else {
+      throw TrainingError.invalidSetting(InvalidParameter(name: "batchSize", value: "\(B)",
+        expected: "at least the number of processes (\(shard.count)): each process takes a part of the streams"))
+    }
+    let columns = shard.range(of: B)
+    let window = trainBatches.window(index, columns: columns)
+    let start = carried.map { shard.count > 1 ? RecurrentState(h: Self.streams($0.h, columns), c: $0.c.map { Self.streams($0, columns) }) : $0 }
+    let (logits, state) = try model(window.inputs, steps: window.steps, batchSize: columns.count, state: start, context: &context)
+    if shard.count > 1 {
+      let group = context.processGroup
+      carried = RecurrentState(h: try group.allGather(state.h.detached(), axis: 1, total: B),
+                               c: try state.c.map { try group.allGather($0.detached(), axis: 1, total: B) })
+    } else {
+      carried = state.detached()
+    }
     position += 1
     return BatchLoss(loss: crossEntropy(logits: logits, targets: window.targets), count: window.targets.count)
+  }
+
+  /// Streams `columns` of a state `[L, B, H]`.
+  private static func streams(_ state: Tensor, _ columns: Range<Int>) -> Tensor {
+    state.transposed(0, 1).slice(columns).transposed(0, 1)
   }
 
   /// The mean cross-entropy (nats/character) on the validation text, or nil without one.
@@ -133,21 +153,40 @@ public final class LanguageModelTask: TrainingTask {
     return Evaluation(loss: try Self.meanLoss(model: model, batches: validationBatches))
   }
 
+  /// The validation loss of a data-parallel run: each process takes its part of the validation
+  /// streams, one sum over the processes.
+  public func evaluate(across group: ProcessGroup) throws -> Evaluation? {
+    guard let validationBatches else { return nil }
+    guard group.size > 1 else { return try evaluate() }
+    let part = try Self.lossSum(model: model, batches: validationBatches,
+                                columns: DataShard(index: group.rank, count: group.size).range(of: validationBatches.batchSize))
+    var sums = [part.total, Double(part.count)]
+    try group.allReduceSum(&sums)
+    return Evaluation(loss: sums[0] / sums[1])
+  }
+
   /// Mean cross-entropy (nats/token) of `model` on `batches`, in evaluation mode, from a zero
   /// state carried across windows.
   public static func meanLoss(model: CharLM, batches: TextBatches) throws -> Double {
+    let sum = try lossSum(model: model, batches: batches, columns: 0..<batches.batchSize)
+    return sum.total / Double(sum.count)
+  }
+
+  /// The summed cross-entropy and the count of targets of streams `columns` of `batches`.
+  static func lossSum(model: CharLM, batches: TextBatches, columns: Range<Int>) throws -> (total: Double, count: Int) {
     try withoutGradients {
       var state: RecurrentState? = nil
       var total = 0.0
       var count = 0
+      guard !columns.isEmpty else { return (0, 0) }
       for w in 0..<batches.windowCount {
-        let window = batches.window(w)
-        let (logits, next) = try model(window.inputs, steps: window.steps, batchSize: batches.batchSize, state: state)
+        let window = batches.window(w, columns: columns)
+        let (logits, next) = try model(window.inputs, steps: window.steps, batchSize: columns.count, state: state)
         total += Double(crossEntropy(logits: logits, targets: window.targets, reduction: .sum).item)
         count += window.targets.count
         state = next
       }
-      return total / Double(count)
+      return (total, count)
     }
   }
 

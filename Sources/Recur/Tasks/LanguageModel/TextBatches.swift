@@ -54,17 +54,20 @@ public struct TextBatches: Sendable {
     return Swift.min(seqLength, streamLength - 1 - index * seqLength)
   }
 
-  /// Inputs and targets of window `index`, each `[T', B]` time-major (flattened).
-  public func window(_ index: Int) -> (inputs: [Int], targets: [Int], steps: Int) {
+  /// Inputs and targets of window `index`, each `[T', B]` time-major (flattened); with `columns`,
+  /// only those streams (`[T', columns.count]`, the part of a data-parallel process).
+  public func window(_ index: Int, columns: Range<Int>? = nil) -> (inputs: [Int], targets: [Int], steps: Int) {
     let steps = steps(ofWindow: index)
-    let start = index * seqLength, B = batchSize, L = streamLength
+    let columns = columns ?? 0..<batchSize
+    precondition(columns.lowerBound >= 0 && columns.upperBound <= batchSize, "TextBatches: streams \(columns) out of 0..<\(batchSize)")
+    let start = index * seqLength, B = columns.count, L = streamLength
     var inputs = [Int](repeating: 0, count: steps * B)
     var targets = [Int](repeating: 0, count: steps * B)
     streams.withUnsafeBufferPointer { s in
       for t in 0..<steps {
-        for b in 0..<B {
-          inputs[t * B + b] = s[b * L + start + t]
-          targets[t * B + b] = s[b * L + start + t + 1]
+        for (b, stream) in columns.enumerated() {
+          inputs[t * B + b] = s[stream * L + start + t]
+          targets[t * B + b] = s[stream * L + start + t + 1]
         }
       }
     }

@@ -91,7 +91,7 @@ public final class Seq2SeqTask: TrainingTask {
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
     if index == 0 || epochBatches.isEmpty { epochBatches = batches(epoch: position / stepsPerEpoch) }
-    let batch = epochBatches[index]
+    let batch = context.shard.part(of: epochBatches[index])
     position += 1
     return try model.loss(sources: batch.map { sources[$0] }, targets: batch.map { targets[$0] }, labelSmoothing: labelSmoothing,
                           context: &context)

@@ -101,7 +101,7 @@ public final class TaggingTask: TrainingTask {
   public func trainingLoss(context: inout ForwardContext) throws -> BatchLoss {
     let index = position % stepsPerEpoch
     if index == 0 || order.isEmpty { order = EpochShuffle.permutation(train.count, epoch: position / stepsPerEpoch, seed: seed) }
-    var batch = order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)].map { train[$0] }
+    var batch = context.shard.part(of: order[(index * batchSize)..<Swift.min(order.count, (index + 1) * batchSize)]).map { train[$0] }
     position += 1
     if let rate = model.configuration.singletonUnknownRate, rate > 0, !singletons.isEmpty {
       // Lample et al. 2016: a word seen once is read as unknown half the time, so the unknown
