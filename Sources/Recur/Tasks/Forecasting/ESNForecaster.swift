@@ -420,7 +420,8 @@ public struct ESNForecaster: Forecaster {
 
   /// Free-running forecasts from each origin t: the reservoir reads the observed rows 0 … t
   /// (teacher-forced, one pass for all origins), then its own forecasts — `horizon` rows per read-out,
-  /// each fed back through the reservoir before the next read-out. Trajectories run in parallel on
+  /// each fed back through the reservoir before the next read-out. The first `horizon` rows are
+  /// ``forecast(series:origins:)``'s, to the bit. Trajectories run in parallel on
   /// ``Kernels/numThreads`` threads (each is independent: the result does not depend on the count).
   public func closedLoop(series: DoubleMatrix, origins: [Int], steps: Int, range: PlausibleRange) throws -> ClosedLoopForecast {
     guard let network else {
@@ -433,8 +434,10 @@ public struct ESNForecaster: Forecaster {
     try ClosedLoopForecast.check(series: series, origins: origins, steps: steps, range: range, lookback: 1)
     guard let last = origins.max() else { return ClosedLoopForecast(origins: [], steps: steps, series: series) }
     let inputs = ESNForecaster.reservoirInputs(series.rows(0..<(last + 1)), mode: mode)
+    // The first read-out of each trajectory is the teacher-forced forecast, to the bit.
+    let direct = try forecast(series: series, origins: origins)
     return try closedLoop(series: series, origins: origins, states: ESNForecaster.states(of: network.reservoir, inputs: inputs, at: origins),
-                          steps: steps, range: range)
+                          steps: steps, range: range, first: direct)
   }
 
   /// The teacher-forced reservoir state after reading row t of `inputs`, for each origin t (one pass).
@@ -453,8 +456,9 @@ public struct ESNForecaster: Forecaster {
   }
 
   /// Closed-loop runs from origins whose teacher-forced states are given (checked arguments).
+  /// `first`, when given, holds each origin's first `horizon` rows (the teacher-forced forecast).
   private func closedLoop(series: DoubleMatrix, origins: [Int], states originStates: [[Double]], steps: Int,
-                          range: PlausibleRange) throws -> ClosedLoopForecast {
+                          range: PlausibleRange, first: ForecastBatch? = nil) throws -> ClosedLoopForecast {
     let network = network!, mode = inputMode ?? .levels
     var result = ClosedLoopForecast(origins: origins, steps: steps, series: series)
     guard !origins.isEmpty else { return result }
@@ -468,7 +472,8 @@ public struct ESNForecaster: Forecaster {
       for i in stride(from: c, to: origins.count, by: chunks) {
         let t = origins[i]
         (box.value.baseAddress! + i).initialize(to: trajectory(
-          network: network, mode: mode, series: series, origin: t, state: originStates[i], input: inputs.row(t), steps: steps, range: range))
+          network: network, mode: mode, series: series, origin: t, state: originStates[i], input: inputs.row(t), steps: steps, range: range,
+          first: first.map { b in Array(b.values[(i * horizon * f)..<((i + 1) * horizon * f)]) }))
       }
     }
     for i in origins.indices {
@@ -483,18 +488,19 @@ public struct ESNForecaster: Forecaster {
   /// One free-running trajectory from origin `t`, whose teacher-forced state is `state` after the
   /// reservoir input `input`.
   private func trajectory(network: EchoStateNetwork, mode: InputMode, series: DoubleMatrix, origin t: Int,
-                          state: [Double], input: [Double], steps: Int, range: PlausibleRange) -> ClosedLoopForecast {
+                          state: [Double], input: [Double], steps: Int, range: PlausibleRange, first: [Double]?) -> ClosedLoopForecast {
     let f = series.columns
     var one = ClosedLoopForecast(origins: [t], steps: steps, series: series)
     var x = state, u = input, previous = series.row(t)
     var work = [Double](repeating: 0, count: network.reservoir.units)
     var produced = 0
     while produced < steps {
-      let out = network.readout.predictOne(network.inputToReadout ? x + u : x)
+      let given = produced == 0 ? first : nil
+      let out = given ?? network.readout.predictOne(network.inputToReadout ? x + u : x)
       let base = previous
       for h in 0..<min(horizon, steps - produced) {
         var row = Array(out[(h * f)..<((h + 1) * f)])
-        if configuration.predictDifferences { for j in 0..<f { row[j] += base[j] } }
+        if configuration.predictDifferences && given == nil { for j in 0..<f { row[j] += base[j] } }
         guard one.record(row, origin: 0, step: produced + h, range: range) else { return one }
         switch mode {
         case .levels: u = row
