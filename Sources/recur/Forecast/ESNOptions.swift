@@ -18,13 +18,24 @@ struct ESNOptions: ParsableArguments {
   @Option(name: .customLong("readout-target"), help: ArgumentHelp(
     "ESN: the read-out learns differences from the last value (u[t+h] - u[t], default) or levels.", valueName: "differences|levels"))
   var readoutTarget: String?
+  @Option(name: .customLong("input-noise"), parsing: .unconditional, help: ArgumentHelp(
+    "ESN: standard deviation of the noise added to the (scaled) inputs while fitting, for stable free runs, or auto (chosen on validation data; the default with --free-run or --selection-steps > 1, else 0).",
+    valueName: "value|auto"))
+  var inputNoise: String?
+  @Option(name: .customLong("selection-steps"), parsing: .unconditional, help: ArgumentHelp(
+    "ESN: choose ridge, input mode and noise by the error of free runs of this many steps on validation data (default: min(--free-run, 100) with --free-run, else 1: the horizon-step error).",
+    valueName: "steps"))
+  var selectionSteps: Int?
+  @Flag(inversion: .prefixedNo, help: "ESN: refit the read-out on training + validation rows once the settings are chosen (default on; recorded in the checkpoint).")
+  var refit = true
   @Flag(name: .customLong("input-to-readout"), inversion: .prefixedNo,
         help: "ESN: the read-out sees the reservoir input next to the state (default on).")
   var inputToReadout = true
 
   /// The configuration these flags give (the library's defaults where absent); the reservoir
   /// drawn from `seed`. The library checks the numbers; the words are checked here.
-  func configuration(seed: UInt64) throws -> ESNForecaster.Configuration {
+  /// With `freeRun` (the `--free-run` steps), the settings are chosen for free-running use by default.
+  func configuration(seed: UInt64, freeRun: Int? = nil) throws -> ESNForecaster.Configuration {
     var c = ESNForecaster.Configuration()
     if let v = units { c.units = v }
     if let v = spectralRadius { c.spectralRadius = v }
@@ -46,6 +57,23 @@ struct ESNOptions: ParsableArguments {
         throw CLIError("--readout-target must be differences or levels, got '\(t)'")
       }
       c.predictDifferences = t == "differences"
+    }
+    if let k = selectionSteps {
+      try requireAtMost(k, 100_000, flag: "--selection-steps", why: "free-run steps from each validation origin")
+      c.selectionSteps = k
+    } else if let n = freeRun {
+      c.selectionSteps = min(max(n, 1), 100)
+    }
+    c.refit = refit
+    if let n = inputNoise {
+      if n == "auto" {
+        c.inputNoise = nil
+      } else {
+        guard let v = Double(n), v >= 0, v.isFinite else { throw CLIError("--input-noise must be a number >= 0 or auto, got '\(n)'") }
+        c.inputNoise = v
+      }
+    } else if c.selectionSteps > 1 {
+      c.inputNoise = nil
     }
     if let r = ridge, r != "auto" {
       guard let v = Double(r), v >= 0, v.isFinite else {

@@ -18,13 +18,20 @@ struct ForecastCommand: ParsableCommand {
       forecast (last value) and the seasonal naive one (value --season steps earlier). \
       Writes forecasts.csv, forecast.svg, metrics.json and the checkpoint model.safetensors to --out.
 
+      With --free-run N, the fitted model also runs free from every test origin (every \
+      --free-run-stride-th): N steps, each forecast fed back as the next input, scored by the NRMSE \
+      at every step (free-run.svg, free_run in metrics.json). A trajectory that leaves the plausible \
+      range (the training range widened by --guard-margin range widths on each side) counts as diverged.
+
       With --predict, loads --checkpoint and forecasts --steps values after the last row of --csv \
-      (forecasts are fed back when --steps exceeds the model's horizon).
+      (forecasts are fed back when --steps exceeds the model's horizon). A fed-back forecast that \
+      leaves the plausible range stops the command with an error instead of being printed.
 
       Examples:
         recur forecast --csv sunspots.csv --column sunactivity --season 11
         recur forecast --csv airline.csv --column passengers --horizon 12 --json
         recur forecast --csv airline.csv --column passengers --model gru --hidden-size 32
+        recur forecast --mackey-glass 10000 --test-fraction 0.5 --validation-fraction 0.1 --free-run 200
         recur forecast --predict --checkpoint forecast-out/model.safetensors \\
           --csv airline.csv --steps 24
       """
@@ -51,6 +58,17 @@ struct ForecastCommand: ParsableCommand {
   @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Fraction of rows at the end held out for testing, in (0, 1).") var testFraction: Double = 0.2
   @Option(name: .customLong("validation-fraction"), parsing: .unconditional, help: "Fraction of rows before the test part used to choose hyper-parameters (0: the end of the training part is used).") var validationFraction: Double = 0
   @Option(parsing: .unconditional, help: "Season length for the seasonal-naive baseline and the MASE scale (default: 12 for monthly, 52 for weekly, 4 for quarterly dates; else none).") var season: Int?
+
+  // MARK: Free run
+  @Option(name: .customLong("free-run"), parsing: .unconditional, help: ArgumentHelp(
+    "Also run the model free (its forecasts fed back) for this many steps from every test origin and report the NRMSE at each step (free-run.svg; NRMSE84 when >= 84).",
+    valueName: "steps"))
+  var freeRun: Int?
+  @Option(name: .customLong("free-run-stride"), parsing: .unconditional, help: "With --free-run: use every S-th test origin (default 1: all of them).") var freeRunStride: Int = 1
+  @Option(name: .customLong("guard-margin"), parsing: .unconditional, help: ArgumentHelp(
+    "A fed-back forecast outside the training range widened by this many range widths on each side counts as diverged (--free-run) or stops --predict with an error (default 1).",
+    valueName: "widths"))
+  var guardMargin: Double?
 
   // MARK: Models
   @OptionGroup var esn: ESNOptions
@@ -80,6 +98,13 @@ struct ForecastCommand: ParsableCommand {
   /// The selected column names (repeated options and comma-separated lists).
   var columnNames: [String] {
     columns.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+  }
+
+  /// The `--guard-margin` (the library's default when absent), checked.
+  func plausibleMargin() throws -> Double {
+    guard let m = guardMargin else { return PlausibleRange.defaultMargin }
+    guard m >= 0, m.isFinite else { throw CLIError("--guard-margin must be a number >= 0, got \(m)") }
+    return m
   }
 
   func fillPolicy(default fallback: MissingValuePolicy = .error) throws -> MissingValuePolicy {

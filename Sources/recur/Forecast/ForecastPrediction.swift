@@ -1,7 +1,8 @@
 import Foundation
 import Recur
 
-/// `recur forecast --predict`: forecasts beyond the end of a series with a saved model.
+/// `recur forecast --predict`: forecasts beyond the end of a series with a saved model; a forecast
+/// that diverges when fed back is an error, never printed.
 struct ForecastPrediction {
   let command: ForecastCommand
 
@@ -24,6 +25,9 @@ struct ForecastPrediction {
     }
     guard let csvPath = c.csv else {
       throw CLIError("--predict needs --csv (the series whose continuation to forecast)")
+    }
+    if c.freeRun != nil {
+      throw CLIError("--free-run scores a model on the test part while fitting it; it does not go with --predict (use --steps)")
     }
     let checkpoint = try ForecastCheckpoint.load(from: URL(fileURLWithPath: checkpointPath))
     let model = try ForecastModels.restore(checkpoint)
@@ -48,8 +52,21 @@ struct ForecastPrediction {
       throw CLIError("\(url.lastPathComponent) has \(table.rowCount) rows but the model needs at least lookback = \(checkpoint.lookback)")
     }
     let scaled = checkpoint.scaler.transform(table.values)
-    func go<M: Forecaster>(_ m: M) throws -> DoubleMatrix { try m.forecastBeyondEnd(series: scaled, steps: steps) }
-    let forecast = checkpoint.scaler.inverseTransform(try go(model))
+    // The plausible range: the checkpoint's (training rows) and the given history's, each widened
+    // by the margin; older checkpoints without one use the history's alone.
+    let margin = try c.plausibleMargin()
+    let own = try PlausibleRange(fitting: scaled, rows: 0..<scaled.rows, margin: c.guardMargin ?? checkpoint.plausibleRange?.margin ?? margin)
+    let range = checkpoint.plausibleRange.map { stored in (c.guardMargin.map { stored.withMargin($0) } ?? stored).union(own) } ?? own
+    func go<M: Forecaster>(_ m: M) throws -> DoubleMatrix { try m.forecastBeyondEnd(series: scaled, steps: steps, range: range) }
+    let forecast: DoubleMatrix
+    do {
+      forecast = checkpoint.scaler.inverseTransform(try go(model))
+    } catch ForecastError.diverged(let step, let column, let value, let lower, let upper) {
+      let s = checkpoint.scaler
+      throw CLIError("the fed-back forecast diverged at step \(step) of \(steps): \(checkpoint.columns[column]) reached \(shortNumber(s.inverse(value, column: column))), "
+        + "outside the plausible range [\(shortNumber(s.inverse(lower, column: column))), \(shortNumber(s.inverse(upper, column: column)))] "
+        + "(the training range widened by --guard-margin \(range.margin)); nothing was printed; use fewer --steps or refit the model")
+    }
     guard forecast.isFinite else {
       throw CLIError("the forecast is not finite (the model diverges when its forecasts are fed back, or the series is out of its range); use fewer --steps")
     }
@@ -91,3 +108,6 @@ struct ForecastPrediction {
     }
   }
 }
+
+/// `value` with 4 significant digits (messages).
+func shortNumber(_ value: Double) -> String { String(format: "%.4g", value) }

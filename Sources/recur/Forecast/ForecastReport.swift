@@ -7,6 +7,8 @@ struct ForecastReport {
   let table: TimeSeriesTable
   let time: TimeAxis
   let evaluation: ForecastEvaluation
+  /// The free-run scores (`--free-run`), if asked for.
+  let freeRun: FreeRunEvaluation?
   let seconds: Double
 
   var target: String { subject.columns[0] }
@@ -39,12 +41,30 @@ struct ForecastReport {
     if s.horizon > 1 {
       lines.append("  RMSE by step: " + e.rmseByStep.map { String(format: "%.4g", $0) }.joined(separator: " "))
     }
+    if let f = freeRun {
+      lines.append("")
+      lines.append("  free run: \(f.steps) steps fed back from \(f.origins.count) test origins\(f.stride > 1 ? " (every \(f.stride)th)" : ""); "
+        + "diverged: \(f.divergedCount) (left the plausible range, training range ± \(f.range.margin) widths)")
+      let marks = ForecastReport.freeRunMarks(steps: f.steps)
+      lines.append("  NRMSE at step  " + marks.map { String($0).padding(toLength: 10, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+      lines.append("                 " + marks.map { ForecastReport.short(f.nrmseByStep[$0 - 1]).padding(toLength: 10, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+      if let n84 = f.nrmse84 { lines.append("  NRMSE84 \(ForecastReport.short(n84))") }
+    }
     lines.append("")
     lines.append(String(format: "  fit + forecast %.2f s; MASE scaled by the in-sample %@ naive forecast", seconds,
                         e.season.map { "seasonal (\($0))" } ?? "one-step"))
-    lines.append("  wrote \(outputDirectory)/forecasts.csv, forecast.svg, metrics.json, model.safetensors")
+    lines.append("  wrote \(outputDirectory)/forecasts.csv, forecast.svg, \(freeRun == nil ? "" : "free-run.svg, ")metrics.json, model.safetensors")
     return lines.joined(separator: "\n")
   }
+
+  /// The steps the table shows: 1, 20, 84, 200, 500, 1000 up to `steps`, and `steps` itself.
+  static func freeRunMarks(steps: Int) -> [Int] {
+    var marks = [1, 20, 84, 200, 500, 1000].filter { $0 < steps }
+    marks.append(steps)
+    return marks
+  }
+
+  static func short(_ v: Double) -> String { String(format: "%.3e", v) }
 
   private func num(_ v: Double) -> String {
     let text: String
@@ -64,7 +84,29 @@ struct ForecastReport {
     var scores: [String: ForecastScores]
     var rmseByStep, nrmseByStep: [Double]
     var notes: [String: String]
+    var freeRun: FreeRun?
     var seconds: Double
+  }
+
+  /// The `free_run` object of metrics.json.
+  struct FreeRun: Encodable {
+    var steps, stride, origins, diverged: Int
+    var divergedOrigins: [Int]
+    var plausibleMargin: Double
+    var nrmse84: Double?
+    var rmseByStep, nrmseByStep: [Double]
+
+    init(_ f: FreeRunEvaluation) {
+      steps = f.steps
+      stride = f.stride
+      origins = f.origins.count
+      diverged = f.divergedCount
+      divergedOrigins = f.origins.indices.filter { f.divergence[$0] != nil }.map { f.origins[$0] }
+      plausibleMargin = f.range.margin
+      nrmse84 = f.nrmse84
+      rmseByStep = f.rmseByStep
+      nrmseByStep = f.nrmseByStep
+    }
   }
 
   func metricsJSON() throws -> String {
@@ -75,7 +117,7 @@ struct ForecastReport {
                           trainRows: s.train.count, validationRows: s.validation.count, testRows: s.test.count,
                           lookback: s.lookback, horizon: s.horizon, season: e.season, testOrigins: e.origins.count,
                           forecasts: e.origins.count * s.horizon, scores: scores, rmseByStep: e.rmseByStep, nrmseByStep: e.nrmseByStep,
-                          notes: e.notes, seconds: seconds)
+                          notes: e.notes, freeRun: freeRun.map(FreeRun.init), seconds: seconds)
     return try ForecastReport.encodeJSON(ForecastDocument(subject: subject, body: metrics))
   }
 
@@ -145,6 +187,19 @@ struct ForecastReport {
                               label: "validation", color: "#E69F00", opacity: 0.07))
     }
     plot.bands.append(.init(from: time.values[s.test.lowerBound], to: time.values[lastShown - 1], label: "test"))
+    return plot
+  }
+}
+
+extension ForecastReport {
+  /// free-run.svg: the NRMSE of the target against the step, on a log scale.
+  func freeRunPlot() -> LinePlotSVG? {
+    guard let f = freeRun else { return nil }
+    var plot = LinePlotSVG(
+      title: "\(target) — \(kind) free run from \(f.origins.count) test origins (\(subject.source)); \(f.divergedCount) diverged",
+      xLabel: "steps ahead (forecasts fed back)", yLabel: "NRMSE (log scale)")
+    plot.logY = true
+    plot.add(.init(label: "\(kind) NRMSE", x: (1...f.steps).map(Double.init), y: f.nrmseByStep, color: "#D55E00", lineWidth: 1.6))
     return plot
   }
 }

@@ -11,7 +11,7 @@ enum ForecastModels {
   static func make(kind: String, command: ForecastCommand) throws -> any Forecaster {
     switch kind {
     case ESNForecaster.kind:
-      return try ESNForecaster(configuration: command.esn.configuration(seed: command.seed), lookback: command.lookback, horizon: command.horizon)
+      return try ESNForecaster(configuration: command.esn.configuration(seed: command.seed, freeRun: command.freeRun), lookback: command.lookback, horizon: command.horizon)
     case "lstm", "gru":
       let c = try command.recurrent.configuration(cell: kind == "gru" ? .gru : .lstm, seed: command.seed)
       return try RecurrentForecaster(configuration: c, lookback: command.lookback, horizon: command.horizon)
@@ -36,6 +36,9 @@ enum ForecastModels {
 struct ForecastTraining {
   let command: ForecastCommand
 
+  /// The most steps `--free-run` forecasts from each origin.
+  static let maximumFreeRunSteps = 100_000
+
   func run() throws {
     let c = command
     // Everything is checked and computed before the output directory is touched: on any error
@@ -58,6 +61,9 @@ struct ForecastTraining {
     let fill = try c.fillPolicy()
     let scaling = try scalingMethod(c.scaling)
     if let s = c.season, s < 1 { throw CLIError("--season must be >= 1, got \(s)") }
+    if let n = c.freeRun { try requireAtMost(n, ForecastTraining.maximumFreeRunSteps, flag: "--free-run", why: "forecasts fed back from every test origin") }
+    try requirePositive(c.freeRunStride, flag: "--free-run-stride")
+    let margin = try c.plausibleMargin()
     var model = try ForecastModels.make(kind: c.model, command: c)
 
     let table: TimeSeriesTable
@@ -73,6 +79,9 @@ struct ForecastTraining {
     }
     let split = try ForecastSplit(count: table.rowCount, lookback: c.lookback, horizon: c.horizon,
                                   testFraction: c.testFraction, validationFraction: c.validationFraction)
+    if let n = c.freeRun, FreeRunEvaluation.origins(split: split, steps: n, stride: c.freeRunStride).isEmpty {
+      throw CLIError("the test part has \(split.test.count) rows, too few for a free run of \(n) steps from any origin; use a smaller --free-run or a larger --test-fraction")
+    }
     let time = TimeAxis(table: table)
     let season = c.season ?? time.periodsPerYear
     if let season, season >= split.train.count {
@@ -81,15 +90,23 @@ struct ForecastTraining {
     let start = Date()
     let evaluation = try evaluate(&model, table: table, split: split, scaling: scaling, season: season)
     let seconds = Date().timeIntervalSince(start)
+    let freeRun = try c.freeRun.map { steps in
+      do {
+        return try runFree(model, table: table, evaluation: evaluation, steps: steps, stride: c.freeRunStride, margin: margin)
+      } catch TimeSeriesError.invalidArgument {
+        throw CLIError("a free run of \(steps) steps from every \(c.freeRunStride == 1 ? "" : "\(c.freeRunStride)th ")test origin holds more than \(FreeRunEvaluation.maximumValues) values; use a larger --free-run-stride or a smaller --free-run")
+      }
+    }
+    let range = try PlausibleRange(fitting: evaluation.scaler.transform(table.values), rows: 0..<split.validation.upperBound, margin: margin)
 
     let settings: [String: String] = [
       "source": source, "fill": fill.rawValue, "scaling": scaling.rawValue,
       "test_fraction": "\(c.testFraction)", "validation_fraction": "\(c.validationFraction)",
       "season": season.map(String.init) ?? "none",
     ]
-    let checkpoint = try makeCheckpoint(model, columns: columnNames, scaler: evaluation.scaler, settings: settings)
+    let checkpoint = try makeCheckpoint(model, columns: columnNames, scaler: evaluation.scaler, settings: settings, range: range)
     let report = ForecastReport(subject: ForecastSubject(source: source, model: c.model, columns: columnNames), table: table,
-                                time: time, evaluation: evaluation, seconds: seconds)
+                                time: time, evaluation: evaluation, freeRun: freeRun, seconds: seconds)
     // Render everything in memory first, then write.
     let csvText = report.forecastsCSV()
     let svg = report.plot()
@@ -101,6 +118,7 @@ struct ForecastTraining {
     try files.add(Array(csvText.utf8), to: outDir.file("forecasts.csv"))
     try files.add(Array(svg.render().utf8), to: outDir.file("forecast.svg"))
     try files.add(Array(metricsJSON.utf8), to: outDir.file("metrics.json"))
+    if let plot = report.freeRunPlot() { try files.add(Array(plot.render().utf8), to: outDir.file("free-run.svg")) }
     try checkpoint.add(to: &files, at: outDir.file("model.safetensors"))
 
     // The report goes out first: should standard output fail (a full disk), no file appears.
@@ -123,10 +141,19 @@ struct ForecastTraining {
     return try go(&model)
   }
 
+  private func runFree(_ model: any Forecaster, table: TimeSeriesTable, evaluation: ForecastEvaluation, steps: Int, stride: Int,
+                       margin: Double) throws -> FreeRunEvaluation {
+    func go<M: Forecaster>(_ m: M) throws -> FreeRunEvaluation {
+      try FreeRunEvaluation.run(model: m, series: table.values, scaler: evaluation.scaler, split: evaluation.split, steps: steps,
+                                stride: stride, margin: margin)
+    }
+    return try go(model)
+  }
+
   private func makeCheckpoint(_ model: any Forecaster, columns: [String], scaler: Scaler,
-                              settings: [String: String]) throws -> ForecastCheckpoint {
+                              settings: [String: String], range: PlausibleRange) throws -> ForecastCheckpoint {
     func go<M: Forecaster>(_ m: M) throws -> ForecastCheckpoint {
-      try ForecastCheckpoint(model: m, columns: columns, scaler: scaler, settings: settings)
+      try ForecastCheckpoint(model: m, columns: columns, scaler: scaler, settings: settings, plausibleRange: range)
     }
     return try go(model)
   }

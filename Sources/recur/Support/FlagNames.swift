@@ -77,6 +77,12 @@ struct FlagNames: Sendable {
     "inputMode": "--input-mode",
     "predictDifferences": "--readout-target",
     "inputToReadout": "--input-to-readout",
+    "inputNoise": "--input-noise",
+    "selectionSteps": "--selection-steps",
+    // Free run.
+    "freeRunSteps": "--free-run",
+    "freeRunStride": "--free-run-stride",
+    "margin": "--guard-margin",
     // LSTM / GRU.
     "patience": "--patience",
   ])

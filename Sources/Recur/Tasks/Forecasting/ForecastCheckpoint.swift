@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Stored as a ``ModelArchive`` of task `forecasting` (written atomically): the model's tensors
 /// under `<kind>.` (its own settings as `<kind>.config` metadata), and as the configuration
-/// `{kind, columns, scaler, lookback, horizon, settings}`.
+/// `{kind, columns, scaler, lookback, horizon, settings, plausibleRange}`.
 public struct ForecastCheckpoint: Sendable {
   /// The model kind (`esn`, `lstm`, `gru`…).
   public var kind: String
@@ -19,6 +19,9 @@ public struct ForecastCheckpoint: Sendable {
   public var horizon: Int
   /// Free-form settings (fill policy, season…).
   public var settings: [String: String]
+  /// The values fed-back forecasts may take (scaled units; see ``PlausibleRange``); nil in
+  /// checkpoints written before it was recorded.
+  public var plausibleRange: PlausibleRange?
   /// The model's tensors and metadata (the model restores itself from them).
   public var file: SafeTensorsFile
 
@@ -32,10 +35,12 @@ public struct ForecastCheckpoint: Sendable {
     var lookback: Int
     var horizon: Int
     var settings: [String: String]
+    var plausibleRange: PlausibleRange?
   }
 
   /// Bundles a fitted `model` with its data description.
-  public init(model: any Forecaster, columns: [String], scaler: Scaler, settings: [String: String] = [:]) throws {
+  public init(model: any Forecaster, columns: [String], scaler: Scaler, settings: [String: String] = [:],
+              plausibleRange: PlausibleRange? = nil) throws {
     var file = SafeTensorsFile()
     try model.store(in: &file)
     kind = model.kind
@@ -44,12 +49,14 @@ public struct ForecastCheckpoint: Sendable {
     lookback = model.lookback
     horizon = model.horizon
     self.settings = settings
+    self.plausibleRange = plausibleRange
     self.file = file
   }
 
   /// The checkpoint as an archive.
   public func archive(producer: String = "Recur \(RecurVersion.current)") throws -> ModelArchive {
-    let stored = Stored(kind: kind, columns: columns, scaler: scaler, lookback: lookback, horizon: horizon, settings: settings)
+    let stored = Stored(kind: kind, columns: columns, scaler: scaler, lookback: lookback, horizon: horizon, settings: settings,
+                        plausibleRange: plausibleRange)
     var archive = ModelArchive(task: Self.task, configuration: try ModelArchive.json(stored), producer: producer)
     archive.file = file
     return archive
@@ -94,8 +101,12 @@ public struct ForecastCheckpoint: Sendable {
     guard !stored.columns.isEmpty, stored.scaler.columnCount == stored.columns.count else {
       throw ForecastError.checkpoint("\(name) stores \(stored.columns.count) columns but a scaler for \(stored.scaler.columnCount); re-create it")
     }
+    if let range = stored.plausibleRange, !range.isValid || range.columns != stored.columns.count {
+      throw ForecastError.checkpoint("\(name) has a damaged plausible range; re-create it")
+    }
     self.init(kind: stored.kind, columns: stored.columns, scaler: stored.scaler, lookback: stored.lookback,
               horizon: stored.horizon, settings: stored.settings, file: archive.file)
+    plausibleRange = stored.plausibleRange
   }
 
   private init(kind: String, columns: [String], scaler: Scaler, lookback: Int, horizon: Int,
