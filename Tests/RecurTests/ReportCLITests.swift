@@ -11,7 +11,7 @@ import _RecurTestSupport
 struct ReportCLITests {
   /// Runs a tiny adding experiment (three cells, two lengths, the RNN at two rates) and a report over
   /// it and one run's metrics.jsonl; returns the directory, the results and the page.
-  static func experimentAndReport() throws -> (dir: URL, results: LongMemoryResults, json: [String: Any], page: String) {
+  static func experimentAndReport() throws -> (dir: URL, results: LongMemoryResults, json: JSONValue, page: String) {
     let dir = try makeTemporaryDirectory("recur-report")
     let run = try runRecur(["experiment", "adding", "--cells", "rnn,lstm,gru", "--lengths", "22,30", "--hidden-size", "8", "--steps", "40",
                             "--eval-every", "20", "--validation-count", "32", "--test-count", "64", "--rnn-learning-rates", "0.01,0.001",
@@ -23,7 +23,7 @@ struct ReportCLITests {
     let page = dir.appendingPathComponent("report.html")
     let report = try runRecur(["report", "--results", resultsURL.path, "--metrics", metrics, "--out", page.path])
     #expect(report.status == 0, "\(report.stderr)")
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: resultsURL)) as! [String: Any]
+    let json = try JSONParser.parse([UInt8](try Data(contentsOf: resultsURL)))
     return (dir, results, json, try String(contentsOf: page, encoding: .utf8))
   }
 
@@ -39,9 +39,9 @@ struct ReportCLITests {
     #expect(!page.contains("https://") && !page.contains("src="))
 
     // Every SVG parses as XML. 1 unrolled network, per length 2 curves + 3 heat maps + 1 line plot,
-    // 2 success plots, 3 cell diagrams, 1 training-run plot.
+    // the success plot (and sequences to solve when a run solved), 3 cell diagrams, 1 training-run plot.
     let svgs = Self.matches(#"<svg[\s\S]*?</svg>"#, in: page).map { $0[0] }
-    #expect(svgs.count == 1 + 2 * (2 + 3 + 1) + 2 + 3 + 1)
+    #expect(svgs.count == 1 + 2 * (2 + 3 + 1) + 1 + (results.runs.contains { $0.solved } ? 1 : 0) + 3 + 1)
     for svg in svgs {
       let parser = XMLParser(data: Data(svg.utf8))
       #expect(parser.parse(), "SVG does not parse: \(parser.parserError.map { "\($0)" } ?? "") in \(svg.prefix(200))")
@@ -50,7 +50,13 @@ struct ReportCLITests {
 
     // Numbers: data-value is the stored value; the text shown rounds it.
     let cells = Self.matches(#"data-check="([^"]+)" data-value="([^"]+)">([^<]*)<"#, in: page)
-    #expect(cells.count >= 8 * 12)
+    // Per run: T, rate, units, sequences seen, test right, test loss, baseline, wall, CPU; the gate
+    // bias (LSTM, GRU), the gradient ratio (when the last norm is not 0), sequences and time to solve.
+    let expectedCells = results.runs.reduce(0) { n, run in
+      let ratio = (run.gradientFlow.snapshots.first?.norms.last ?? 0) > 0
+      return n + 9 + (run.settings.configuration.cell.isElman ? 0 : 1) + (ratio ? 1 : 0) + (run.solved ? 2 : 0)
+    }
+    #expect(cells.count == expectedCells + 7)
     var checked = 0
     for cell in cells {
       let (key, value, text) = (cell[1], Double(cell[2])!, cell[3])
@@ -64,11 +70,11 @@ struct ReportCLITests {
       } else {
         stored = try #require(Self.value(at: path, in: json), "\(path) not in the results")
       }
-      #expect(path.hasSuffix("learningRate") ? Float(value) == Float(stored) : value == stored, "\(key): page \(value), JSON \(stored)")
+      #expect(path.hasSuffix("learningRate") || path.hasSuffix("memoryGateBias") ? Float(value) == Float(stored) : value == stored, "\(key): page \(value), JSON \(stored)")
       #expect(Self.shown(text, matches: stored), "\(key): shown \(text), JSON \(stored)")
       checked += 1
     }
-    #expect(checked >= 8 * 12)
+    #expect(checked == expectedCells)
 
     // The training run's table against its metrics.jsonl.
     let log = MetricsLog.read(from: dir.appendingPathComponent("adding-lstm-T30-lr0.001/metrics.jsonl"))
@@ -117,19 +123,25 @@ struct ReportCLITests {
     }
   }
 
-  /// The number at a path like `runs[3].test.accuracy` in decoded JSON.
-  static func value(at path: String, in json: Any) -> Double? {
-    var node: Any? = json
+  /// The number at a path like `runs[3].test.accuracy` in parsed JSON, read from its text as written.
+  static func value(at path: String, in json: JSONValue) -> Double? {
+    func member(_ node: JSONValue?, _ key: Substring) -> JSONValue? {
+      guard case .object(let members) = node else { return nil }
+      return members.first { $0.key == key }?.value
+    }
+    var node: JSONValue? = json
     for part in path.split(separator: ".") {
       if let open = part.firstIndex(of: "[") {
-        node = (node as? [String: Any])?[String(part[..<open])]
+        node = member(node, part[..<open])
         let index = Int(part[part.index(after: open)..<part.firstIndex(of: "]")!])!
-        node = (node as? [Any]).flatMap { index < $0.count ? $0[index] : nil }
+        guard case .array(let items) = node, index < items.count else { return nil }
+        node = items[index]
       } else {
-        node = (node as? [String: Any])?[String(part)]
+        node = member(node, part)
       }
     }
-    return (node as? NSNumber)?.doubleValue
+    guard case .number(let text) = node else { return nil }
+    return Double(text)
   }
 
   /// Whether `text` as shown ("99.61 %", "12,345", "0.0396", "4:07", "12s", "1.5e-03") is `value` rounded.

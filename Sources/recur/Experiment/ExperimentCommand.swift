@@ -26,7 +26,7 @@ struct ExperimentCommand: ParsableCommand {
   @Option(name: .customLong("rnn-learning-rates"), help: ArgumentHelp("Learning rates tried for the tanh RNN, comma-separated: the report shows the best (default 0.01,0.001,0.0001).", valueName: "list"))
   var rnnLearningRates = "0.01,0.001,0.0001"
   @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Clip the global gradient norm (default 1; 0 disables).") var gradClip: Float = 1
-  @Option(name: .customLong("forget-gate-bias"), parsing: .unconditional, help: "The LSTM's initial forget-gate bias (default 1).") var forgetGateBias: Float = 1
+  @Option(name: .customLong("memory-gate-bias"), parsing: .unconditional, help: "Initial bias of the LSTM's forget gate and the GRU's update gate (default ln T: the gate keeps about 1/e of the state over T steps).") var memoryGateBias: Float?
   @Option(name: .customLong("time-limit"), help: ArgumentHelp("Budget of each run: 300, 90s, 5m, 1h (default 15m when no --steps).", valueName: "duration")) var timeLimit: String?
   @Option(parsing: .unconditional, help: "Budget of each run in optimiser steps.") var steps: Int?
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between validations (default 100).") var evalEvery = 100
@@ -38,6 +38,7 @@ struct ExperimentCommand: ParsableCommand {
 
   static let flags = FlagNames.common.merging([
     "length": "--lengths", "problem": "the problem argument", "testCount": "--test-count", "validationCount": "--validation-count",
+    "memoryGateBias": "--memory-gate-bias",
   ])
 
   func run() throws {
@@ -63,7 +64,7 @@ struct ExperimentCommand: ParsableCommand {
       for cell in cellList {
         for rate in cell.isElman ? rates : [learningRate] {
           var s = LongMemoryRunSettings(configuration: .init(problem: p, cell: cell, hiddenSize: hiddenSize,
-                                                             forgetGateBias: cell == .lstm ? forgetGateBias : nil))
+                                                             memoryGateBias: cell.isElman ? nil : memoryGateBias ?? Float(log(Double(length)))))
           s.batchSize = batchSize
           s.learningRate = rate
           s.gradClip = gradClip

@@ -4,14 +4,14 @@ import Foundation
 /// state lines left to right, the inputs h_{t−1} and x_t on a bus below, gates as boxes
 /// (σ or tanh), pointwise products ⊗ and sums ⊕ as circles. The equations go beside them in HTML.
 enum CellDiagramSVG {
-  static let width = 440, height = 280
+  static let width = 460, height = 280
 
   static func lstm() -> String {
     var d = Drawing(title: "LSTM cell")
     d.container()
     d.line([(10, 60), (122, 60)], arrow: true); d.label(12, 52, "c_{t−1}", anchor: "start")
     d.line([(138, 60), (212, 60)], arrow: true)
-    d.line([(228, 60), (430, 60)], arrow: true); d.label(428, 52, "c_t", anchor: "end")
+    d.line([(228, 60), (440, 60)], arrow: true); d.label(446, 52, "c_t", anchor: "end")
     d.op(130, 60, "×"); d.op(220, 60, "+")
     d.bus(from: 10, to: 300, label: "h_{t−1}", inputX: 80)
     for (x, name, f) in [(130.0, "f", "σ"), (190.0, "i", "σ"), (245.0, "g", "tanh"), (300.0, "o", "σ")] {
@@ -28,7 +28,7 @@ enum CellDiagramSVG {
     d.line([(340, 117), (340, 142)], arrow: true)
     d.op(340, 150, "×")
     d.line([(300, 171), (300, 150), (332, 150)], arrow: true)
-    d.line([(348, 150), (430, 150)], arrow: true); d.label(428, 142, "h_t", anchor: "end")
+    d.line([(348, 150), (440, 150)], arrow: true); d.label(446, 142, "h_t", anchor: "end")
     return d.finish()
   }
 
@@ -37,7 +37,7 @@ enum CellDiagramSVG {
     d.container()
     d.line([(10, 60), (192, 60)], arrow: true); d.label(12, 52, "h_{t−1}", anchor: "start")
     d.line([(208, 60), (327, 60)], arrow: true)
-    d.line([(343, 60), (430, 60)], arrow: true); d.label(428, 52, "h_t", anchor: "end")
+    d.line([(343, 60), (440, 60)], arrow: true); d.label(446, 52, "h_t", anchor: "end")
     d.op(200, 60, "×"); d.op(335, 60, "+")
     d.line([(50, 60), (50, 225)], arrow: false)
     d.bus(from: 50, to: 320, label: nil, inputX: 90)
@@ -46,7 +46,7 @@ enum CellDiagramSVG {
       d.gate(x, 185, f, name: name, width: x == 320 ? 60 : 40)
     }
     d.line([(130, 171), (130, 145), (300, 145), (300, 169)], arrow: true)
-    d.label(215, 139, "r ⊙ (W_hn h + b_hn)", size: 11, colour: "#555")
+    d.label(207, 160, "r ⊙ (W_{hn} h + b_{hn})", anchor: "start", size: 10, colour: "#555")
     d.line([(200, 171), (200, 68)], arrow: true)
     d.line([(200, 110), (258, 110)], arrow: true)
     d.op(270, 110, "1−", radius: 12)
@@ -64,8 +64,8 @@ enum CellDiagramSVG {
     d.bus(from: 10, to: 220, label: nil, inputX: 120)
     d.line([(220, 225), (220, 159)], arrow: true)
     d.gate(220, 145, "tanh", name: nil, width: 60)
-    d.line([(220, 131), (220, 60), (430, 60)], arrow: true)
-    d.label(428, 52, "h_t", anchor: "end")
+    d.line([(220, 131), (220, 60), (440, 60)], arrow: true)
+    d.label(446, 52, "h_t", anchor: "end")
     d.label(300, 130, "W_hh, W_ih, two biases", size: 11, colour: "#555")
     return d.finish()
   }
@@ -79,7 +79,7 @@ enum CellDiagramSVG {
       svg += "<title>\(xmlEscaped(title))</title>\n"
       svg += "<defs><marker id=\"cellarrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker></defs>\n"
       svg += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-      svg += "<text x=\"220\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\" fill=\"#222\">\(xmlEscaped(title))</text>\n"
+      svg += "<text x=\"230\" y=\"18\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\" fill=\"#222\">\(xmlEscaped(title))</text>\n"
     }
 
     mutating func container() {
@@ -112,31 +112,37 @@ enum CellDiagramSVG {
       label(x, y + 4.5, symbol, size: symbol.count > 1 ? 11 : 14)
     }
 
-    /// Text with `_{…}` / `_x` turned into SVG subscripts.
     mutating func label(_ x: Double, _ y: Double, _ text: String, anchor: String = "middle", size: Int = 13, colour: String = "#222", italic: Bool = false) {
-      var body = "", i = text.startIndex
-      while i < text.endIndex {
-        if text[i] == "_", text.index(after: i) < text.endIndex {
-          var j = text.index(after: i)
-          let sub: Substring
-          if text[j] == "{", let close = text[j...].firstIndex(of: "}") {
-            sub = text[text.index(after: j)..<close]
-            j = text.index(after: close)
-          } else {
-            let end = text[j...].firstIndex(where: { !$0.isLetter && !$0.isNumber }) ?? text.endIndex
-            sub = text[j..<end]
-            j = end
-          }
-          body += "<tspan baseline-shift=\"sub\" font-size=\"\(size - 3)\">\(xmlEscaped(String(sub)))</tspan>"
-          i = j
-        } else {
-          body += xmlEscaped(String(text[i]))
-          i = text.index(after: i)
-        }
-      }
-      svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" fill=\"\(colour)\"\(italic ? " font-style=\"italic\"" : "")>\(body)</text>\n"
+      svg += svgText(x, y, text, anchor: anchor, size: size, colour: colour, italic: italic)
     }
 
     func finish() -> String { svg + "</svg>" }
   }
+}
+
+/// A `<text>` element; `_{…}` and `_x` (a run of letters and digits) become subscripts.
+func svgText(_ x: Double, _ y: Double, _ text: String, anchor: String = "middle", size: Int = 13, colour: String = "#222",
+             italic: Bool = false, weight: String = "normal") -> String {
+  var body = "", i = text.startIndex
+  while i < text.endIndex {
+    if text[i] == "_", text.index(after: i) < text.endIndex {
+      var j = text.index(after: i)
+      let sub: Substring
+      if text[j] == "{", let close = text[j...].firstIndex(of: "}") {
+        sub = text[text.index(after: j)..<close]
+        j = text.index(after: close)
+      } else {
+        let end = text[j...].firstIndex(where: { !$0.isLetter && !$0.isNumber }) ?? text.endIndex
+        sub = text[j..<end]
+        j = end
+      }
+      body += "<tspan baseline-shift=\"sub\" font-size=\"\(size - 3)\">\(xmlEscaped(String(sub)))</tspan>"
+      i = j
+    } else {
+      body += xmlEscaped(String(text[i]))
+      i = text.index(after: i)
+    }
+  }
+  return "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(colour)\""
+    + (italic ? " font-style=\"italic\"" : "") + ">\(body)</text>\n"
 }

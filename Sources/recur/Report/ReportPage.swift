@@ -34,7 +34,7 @@ struct ReportPage {
     body { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1380px; margin: 24px auto; padding: 0 16px; line-height: 1.45; }
     h1 { font-size: 26px; } h2 { font-size: 21px; margin-top: 40px; border-bottom: 1px solid #ccc; padding-bottom: 4px; } h3 { font-size: 17px; margin-top: 28px; }
     .row { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-    figure { margin: 8px 0; } figcaption { font-size: 13px; color: #444; max-width: 900px; }
+    figure { margin: 8px 0; } figure.cell { width: 430px; } figure.cell svg { width: 100%; height: auto; } figcaption { font-size: 13px; color: #444; max-width: 900px; }
     table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
     th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: right; } th { background: #f3f3f3; }
     td.text, th.text { text-align: left; } tr.best td { font-weight: bold; }
@@ -157,7 +157,7 @@ struct ReportPage {
 
   func runTable(_ r: LongMemoryResults, source: String, best: [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]]) -> String {
     let isCopy = r.problem == "copy"
-    var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th class=\"text\">outcome</th>"
+    var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th title=\"initial bias of the LSTM forget gate / GRU update gate\">gate bias</th><th class=\"text\">outcome</th>"
       + "<th>sequences to solve</th><th>time to solve</th><th>sequences seen</th><th>test: right</th>"
       + (isCopy ? "<th>test: symbols right</th>" : "") + "<th>test loss</th><th>memoryless loss</th>"
       + "<th title=\"‖∂L/∂h₀‖ / ‖∂L/∂h_T−1‖ at the first training step\">gradient kept over T (step 1)</th><th>wall</th><th>CPU</th></tr>\n"
@@ -177,6 +177,7 @@ struct ReportPage {
       html += number("\(key).settings.configuration.problem.length", Double(c.problem.length), grouped(c.problem.length))
       html += number("\(key).settings.learningRate", Double(s.learningRate), rate(s.learningRate))
       html += number("\(key).settings.configuration.hiddenSize", Double(c.hiddenSize), "\(c.hiddenSize)")
+      html += c.memoryGateBias.map { number("\(key).settings.configuration.memoryGateBias", Double($0), String(format: "%.2f", Double($0))) } ?? "<td>—</td>"
       html += "<td class=\"text\">\(run.solved ? "solved" : run.outcome == "stopped" ? "interrupted" : "not solved")</td>"
       html += run.sequencesToSolve.map { number("\(key).sequencesToSolve", Double($0), grouped($0)) } ?? "<td>—</td>"
       html += run.secondsToSolve.map { number("\(key).secondsToSolve", $0, ProgressLine.duration($0)) } ?? "<td>—</td>"
@@ -223,8 +224,10 @@ struct ReportPage {
       }
       if p == 0 { accuracy = plot } else { sequences = plot }
     }
-    return "<h3>Success against T</h3>\n<div class=\"row\"><figure>\(accuracy.render())</figure><figure>\(sequences.render())"
-      + "<figcaption>Only solved runs have a point here.</figcaption></figure></div>\n"
+    let anySolved = best.values.contains { $0.contains { $0.run.solved } }
+    return "<h3>Success against T</h3>\n<div class=\"row\"><figure>\(accuracy.render())</figure>"
+      + (anySolved ? "<figure>\(sequences.render())<figcaption>Only solved runs have a point here.</figcaption></figure>"
+                   : "<p class=\"note\">No run reached 99 % right, so there is no plot of the sequences needed to solve.</p>") + "</div>\n"
   }
 
   func gradientSection(_ best: [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]], lengths: [Int], isCopy: Bool) -> String {
@@ -259,7 +262,7 @@ struct ReportPage {
         let x = g.timeSteps.map { Double($0) }
         lines.add(LinePlotSVG.Series(label: "\(cell.displayName), step \(first.step)", x: x, y: first.norms.map { $0 > 0 ? Double($0) : .nan },
                                      color: Self.cellColours[cell], dash: "5 3"))
-        lines.add(LinePlotSVG.Series(label: "step \(last.step)", x: x, y: last.norms.map { $0 > 0 ? Double($0) : .nan }, color: Self.cellColours[cell]))
+        lines.add(LinePlotSVG.Series(label: "\(cell.displayName), step \(last.step)", x: x, y: last.norms.map { $0 > 0 ? Double($0) : .nan }, color: Self.cellColours[cell]))
       }
       html += "<figure>\(lines.render())</figure></div>\n"
     }
@@ -275,10 +278,10 @@ struct ReportPage {
     ⊙ the element-wise product. Boxes are learned layers (a matrix product of x<sub>t</sub> and h<sub>t−1</sub> plus biases, then the function
     shown), circles are element-wise operations.</p>
     <div class="row">
-    <figure>\(CellDiagramSVG.rnn())<figcaption class="eq">h<sub>t</sub> = tanh(W<sub>ih</sub> x<sub>t</sub> + b<sub>ih</sub> + W<sub>hh</sub> h<sub>t−1</sub> + b<sub>hh</sub>)</figcaption>
+    <figure class="cell">\(CellDiagramSVG.rnn())<figcaption class="eq">h<sub>t</sub> = tanh(W<sub>ih</sub> x<sub>t</sub> + b<sub>ih</sub> + W<sub>hh</sub> h<sub>t−1</sub> + b<sub>hh</sub>)</figcaption>
     <figcaption>Going back one step multiplies the gradient by W<sub>hh</sub><sup>T</sup> diag(1 − h<sub>t</sub><sup>2</sup>): over T steps a product of T such
     matrices, which shrinks (or grows) geometrically.</figcaption></figure>
-    <figure>\(CellDiagramSVG.lstm())<figcaption class="eq">
+    <figure class="cell">\(CellDiagramSVG.lstm())<figcaption class="eq">
     i<sub>t</sub> = σ(W<sub>ii</sub> x<sub>t</sub> + b<sub>ii</sub> + W<sub>hi</sub> h<sub>t−1</sub> + b<sub>hi</sub>)<br>
     f<sub>t</sub> = σ(W<sub>if</sub> x<sub>t</sub> + b<sub>if</sub> + W<sub>hf</sub> h<sub>t−1</sub> + b<sub>hf</sub>)<br>
     g<sub>t</sub> = tanh(W<sub>ig</sub> x<sub>t</sub> + b<sub>ig</sub> + W<sub>hg</sub> h<sub>t−1</sub> + b<sub>hg</sub>)<br>
@@ -286,14 +289,14 @@ struct ReportPage {
     c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub><br>
     h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(c<sub>t</sub>)</figcaption>
     <figcaption>Along the cell state, going back one step multiplies the gradient by the forget gate f<sub>t</sub> only: with f near 1 it survives
-    hundreds of steps (the forget-gate bias starts at 1 here).</figcaption></figure>
-    <figure>\(CellDiagramSVG.gru())<figcaption class="eq">
+    hundreds of steps (the experiments start its bias at ln T, the table's <em>gate bias</em>, so that f ≈ T/(T + 1)).</figcaption></figure>
+    <figure class="cell">\(CellDiagramSVG.gru())<figcaption class="eq">
     r<sub>t</sub> = σ(W<sub>ir</sub> x<sub>t</sub> + b<sub>ir</sub> + W<sub>hr</sub> h<sub>t−1</sub> + b<sub>hr</sub>)<br>
     z<sub>t</sub> = σ(W<sub>iz</sub> x<sub>t</sub> + b<sub>iz</sub> + W<sub>hz</sub> h<sub>t−1</sub> + b<sub>hz</sub>)<br>
     n<sub>t</sub> = tanh(W<sub>in</sub> x<sub>t</sub> + b<sub>in</sub> + r<sub>t</sub> ⊙ (W<sub>hn</sub> h<sub>t−1</sub> + b<sub>hn</sub>))<br>
     h<sub>t</sub> = (1 − z<sub>t</sub>) ⊙ n<sub>t</sub> + z<sub>t</sub> ⊙ h<sub>t−1</sub></figcaption>
     <figcaption>The update gate z interpolates between the old state and the candidate n: where z is near 1 the state, and its gradient, pass
-    through unchanged.</figcaption></figure>
+    through unchanged (its bias starts at ln T too).</figcaption></figure>
     </div>
 
     """

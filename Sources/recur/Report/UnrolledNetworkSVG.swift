@@ -38,11 +38,11 @@ struct UnrolledNetworkSVG {
       "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(colour)\" stroke-width=\"1.6\"\(dash ? " stroke-dasharray=\"5 3\"" : "") marker-end=\"url(#arrow)\"/>\n"
     }
     func text(_ x: Double, _ y: Double, _ s: String, size: Int = 13, anchor: String = "middle", weight: String = "normal", colour: String = "#222") -> String {
-      "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" font-weight=\"\(weight)\" fill=\"\(colour)\">\(xmlEscaped(s))</text>\n"
+      svgText(x, y, s, anchor: anchor, size: size, colour: colour, weight: weight)
     }
     let layers = numLayers > 1 ? "\(numLayers) × " : ""
     // Initial state.
-    svg += text(left - 70, cellY + cellH / 2 - (carriesCellState ? 10 : -4), carriesCellState ? "h₀ = 0" : "h₀ = 0", size: 12, anchor: "start")
+    svg += text(left - 70, cellY + cellH / 2 - (carriesCellState ? 14 : -4), "h₀ = 0", size: 12, anchor: "start")
     if carriesCellState { svg += text(left - 70, cellY + cellH / 2 + 18, "c₀ = 0", size: 12, anchor: "start", colour: "#D55E00") }
     var previousRight = left - 8.0
     for (i, t) in shown.enumerated() {
@@ -70,13 +70,13 @@ struct UnrolledNetworkSVG {
       svg += text(cx, cellY + 46, "\(hiddenSize) units", size: 12, colour: "#333")
       // Input.
       svg += arrow(cx, inputY - 16, cx, cellY + cellH + 2)
-      svg += text(cx, inputY, "x" + (t == steps ? "_T" : lowered(t)), size: 14)
+      svg += text(cx, inputY, "x" + (t == steps && steps > 4 ? "_T" : lowered(t)), size: 14)
       svg += text(cx, inputY + 18, "t = \(t)", size: 11, colour: "#555")
       // Read-out.
       if readsEveryStep || t == steps {
         svg += arrow(cx, cellY - 2, cx, outputY + 26)
         svg += "<rect x=\"\(fmt(cx - 34))\" y=\"\(fmt(outputY))\" width=\"68\" height=\"24\" rx=\"4\" fill=\"#FDF0E6\" stroke=\"#D55E00\"/>\n"
-        svg += text(cx, outputY + 17, "ŷ" + (t == steps ? "_T" : lowered(t)), size: 13)
+        svg += text(cx, outputY + 17, "ŷ" + (t == steps && steps > 4 ? "_T" : lowered(t)), size: 13)
       }
       previousRight = x + cellW + 2
     }
@@ -86,7 +86,7 @@ struct UnrolledNetworkSVG {
     svg += text(12, inputY, "input", size: 12, anchor: "start", colour: "#0072B2")
     svg += text(12, inputY + 16, "\(inputSize) values", size: 11, anchor: "start", colour: "#555")
     svg += text(Double(width) / 2, Double(height) - 8,
-                "x_t: \(inputDescription)   ·   ŷ: \(outputDescription)" + (carriesCellState ? "   ·   — h_t (hidden state)   - - c_t (cell state)" : "   ·   — h_t (hidden state)"),
+                "x_t: \(inputDescription)   ·   ŷ: \(outputDescription)" + (carriesCellState ? "   ·   solid: h_t (hidden state), dashed: c_t (cell state)" : "   ·   arrows: h_t (hidden state)"),
                 size: 12, colour: "#333")
     return svg + "</svg>"
   }

@@ -3,8 +3,8 @@
 /// pairs are marked with 1 — one of the first ten, then one of the first T/2 − 1 still unmarked —
 /// the first and the last pair carry the marker −1 (unless the first is marked), all others 0. A
 /// sequence is T to T + T/10 steps long. At its end the network must output
-/// 0.5 + (X₁ + X₂)/4, the sum of the two marked values scaled to [0, 1] (X₁ is set to 0 when the
-/// first pair is marked). A prediction is right when its absolute error is below 0.04.
+/// 0.5 + (X₁ + X₂)/4, the sum of the two marked values scaled to [0, 1] (X₁, the value marked
+/// first, is set to 0 when it is the first pair's). A prediction is right when its absolute error is below 0.04.
 ///
 /// The information sits at least T/2 steps before the answer: a network that cannot carry it that
 /// far can do no better than predict 0.5: a mean squared error of Var(X₁ + X₂)/16 = (0.9/3 + 1/3)/16

@@ -9,13 +9,21 @@ public final class LongMemoryNetwork: Module {
   /// Whether the read-out is applied to every step.
   public let readsEveryStep: Bool
 
-  /// A fresh network for `problem` with weights drawn from `seed`; an LSTM's forget-gate biases
-  /// sum to `forgetGateBias` (`RecurrentLayer.initializeForgetGateBias`; nil keeps PyTorch's
-  /// initialisation).
-  public init(cell: RecurrentCellKind, hiddenSize: Int, problem: LongMemoryProblem, forgetGateBias: Float?, seed: UInt64) {
+  /// A fresh network for `problem` with weights drawn from `seed`. The biases of the gate that keeps
+  /// the state — the LSTM's forget gate f, the GRU's update gate z (block 1 of both) — sum to
+  /// `memoryGateBias` (b_ih gets it, b_hh gets 0; nil keeps PyTorch's initialisation). At ln T the gate
+  /// starts at σ(ln T) = T/(T + 1), which keeps about 1/e of the state over T steps: the largest
+  /// value of Tallec & Ollivier's (2018) chrono initialisation.
+  public init(cell: RecurrentCellKind, hiddenSize: Int, problem: LongMemoryProblem, memoryGateBias: Float?, seed: UInt64) {
     var generator = RandomGenerator(seed: seed)
     rnn = RecurrentLayer.make(cell, inputSize: problem.inputSize, hiddenSize: hiddenSize, seed: generator.next())
-    if cell == .lstm, let forgetGateBias { rnn.initializeForgetGateBias(forgetGateBias) }
+    if let memoryGateBias, cell == .lstm || cell == .gru {
+      let h = hiddenSize
+      for w in rnn.stack.weights {
+        w.biasIH?.update { for j in h..<(2 * h) { $0[j] = memoryGateBias } }
+        w.biasHH?.update { for j in h..<(2 * h) { $0[j] = 0 } }
+      }
+    }
     head = Linear(inputSize: hiddenSize, outputSize: problem.outputSize, generator: &generator)
     readsEveryStep = problem.readsEveryStep
   }

@@ -32,6 +32,15 @@ public enum LongMemoryProblem: Sendable, Equatable {
     }
   }
 
+  /// Steps every sequence has: T for the adding problem (its sequences are T to 1.1·T long),
+  /// T + 20 for the copy task.
+  public var commonSteps: Int {
+    switch self {
+    case .adding(let p): p.length
+    case .copy(let p): p.sequenceLength
+    }
+  }
+
   /// Width of an input step: 2 (value, marker) or 10 (one-hot).
   public var inputSize: Int {
     switch self {

@@ -34,7 +34,29 @@ public struct LongMemoryResults: Codable, Sendable, Equatable {
       throw DataError.malformed(source: source, line: 1, column: "formatVersion",
                                 problem: "results format \(results.formatVersion); this Recur reads format 1")
     }
+    if let problem = results.inconsistency() {
+      throw DataError.malformed(source: source, line: 1, column: nil, problem: problem + "; rerun recur experiment to rewrite the file")
+    }
     return results
+  }
+
+  /// What does not fit together in the results (nil when everything does): runs of another
+  /// problem, counts out of range, gradient snapshots whose length differs from their time steps.
+  func inconsistency() -> String? {
+    guard problem == "adding" || problem == "copy" else { return "problem is \"\(problem)\", not adding or copy" }
+    for (i, run) in runs.enumerated() {
+      let name = "runs[\(i)]"
+      guard run.settings.configuration.problem.kind == problem else { return "\(name) is a \(run.settings.configuration.problem.kind) run in \(problem) results" }
+      guard run.settings.configuration.hiddenSize >= 1, run.steps >= 0, run.sequencesSeen >= 0, run.test.sequences >= 0 else {
+        return "\(name) has a negative count"
+      }
+      let times = run.gradientFlow.timeSteps
+      guard times.count <= 1 << 16, times.allSatisfy({ $0 >= 0 }) else { return "\(name).gradientFlow.timeSteps are out of range" }
+      for (j, snapshot) in run.gradientFlow.snapshots.enumerated() where snapshot.norms.count != times.count {
+        return "\(name).gradientFlow.snapshots[\(j)] has \(snapshot.norms.count) norms for \(times.count) time steps"
+      }
+    }
+    return nil
   }
 
   static let floatStrategy = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -60,10 +82,10 @@ public struct LongMemoryResults: Codable, Sendable, Equatable {
     }
   }
 
-  /// Writes the results as indented JSON, atomically.
+  /// Writes the results as compact JSON (keys sorted), atomically.
   public func write(to url: URL) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: Self.floatStrategy.positiveInfinity, negativeInfinity: Self.floatStrategy.negativeInfinity, nan: Self.floatStrategy.nan)
     try AtomicFile.write(Array(try encoder.encode(self)), to: url)

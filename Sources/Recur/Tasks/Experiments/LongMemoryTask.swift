@@ -19,15 +19,15 @@ public final class LongMemoryTask: TrainingTask {
     public var cell: RecurrentCellKind
     /// Units of the recurrent layer.
     public var hiddenSize: Int
-    /// The LSTM's initial forget-gate bias (nil: PyTorch's initialisation).
-    public var forgetGateBias: Float?
+    /// The initial bias of the LSTM's forget gate or the GRU's update gate (nil: PyTorch's initialisation).
+    public var memoryGateBias: Float?
 
     /// A configuration from its parts.
-    public init(problem: LongMemoryProblem, cell: RecurrentCellKind, hiddenSize: Int, forgetGateBias: Float?) {
+    public init(problem: LongMemoryProblem, cell: RecurrentCellKind, hiddenSize: Int, memoryGateBias: Float?) {
       self.problem = problem
       self.cell = cell
       self.hiddenSize = hiddenSize
-      self.forgetGateBias = forgetGateBias
+      self.memoryGateBias = memoryGateBias
     }
   }
 
@@ -50,15 +50,31 @@ public final class LongMemoryTask: TrainingTask {
     try TrainingError.requirePositive(["hiddenSize": configuration.hiddenSize, "batchSize": batchSize, "validationCount": validationCount])
     try TrainingError.require(batchSize <= 1 << 20, "batchSize", batchSize, "at most \(1 << 20)")
     try TrainingError.require(validationCount <= 1 << 20, "validationCount", validationCount, "at most \(1 << 20)")
+    if let bias = configuration.memoryGateBias {
+      try TrainingError.require(bias.isFinite && abs(bias) <= 100, "memoryGateBias", bias, "a number in [-100, 100]")
+    }
     let p = configuration.problem
     var tally = RecurrentLayer.parameterCount(configuration.cell, inputSize: p.inputSize, hiddenSize: configuration.hiddenSize, numLayers: 1)
     tally.add(configuration.hiddenSize + 1, p.outputSize)
     try TrainingError.requireFitsMemory(tally, sizes: ["hiddenSize": configuration.hiddenSize])
+    // The validation set, and what a training step keeps for backward (gates, states, outputs per
+    // step), must fit in half the memory budget beside the weights.
+    let steps = p.readsEveryStep ? p.length + 2 * CopyMemory.recallLength : p.length + p.length / 10
+    var data = SizeTally()
+    data.add(validationCount, steps, p.inputSize)
+    data.add(Swift.max(batchSize, 256), steps, configuration.hiddenSize, configuration.cell.gateCount + 4)
+    data.add(Swift.max(batchSize, 256), steps, p.inputSize + p.outputSize)
+    let budget = MemoryBudget.bytes / 2 / 4
+    if (data.total ?? .max) > budget {
+      throw TrainingError.invalidSetting(InvalidParameter(
+        "length", p.length, expected: "small enough for memory with \(validationCount) validation sequences and batches of "
+          + "\(batchSize): the sequences and activations would take more than \(MemoryBudget.describe(bytes: MemoryBudget.bytes / 2))"))
+    }
     self.configuration = configuration
     self.batchSize = batchSize
     self.seed = seed
     model = LongMemoryNetwork(cell: configuration.cell, hiddenSize: configuration.hiddenSize, problem: p,
-                              forgetGateBias: configuration.forgetGateBias, seed: seed)
+                              memoryGateBias: configuration.memoryGateBias, seed: seed)
     var generator = RandomGenerator(seed: LongMemoryStreams.seed(seed, stream: LongMemoryStreams.validation))
     validation = p.sample(count: validationCount, generator: &generator)
   }
