@@ -14,9 +14,9 @@ import _RecurTestSupport
     let seeds = try HostileSeeds.build(fixtures: fixtures, executable: executable)
     // CI keeps a seeded sample of the checkpoint cases; RECUR_HOSTILE_FULL=1 runs all of them.
     let full = ProcessInfo.processInfo.environment["RECUR_HOSTILE_FULL"] != nil
-    // RECUR_HOSTILE_MATCH=text runs only the cases whose name contains text (checking one command).
-    let match = ProcessInfo.processInfo.environment["RECUR_HOSTILE_MATCH"]
-    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 300).filter { c in match.map { c.name.contains($0) } ?? true }
+    // RECUR_HOSTILE_MATCH=a|b runs only the cases whose name contains a or b (checking one command).
+    let match = ProcessInfo.processInfo.environment["RECUR_HOSTILE_MATCH"]?.split(separator: "|").map(String.init)
+    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 300).filter { c in match.map { $0.contains { c.name.contains($0) } } ?? true }
     let scratch = try makeTemporaryDirectory("recur-hostile")
     defer { try? FileManager.default.removeItem(at: scratch) }
 
