@@ -19,7 +19,7 @@ public enum HostileGenerator {
       checkpoints = keep.prefix(n).sorted().map { checkpoints[$0] }
     }
     return flagCases(seeds) + checkpoints + weightsCases(seeds) + arrayCases(seeds) + tableCases(seeds)
-      + corpusCases(seeds) + destinationCases(seeds)
+      + corpusCases(seeds) + resultsCases(seeds) + destinationCases(seeds)
   }
 
   // MARK: - Flags
@@ -410,6 +410,44 @@ public enum HostileGenerator {
                                arguments: ["generate", "--checkpoint", "lm_best.safetensors", "--length", "5", "--seed", "1",
                                            "--prompt", String(decoding: bytes.prefix(40), as: UTF8.self)],
                                files: ["lm_best.safetensors": seeds["lm_best.safetensors"]]))
+    }
+    return cases
+  }
+
+  // MARK: - Experiment results and metrics
+
+  /// `recur report` on damaged experiment results (every value of the first run replaced, the file
+  /// cut or emptied) and damaged metrics; `recur experiment` adding to a damaged results file.
+  static func resultsCases(_ seeds: HostileSeeds) -> [HostileCase] {
+    var cases: [HostileCase] = []
+    let report = ["report", "--results", "r.json", "--out", "page.html"]
+    let text = String(decoding: seeds["results.json"], as: UTF8.self)
+    guard let leaves = jsonLeaves(text) else { preconditionFailure("seed results.json does not parse") }
+    for leaf in leaves where !leaf.path.split(separator: ".").contains(where: { Int($0).map { $0 > 0 } ?? false }) {
+      let original = String(decoding: Array(text.utf8)[leaf.range], as: UTF8.self)
+      for (label, replacement) in replacements(for: leaf, original: original) {
+        cases.append(HostileCase(group: "results", name: "report on results \(leaf.path) = \(label)", arguments: report,
+                                 files: ["r.json": Array(replacing(text, leaf.range, with: replacement).utf8)]))
+      }
+    }
+    let bytes = seeds["results.json"]
+    let damaged: [(String, [UInt8])] = [
+      ("an empty file", []), ("the first half", Array(bytes.prefix(bytes.count / 2))), ("NUL bytes", [UInt8](repeating: 0, count: 100)),
+      ("invalid UTF-8", [UInt8](repeating: 0xFF, count: 100)), ("a JSON array", Array("[]".utf8)),
+    ]
+    for (what, file) in damaged {
+      cases.append(HostileCase(group: "results", name: "report on results: \(what)", arguments: report, files: ["r.json": file]))
+      cases.append(HostileCase(group: "results", name: "experiment adding to results: \(what)", arguments: HostileRegistry.experiment + ["--out", "ex"],
+                               files: ["ex/results.json": file]))
+      cases.append(HostileCase(group: "results", name: "report on metrics: \(what)", arguments: ["report", "--metrics", "m.jsonl", "--out", "page.html"],
+                               files: ["m.jsonl": file]))
+    }
+    let metrics = String(decoding: seeds["metrics.jsonl"], as: UTF8.self)
+    for (what, edited) in [("NaN losses", metrics.replacingOccurrences(of: "\"train_loss\":", with: "\"train_loss\":NaN,\"x\":")),
+                           ("step 2^62", metrics.replacingOccurrences(of: "\"step\":", with: "\"step\":4611686018427387904,\"y\":")),
+                           ("loss 1e300", metrics.replacingOccurrences(of: "\"val_loss\":", with: "\"val_loss\":1e300,\"z\":"))] {
+      cases.append(HostileCase(group: "results", name: "report on metrics with \(what)", arguments: ["report", "--metrics", "m.jsonl", "--out", "page.html"],
+                               files: ["m.jsonl": Array(edited.utf8)]))
     }
     return cases
   }

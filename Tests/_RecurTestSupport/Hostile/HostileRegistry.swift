@@ -59,7 +59,12 @@ public enum HostileRegistry {
     (["seq2seq", "train", "--train", "pairs.tsv", "--target-tokens", "words", "--hidden-size", "4", "--embedding-size", "4", "--steps", "2",
       "--out", "s2s"],
      [("s2s/best.safetensors", "s2s_best.safetensors"), ("s2s/last.safetensors", "s2s_last.safetensors")]),
+    (experiment + ["--out", "ex"], [("ex/results.json", "results.json"), ("ex/adding-lstm-T22-lr0.001/metrics.jsonl", "metrics.jsonl")]),
   ]
+
+  /// A tiny `recur experiment` (its results file and a run's metrics.jsonl are seeds for `recur report`).
+  public static let experiment = ["experiment", "adding", "--cells", "lstm", "--lengths", "22", "--hidden-size", "4", "--steps", "2",
+                                  "--eval-every", "1", "--validation-count", "4", "--test-count", "4"]
 
   // MARK: - Commands and their numeric flags
 
@@ -157,6 +162,10 @@ public enum HostileRegistry {
             numericFlags: ["--threads"], stdin: "The cat sat on the mat .\n"),
     Command(arguments: ["infer", "--weights", "lstm.safetensors", "--input", "lstm_x.npy", "--output", "y.npy", "--final-state", "h.npy"],
             seeds: ["lstm.safetensors", "lstm_x.npy"], numericFlags: []),
+    Command(arguments: experiment + ["--out", "out"], seeds: [],
+            numericFlags: ["--hidden-size", "--batch-size", "--learning-rate", "--grad-clip", "--memory-gate-bias", "--eval-every",
+                           "--validation-count", "--test-count", "--seed", "--threads"] + trainingBudget.filter { $0 != "--epochs" },
+            budgetFlags: ["--steps", "--time-limit"], budgetArguments: ["--steps", "2"]),
     Command(arguments: ["bench", "ctc", "--batch", "2", "--frames", "10", "--classes", "5", "--target-length", "3", "--repeats", "1", "--threads", "1"],
             seeds: [], numericFlags: ["--batch", "--frames", "--classes", "--target-length", "--repeats", "--threads"]),
     Command(arguments: ["bench", "esn", "--units", "50", "--steps", "100", "--repeats", "1", "--threads", "1"], seeds: [],
