@@ -19,6 +19,7 @@ public enum ABCValidity {
     /// A bar inside a section lasts less than the metre.
     case incompleteBar(line: Int, duration: MusicFraction, metre: MusicFraction)
 
+    /// The problem in words, with its line.
     public var description: String {
       switch self {
       case .unreadable(let e): return e.description

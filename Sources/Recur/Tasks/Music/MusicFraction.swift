@@ -45,8 +45,8 @@ public struct MusicFraction: Hashable, Comparable, Sendable, CustomStringConvert
     return o1 || o2 ? nil : MusicFraction(n, d)
   }
 
+  /// Exact order (by cross-multiplication; in Double only where that would overflow).
   public static func < (a: MusicFraction, b: MusicFraction) -> Bool {
-    // Compare in Double first; equal doubles fall back to exact cross-multiplication when it fits.
     let (x, o1) = a.numerator.multipliedReportingOverflow(by: b.denominator)
     let (y, o2) = b.numerator.multipliedReportingOverflow(by: a.denominator)
     if !o1 && !o2 { return x < y }
