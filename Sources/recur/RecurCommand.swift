@@ -7,7 +7,7 @@ struct RecurCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recur",
     abstract: "Recurrent neural networks: train, generate, forecast, inspect and benchmark.",
-    subcommands: [TrainCommand.self, ClassifyCommand.self, CTCCommand.self, GenerateCommand.self, EvalCommand.self, ForecastCommand.self, TagCommand.self, Seq2SeqCommand.self, InferCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, ExperimentCommand.self, ReportCommand.self, FuzzIOCommand.self, CheckpointStressCommand.self]
+    subcommands: [TrainCommand.self, ClassifyCommand.self, CTCCommand.self, GenerateCommand.self, ABCCommand.self, ChatCommand.self, CompleteCommand.self, EvalCommand.self, ForecastCommand.self, TagCommand.self, Seq2SeqCommand.self, InferCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, ExperimentCommand.self, ReportCommand.self, FuzzIOCommand.self, CheckpointStressCommand.self]
   )
 
   /// Installs the library's warning handler (standard error), then runs the command line.

@@ -14,9 +14,13 @@ import _RecurTestSupport
     let seeds = try HostileSeeds.build(fixtures: fixtures, executable: executable)
     // CI keeps a seeded sample of the checkpoint cases; RECUR_HOSTILE_FULL=1 runs all of them.
     let full = ProcessInfo.processInfo.environment["RECUR_HOSTILE_FULL"] != nil
-    // RECUR_HOSTILE_MATCH=a|b runs only the cases whose name contains a or b (checking one command).
+    // RECUR_HOSTILE_MATCH=a|b runs only the cases whose name contains a or b (checking one command);
+    // RECUR_HOSTILE_GROUPS=abc,corpus only those groups (a quick check while working on one reader).
     let match = ProcessInfo.processInfo.environment["RECUR_HOSTILE_MATCH"]?.split(separator: "|").map(String.init)
-    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 300).filter { c in match.map { $0.contains { c.name.contains($0) } } ?? true }
+    let groups = ProcessInfo.processInfo.environment["RECUR_HOSTILE_GROUPS"].map { Set($0.split(separator: ",").map(String.init)) }
+    let cases = HostileGenerator.cases(seeds, checkpointSample: full ? nil : 300)
+      .filter { c in match.map { $0.contains { c.name.contains($0) } } ?? true }
+      .filter { groups?.contains($0.group) ?? true }
     let scratch = try makeTemporaryDirectory("recur-hostile")
     defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -38,7 +42,7 @@ import _RecurTestSupport
 
     let summary = results.summary(cases)
     print(summary.text + String(format: "\nwall time: %.1f s", Date().timeIntervalSince(start)))
-    #expect(cases.count >= (match == nil ? 1_000 : 1), "only \(cases.count) hostile cases")
+    #expect(cases.count >= (match == nil && groups == nil ? 1_000 : 1), "only \(cases.count) hostile cases")
     #expect(summary.failures.isEmpty, "\(summary.failures.count) hostile cases failed:\n\(summary.failures.prefix(40).joined(separator: "\n"))")
   }
 }

@@ -10,6 +10,9 @@ public struct AtomicFileSet {
   /// An empty set.
   public init() {}
 
+  /// Whether no file has been added (or all were committed or discarded).
+  public var isEmpty: Bool { pending.isEmpty }
+
   /// Writes `bytes` for `url` (not yet in place). On error, the files already added are discarded.
   public mutating func add(_ bytes: [UInt8], to url: URL) throws {
     try add(url) { try $0.write(bytes) }

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure kernel and layer speed on this machine.",
-    subcommands: [BenchGemm.self, BenchRNN.self, BenchESN.self, BenchCTC.self, BenchSeq2Seq.self, BenchAllReduce.self]
+    subcommands: [BenchGemm.self, BenchRNN.self, BenchESN.self, BenchCTC.self, BenchSeq2Seq.self, BenchAllReduce.self, BenchComplete.self]
   )
 }

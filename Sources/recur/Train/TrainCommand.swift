@@ -29,6 +29,7 @@ struct TrainCommand: ParsableCommand {
 
   // MARK: Data
   @Option(help: ArgumentHelp("UTF-8 text file to train on (default: the bundled Pride and Prejudice).", valueName: "file")) var corpus: String?
+  @Flag(name: .customLong("align-documents"), inversion: .prefixedNo, help: "Start each training stream at a document (text after a blank line, e.g. one ABC tune) (default: on for .abc corpora).") var alignDocuments: Bool?
   @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Fraction at the end of the corpus held out for validation, in [0, 1) (default 0.1).") var valFraction: Double?
 
   // MARK: Model
@@ -111,6 +112,7 @@ struct TrainCommand: ParsableCommand {
     data.seqLength = seqLength ?? Defaults.seqLength
     data.batchSize = optimization.batchSize ?? Defaults.batchSize
     data.validationFraction = valFraction ?? 0.1
+    data.alignToDocuments = alignDocuments ?? (corpus?.lowercased().hasSuffix(".abc") ?? false)
     if let evalBatchSize { data.evalBatchSize = evalBatchSize }
     try data.validate()
     var kind = OptimizerSettings.Kind.adam
@@ -150,7 +152,7 @@ struct TrainCommand: ParsableCommand {
       ("--batch-size", optimization.batchSize != nil), ("--optimizer", optimizer != nil), ("--learning-rate", optimization.learningRate != nil),
     ]) + schedule.givenFlags + flagsGiven([
       ("--weight-decay", weightDecay != nil), ("--momentum", momentum != nil), ("--grad-clip", optimization.gradClip != nil),
-      ("--val-fraction", valFraction != nil), ("--seed", seed != nil),
+      ("--val-fraction", valFraction != nil), ("--align-documents", alignDocuments != nil), ("--seed", seed != nil),
     ])
   }
 

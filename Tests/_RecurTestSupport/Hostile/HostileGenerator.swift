@@ -19,7 +19,7 @@ public enum HostileGenerator {
       checkpoints = keep.prefix(n).sorted().map { checkpoints[$0] }
     }
     return flagCases(seeds) + checkpoints + weightsCases(seeds) + arrayCases(seeds) + tableCases(seeds)
-      + corpusCases(seeds) + resultsCases(seeds) + destinationCases(seeds)
+      + corpusCases(seeds) + resultsCases(seeds) + abcCases(seeds) + destinationCases(seeds)
   }
 
   // MARK: - Flags
@@ -448,6 +448,60 @@ public enum HostileGenerator {
                            ("loss 1e300", metrics.replacingOccurrences(of: "\"val_loss\":", with: "\"val_loss\":1e300,\"z\":"))] {
       cases.append(HostileCase(group: "results", name: "report on metrics with \(what)", arguments: ["report", "--metrics", "m.jsonl", "--out", "page.html"],
                                files: ["m.jsonl": Array(edited.utf8)]))
+    }
+    return cases
+  }
+
+  // MARK: - ABC tunes
+
+  /// Hostile ABC files for `recur abc` (to MIDI files and as JSON) and hostile `--header` fields
+  /// for `recur generate --format abc`.
+  static func abcCases(_ seeds: HostileSeeds) -> [HostileCase] {
+    let head = "X:1\nM:6/8\nL:1/8\nK:G\n"
+    let texts: [(String, String)] = [
+      ("an empty file", ""),
+      ("no X: field", "T:x\nK:G\nABC|\n"),
+      ("no K: field", "X:1\nM:6/8\n"),
+      ("header only", "X:1\nM:6/8\nK:G\n"),
+      ("a huge reference number", "X:99999999999999999999999\nK:G\nA|\n"),
+      ("a huge metre", "X:1\nM:99999999999/8\nK:G\nA|\n"),
+      ("a metre over zero", "X:1\nM:3/0\nK:G\nA|\n"),
+      ("a huge unit length", "X:1\nL:1/999999999999\nK:G\nA|\n"),
+      ("a huge tempo", "X:1\nQ:1/4=1e300\nK:G\nA|\n"),
+      ("a key with 14 sharps", "X:1\nK:B#lyd\nA|\n"),
+      ("an unknown key", "X:1\nK:H\nA|\n"),
+      ("a huge note length", head + "A99999999999999999|\n"),
+      ("a length of zero", head + "A0 B|\n"),
+      ("endless halvings", head + "A" + String(repeating: "/", count: 200) + "|\n"),
+      ("lengths too fine to add", head + "A/4093 B/4091 c/4087 d/4079 e/4073 f/4057 g/4051 a/4049 b/4027|\n"),
+      ("nested tuplets", head + String(repeating: "(9:7:9", count: 60) + String(repeating: "A", count: 60) + "|\n"),
+      ("a huge tuplet", head + "(99999999 ABC|\n"),
+      ("octave marks beyond MIDI", head + "c" + String(repeating: "'", count: 40) + " C" + String(repeating: ",", count: 40) + "|\n"),
+      ("unterminated chord, quote, grace, decoration", head + "[ceg \"Am {ag !trill\n"),
+      ("a lone colon and broken rhythms", head + "A : B >>>> c > | >\n"),
+      ("a huge multi-bar rest", "X:1\nM:6/8\nK:G\nZ9999999999|\n"),
+      ("a long multi-bar rest", "X:1\nM:6/8\nK:G\nZ10000 Z10000 Z10000 Z10000|\n"),
+      ("an ending without number", head + "A |[ B |\n"),
+      ("a huge ending range", head + "A |[1-99999999 B |\n"),
+      ("a tie with nothing before", head + "- A|\n"),
+      ("control characters", head + "A\u{01}\u{7F}B|\n"),
+      ("20,000 notes", head + String(repeating: "ABc def | ", count: 3_334) + "\n"),
+      ("many tunes", String(repeating: "X:1\nM:2/4\nK:D\nAB|\n\n", count: 300)),
+    ]
+    var cases: [HostileCase] = []
+    for (what, text) in texts {
+      cases.append(HostileCase(group: "abc", name: "abc --midi on \(what)", arguments: ["abc", "t.abc", "--midi", "out", "--problems"],
+                               files: ["t.abc": Array(text.utf8)]))
+      cases.append(HostileCase(group: "abc", name: "abc --json on \(what)", arguments: ["abc", "t.abc", "--json"], files: ["t.abc": Array(text.utf8)]))
+    }
+    for (what, bytes) in [("invalid UTF-8", [UInt8](repeating: 0xFF, count: 50)), ("NUL bytes", [UInt8](repeating: 0, count: 50))] {
+      cases.append(HostileCase(group: "abc", name: "abc on \(what)", arguments: ["abc", "t.abc"], files: ["t.abc": bytes]))
+    }
+    for field in ["M:7/0", "K:Hm", "X:3", "M", ":G", "K:G\nX:2", "L:0/8", "Q:1/4=nan", "T:\u{1F3B5}"] {
+      cases.append(HostileCase(group: "abc", name: "generate --format abc --header \(field.debugDescription)",
+                               arguments: ["generate", "--checkpoint", "abc_lm.safetensors", "--format", "abc", "--count", "1", "--length", "50",
+                                           "--seed", "1", "--header", field, "--out", "out"],
+                               files: seeds.pick(["abc_lm.safetensors"])))
     }
     return cases
   }

@@ -30,7 +30,26 @@ public enum HostileRegistry {
       (0..<8).map { t in "\(id),\(t),\(Double((id * 7 + t * 3) % 11) / 5 - 1),\(Double((id + t) % 4) / 2)" }
     }.joined(separator: "\n") + "\n",
     "labels.csv": "id,label,split\n0,12,train\n1,21,train\n2,11,train\n3,2,validation\n4,1,test\n5,12,test\n",
+    "tunes.abc": abcTunes,
   ]
+
+  /// A small ABC collection (seed `tunes.abc`, and the text `recur abc` and the ABC model read).
+  public static let abcTunes = String(repeating: """
+    X: 1
+    T: Seed Jig
+    M: 6/8
+    L: 1/8
+    K:G
+    D | GAG GBd | ege dBG | (3ABc B AGE | GED D2 :|
+
+    X: 2
+    T: Seed Reel
+    M: C|
+    K:D
+    |: A>B | d2 fd A2 FA | [1 d4 d2 :|[2 d4- d2 |]
+
+
+    """, count: 6)
 
   /// A small training text (seed `corpus.txt`).
   public static let corpus = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", count: 24)
@@ -41,6 +60,9 @@ public enum HostileRegistry {
     (["train", "--corpus", "corpus.txt", "--hidden-size", "8", "--num-layers", "1", "--embedding-size", "4", "--seq-length", "16",
       "--batch-size", "4", "--steps", "3", "--eval-every", "2", "--out", "lm"],
      [("lm/best.safetensors", "lm_best.safetensors"), ("lm/last.safetensors", "lm_last.safetensors")]),
+    (["train", "--corpus", "tunes.abc", "--hidden-size", "8", "--num-layers", "1", "--embedding-size", "4", "--seq-length", "16",
+      "--batch-size", "4", "--steps", "3", "--eval-every", "2", "--out", "abclm"],
+     [("abclm/best.safetensors", "abc_lm.safetensors")]),
     (["forecast", "--csv", "series.csv", "--column", "x", "--model", "lstm", "--hidden-size", "4", "--epochs", "2", "--lookback", "8", "--out", "fl"],
      [("fl/model.safetensors", "forecast_lstm.safetensors")]),
     (["forecast", "--csv", "series.csv", "--column", "x", "--model", "esn", "--units", "20", "--out", "fe"],
@@ -96,6 +118,10 @@ public enum HostileRegistry {
             budgetFlags: trainingBudget, budgetArguments: ["--steps", "5"]),
     Command(arguments: ["generate", "--checkpoint", "lm_best.safetensors", "--length", "20", "--seed", "1"], seeds: ["lm_best.safetensors"],
             numericFlags: ["--length", "--temperature", "--top-k", "--seed", "--threads"]),
+    Command(arguments: ["generate", "--checkpoint", "abc_lm.safetensors", "--format", "abc", "--count", "2", "--length", "300", "--seed", "1",
+                        "--header", "M:6/8", "--out", "out"],
+            seeds: ["abc_lm.safetensors"], numericFlags: ["--count", "--length", "--temperature", "--top-k", "--seed", "--threads"]),
+    Command(arguments: ["abc", "tunes.abc", "--midi", "out", "--problems"], seeds: ["tunes.abc"], numericFlags: []),
     Command(arguments: ["eval", "--checkpoint", "lm_best.safetensors", "--corpus", "corpus.txt"], seeds: ["lm_best.safetensors", "corpus.txt"],
             numericFlags: ["--batch-size", "--seq-length", "--threads"]),
     Command(arguments: ["forecast", "--csv", "series.csv", "--column", "x", "--model", "lstm", "--hidden-size", "4", "--lookback", "8", "--out", "out"],

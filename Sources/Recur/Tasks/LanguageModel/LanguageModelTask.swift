@@ -24,6 +24,9 @@ public final class LanguageModelTask: TrainingTask {
     public var evalBatchSize = 128
     /// Where the text came from (a path or "bundled:NAME"), to find it again on resume.
     public var corpus = ""
+    /// Start every stream at the head of a document (text after a blank line, such as a tune of an
+    /// ABC collection), so each pass reads documents from their first character on (`TextBatches`).
+    public var alignToDocuments = false
 
     /// Default settings.
     public init() {}
@@ -38,6 +41,16 @@ public final class LanguageModelTask: TrainingTask {
       try TrainingError.require(validationFraction >= 0 && validationFraction < 1, "validationFraction", validationFraction, "in [0, 1)")
       try TrainingError.require(evalBatchSize >= 1 && evalBatchSize <= most, "evalBatchSize", evalBatchSize, "a positive integer ≤ \(most)")
     }
+  }
+
+  /// Positions of `ids` where a document starts: 0 and every non-newline token after two newlines.
+  public static func documentStarts(_ ids: [Int], newline: Int?) -> [Int] {
+    guard let newline else { return [0] }
+    var starts: [Int] = ids.first == newline ? [] : [0]
+    if ids.count > 2 {
+      for i in 2..<ids.count where ids[i] != newline && ids[i - 1] == newline && ids[i - 2] == newline { starts.append(i) }
+    }
+    return starts
   }
 
   /// What an archive of this task stores as its configuration.
@@ -100,12 +113,16 @@ public final class LanguageModelTask: TrainingTask {
     self.vocabulary = vocabulary
     self.settings = settings
     self.seed = seed
-    trainBatches = try TextBatches(ids: train, batchSize: settings.batchSize, seqLength: settings.seqLength, what: "training")
+    let newline = vocabulary.id(of: "\n")
+    func starts(_ part: [Int]) -> [Int]? { settings.alignToDocuments ? Self.documentStarts(part, newline: newline) : nil }
+    trainBatches = try TextBatches(ids: train, batchSize: settings.batchSize, seqLength: settings.seqLength, what: "training",
+                                   documentStarts: starts(train))
     if settings.validationFraction > 0 {
       // Evaluation runs without gradients, so it takes more streams than training (fewer sequential
       // steps, larger GEMMs), as many as the text allows at one window each.
       let streams = Swift.min(settings.evalBatchSize, Swift.max(1, validation.count / (settings.seqLength + 1)))
-      validationBatches = try TextBatches(ids: validation, batchSize: streams, seqLength: settings.seqLength, what: "validation")
+      validationBatches = try TextBatches(ids: validation, batchSize: streams, seqLength: settings.seqLength, what: "validation",
+                                          documentStarts: starts(validation))
     } else {
       validationBatches = nil
     }
@@ -258,5 +275,23 @@ public final class LanguageModelTask: TrainingTask {
     let ids = try vocabulary.encode(prompt)
     var sampler = Sampler(temperature: temperature, seed: seed)
     return vocabulary.decode(try model.generate(prompt: ids, length: length, sampler: &sampler))
+  }
+}
+
+extension LanguageModelTask.DataSettings {
+  private enum CodingKeys: String, CodingKey {
+    case seqLength, batchSize, validationFraction, evalBatchSize, corpus, alignToDocuments
+  }
+
+  /// Decodes the settings; archives written before `alignToDocuments` existed read it as false.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init()
+    seqLength = try c.decode(Int.self, forKey: .seqLength)
+    batchSize = try c.decode(Int.self, forKey: .batchSize)
+    validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+    evalBatchSize = try c.decode(Int.self, forKey: .evalBatchSize)
+    corpus = try c.decode(String.self, forKey: .corpus)
+    alignToDocuments = try c.decodeIfPresent(Bool.self, forKey: .alignToDocuments) ?? false
   }
 }

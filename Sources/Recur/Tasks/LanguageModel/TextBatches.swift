@@ -10,6 +10,13 @@
 ///
 /// Windows are time-major: element `t·B + b` is step t of stream b, the `[T, B]` layout the
 /// recurrent layers take without a transpose.
+///
+/// With `documentStarts` (the positions where documents begin, such as the tunes of an ABC
+/// collection, one per blank-line-separated block) each stream starts at the first document
+/// start at or after `b·⌊n/B⌋`, and all streams are as long as the shortest gap between two
+/// stream starts: every pass then begins each stream, from a zero state, at the head of a
+/// document, as sampling does. When the documents are too few for B such streams of T + 1 tokens
+/// the layout is the contiguous one above.
 public struct TextBatches: Sendable {
   /// B, the number of parallel streams.
   public let batchSize: Int
@@ -17,17 +24,21 @@ public struct TextBatches: Sendable {
   public let seqLength: Int
   /// L, the tokens in each stream.
   public let streamLength: Int
-  /// The trimmed sequence, stream after stream: `[B, L]`.
-  let streams: [Int]
+  /// The whole sequence; stream b is `ids[starts[b] ..< starts[b] + L]`.
+  let ids: [Int]
+  /// Where each stream starts in `ids`.
+  public let starts: [Int]
 
   /// - Parameters:
   ///   - ids: the token sequence.
   ///   - batchSize: B, at least 1.
   ///   - seqLength: T, at least 1.
   ///   - what: the part of the text these ids are (`"training"`, `"validation"`), for the error.
+  ///   - documentStarts: ascending positions in `ids` where documents begin, to align the streams
+  ///     with; nil for contiguous streams.
   /// - Throws: ``TextCorpusError`` (reason ``TextCorpusError/Reason/tooShortForBatches(part:characters:batchSize:seqLength:)``)
   ///   when a stream would be shorter than T + 1 tokens (no full window with its target).
-  public init(ids: [Int], batchSize: Int, seqLength: Int, what: String = "text") throws {
+  public init(ids: [Int], batchSize: Int, seqLength: Int, what: String = "text", documentStarts: [Int]? = nil) throws {
     precondition(batchSize > 0 && seqLength > 0, "TextBatches: batchSize and seqLength must be positive")
     let length = ids.count / batchSize
     guard length >= seqLength + 1 else {
@@ -38,8 +49,32 @@ public struct TextBatches: Sendable {
     }
     self.batchSize = batchSize
     self.seqLength = seqLength
-    streamLength = length
-    streams = Array(ids[..<(length * batchSize)])
+    self.ids = ids
+    if let documentStarts, let aligned = Self.alignedStarts(documentStarts, count: ids.count, batchSize: batchSize),
+       aligned.length >= seqLength + 1 {
+      streamLength = aligned.length
+      starts = aligned.starts
+    } else {
+      streamLength = length
+      starts = (0..<batchSize).map { $0 * length }
+    }
+  }
+
+  /// Stream starts at the first document start at or after each `b·⌊count/B⌋`, and the common
+  /// stream length; nil when two streams would start at the same document.
+  static func alignedStarts(_ documentStarts: [Int], count: Int, batchSize: Int) -> (starts: [Int], length: Int)? {
+    var starts: [Int] = []
+    var next = 0
+    for b in 0..<batchSize {
+      let target = b * (count / batchSize)
+      while next < documentStarts.count, documentStarts[next] < target { next += 1 }
+      guard next < documentStarts.count, starts.last.map({ $0 < documentStarts[next] }) ?? true else { return nil }
+      starts.append(documentStarts[next])
+      next += 1
+    }
+    var length = count - starts[batchSize - 1]
+    for b in 1..<max(batchSize, 1) { length = Swift.min(length, starts[b] - starts[b - 1]) }
+    return (starts, length)
   }
 
   /// Number of windows in one pass over the streams (the last may be shorter than T).
@@ -60,14 +95,14 @@ public struct TextBatches: Sendable {
     let steps = steps(ofWindow: index)
     let columns = columns ?? 0..<batchSize
     precondition(columns.lowerBound >= 0 && columns.upperBound <= batchSize, "TextBatches: streams \(columns) out of 0..<\(batchSize)")
-    let start = index * seqLength, B = columns.count, L = streamLength
+    let start = index * seqLength, B = columns.count
     var inputs = [Int](repeating: 0, count: steps * B)
     var targets = [Int](repeating: 0, count: steps * B)
-    streams.withUnsafeBufferPointer { s in
+    ids.withUnsafeBufferPointer { s in
       for t in 0..<steps {
         for (b, stream) in columns.enumerated() {
-          inputs[t * B + b] = s[stream * L + start + t]
-          targets[t * B + b] = s[stream * L + start + t + 1]
+          inputs[t * B + b] = s[starts[stream] + start + t]
+          targets[t * B + b] = s[starts[stream] + start + t + 1]
         }
       }
     }
