@@ -81,6 +81,7 @@ struct FreeRunCLITests {
     for (flags, message) in [(["--free-run", "0"], "--free-run must be a positive integer"),
                              (["--free-run", "10", "--free-run-stride", "0"], "--free-run-stride must be a positive integer"),
                              (["--free-run", "300"], "too few for a free run of 300 steps"),
+                             (["--free-run", "10", "--free-run-stride", "1000"], "from 2 origins"),
                              (["--guard-margin", "-1"], "--guard-margin must be a number >= 0"),
                              (["--input-noise", "x"], "--input-noise must be a number >= 0 or auto"),
                              (["--selection-steps", "0"], "--selection-steps must be a positive integer"),

@@ -79,8 +79,8 @@ struct ForecastTraining {
     }
     let split = try ForecastSplit(count: table.rowCount, lookback: c.lookback, horizon: c.horizon,
                                   testFraction: c.testFraction, validationFraction: c.validationFraction)
-    if let n = c.freeRun, FreeRunEvaluation.origins(split: split, steps: n, stride: c.freeRunStride).isEmpty {
-      throw CLIError("the test part has \(split.test.count) rows, too few for a free run of \(n) steps from any origin; use a smaller --free-run or a larger --test-fraction")
+    if let n = c.freeRun, FreeRunEvaluation.origins(split: split, steps: n, stride: c.freeRunStride).count < 2 {
+      throw CLIError("the test part has \(split.test.count) rows, too few for a free run of \(n) steps from 2 origins (the NRMSE needs 2); use a smaller --free-run or --free-run-stride, or a larger --test-fraction")
     }
     let time = TimeAxis(table: table)
     let season = c.season ?? time.periodsPerYear

@@ -50,7 +50,7 @@ public struct FreeRunEvaluation: Sendable {
   ///   - steps: rows forecast from each origin, >= 1.
   ///   - stride: distance between origins, >= 1.
   ///   - margin: the ``PlausibleRange`` margin around the rows the model was fitted on (train and validation).
-  /// - Throws: ``TimeSeriesError`` for bad steps, stride or margin, or a test part too short for one origin.
+  /// - Throws: ``TimeSeriesError`` for bad steps, stride or margin, or a test part too short for two origins.
   public static func run<M: Forecaster>(
     model: M, series: DoubleMatrix, scaler: Scaler, split: ForecastSplit, steps: Int, stride: Int = 1,
     margin: Double = PlausibleRange.defaultMargin
@@ -61,8 +61,8 @@ public struct FreeRunEvaluation: Sendable {
       throw TimeSeriesError.invalidParameter(InvalidParameter("margin", margin, expected: "a finite number >= 0"))
     }
     let origins = Self.origins(split: split, steps: steps, stride: stride)
-    guard !origins.isEmpty else {
-      throw TimeSeriesError.tooShort("the test part has \(split.test.count) rows, too few to score a free run of \(steps) steps from any origin; use fewer steps or a larger testFraction")
+    guard origins.count >= 2 else {
+      throw TimeSeriesError.tooShort("the test part (\(split.test.count) rows) holds \(origins.count) origin(s) for a free run of \(steps) steps every \(stride) rows; the NRMSE needs at least 2: use fewer steps, a smaller stride or a larger testFraction")
     }
     guard origins.count * steps <= maximumValues / series.columns else {
       throw TimeSeriesError.invalidArgument("a free run of \(steps) steps from \(origins.count) origins holds more than \(maximumValues) values; use a larger stride or fewer steps")
