@@ -11,13 +11,8 @@ struct MinimalFixtureConfig: Decodable {
   var layers: Int
 
   static func load(_ name: String) throws -> MinimalFixtureConfig {
-    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("mingru/\(name).safetensors")
-    let data = try Data(contentsOf: url)
-    var n = 0
-    for i in 0..<8 { n |= Int(data[i]) << (8 * i) }
-    let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
-    let meta = header["__metadata__"] as! [String: String]
-    return try JSONDecoder().decode(MinimalFixtureConfig.self, from: Data(meta["config"]!.utf8))
+    let config = try #require(try loadFixtureMetadata("mingru/\(name)")["config"], "mingru/\(name) has no config")
+    return try JSONDecoder().decode(MinimalFixtureConfig.self, from: Data(config.utf8))
   }
 }
 
@@ -82,12 +77,7 @@ func minimalReference(_ layer: MinimalRecurrentLayer, x: Tensor, h0: Tensor?) ->
     let (out, state) = try layer(x, h0.map { RecurrentState(h: $0) }, lengths: lengths)
 
     func check(_ actual: Tensor?, _ key: String) throws {
-      let expected = try f.tensor(key)
-      guard let actual else { Issue.record("\(name): no value for \(key)"); return }
-      #expect(actual.shape == expected.shape, "\(name) \(key): shape \(actual.shape) vs \(expected.shape)")
-      guard actual.shape == expected.shape else { return }
-      let err = scaledMaxError(actual, expected)
-      #expect(err <= minimalFixtureTolerance, "\(name) \(key): max scaled error \(err)")
+      expectScaledClose(actual, try f.tensor(key), "\(name) \(key)", tolerance: minimalFixtureTolerance)
     }
     try check(out, "output")
     try check(state.h, "h_n")

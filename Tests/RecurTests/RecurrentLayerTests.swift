@@ -16,14 +16,8 @@ struct RecurrentFixtureConfig: Decodable {
   var param_names: [String]
 
   static func load(_ name: String) throws -> RecurrentFixtureConfig {
-    let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-      .appendingPathComponent("recurrent/\(name).safetensors")
-    let data = try Data(contentsOf: url)
-    var n = 0
-    for i in 0..<8 { n |= Int(data[i]) << (8 * i) }
-    let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
-    let meta = header["__metadata__"] as! [String: String]
-    return try JSONDecoder().decode(RecurrentFixtureConfig.self, from: Data(meta["config"]!.utf8))
+    let config = try #require(try loadFixtureMetadata("recurrent/\(name)")["config"], "recurrent/\(name) has no config")
+    return try JSONDecoder().decode(RecurrentFixtureConfig.self, from: Data(config.utf8))
   }
 
   func makeLayer() -> RecurrentLayer {
