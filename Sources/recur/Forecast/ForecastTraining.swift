@@ -79,8 +79,14 @@ struct ForecastTraining {
     }
     let split = try ForecastSplit(count: table.rowCount, lookback: c.lookback, horizon: c.horizon,
                                   testFraction: c.testFraction, validationFraction: c.validationFraction)
-    if let n = c.freeRun, FreeRunEvaluation.origins(split: split, steps: n, stride: c.freeRunStride).count < 2 {
-      throw CLIError("the test part has \(split.test.count) rows, too few for a free run of \(n) steps from 2 origins (the NRMSE needs 2); use a smaller --free-run or --free-run-stride, or a larger --test-fraction")
+    if let n = c.freeRun {
+      let origins = FreeRunEvaluation.origins(split: split, steps: n, stride: c.freeRunStride).count
+      guard origins >= 2 else {
+        throw CLIError("the test part has \(split.test.count) rows, too few for a free run of \(n) steps from 2 origins (the NRMSE needs 2); use a smaller --free-run or --free-run-stride, or a larger --test-fraction")
+      }
+      guard origins * n <= FreeRunEvaluation.maximumValues / table.columnNames.count else {
+        throw CLIError("a free run of \(n) steps from \(origins) test origins holds more than \(FreeRunEvaluation.maximumValues) values; use a larger --free-run-stride or a smaller --free-run")
+      }
     }
     let time = TimeAxis(table: table)
     let season = c.season ?? time.periodsPerYear
@@ -91,11 +97,7 @@ struct ForecastTraining {
     let evaluation = try evaluate(&model, table: table, split: split, scaling: scaling, season: season)
     let seconds = Date().timeIntervalSince(start)
     let freeRun = try c.freeRun.map { steps in
-      do {
-        return try runFree(model, table: table, evaluation: evaluation, steps: steps, stride: c.freeRunStride, margin: margin)
-      } catch TimeSeriesError.invalidArgument {
-        throw CLIError("a free run of \(steps) steps from every \(c.freeRunStride == 1 ? "" : "\(c.freeRunStride)th ")test origin holds more than \(FreeRunEvaluation.maximumValues) values; use a larger --free-run-stride or a smaller --free-run")
-      }
+      try runFree(model, table: table, evaluation: evaluation, steps: steps, stride: c.freeRunStride, margin: margin)
     }
     let range = try PlausibleRange(fitting: evaluation.scaler.transform(table.values), rows: 0..<split.validation.upperBound, margin: margin)
 
