@@ -216,7 +216,7 @@ public final class Trainer<Task: TrainingTask> {
 
     let total = totalSteps!
     while step < total {
-      if try stopVoted() {
+      if try processGroup.any(stopRequested()) {
         if let outputDirectory, processGroup.isRoot, weightsAreFinite, step > 0 { try archive().write(to: outputDirectory.appendingPathComponent(TrainingOutputFile.last)) }
         tick()
         try notify(.ended(.stopped))
@@ -245,13 +245,6 @@ public final class Trainer<Task: TrainingTask> {
     }
   }
 
-  /// Whether a stop was requested, on any process.
-  private func stopVoted() throws -> Bool {
-    guard processGroup.size > 1 else { return stopRequested() }
-    var votes: [Float] = [stopRequested() ? 1 : 0]
-    try processGroup.allReduceSum(&votes)
-    return votes[0] > 0
-  }
 
   private func notify(_ event: TrainingEvent) throws {
     guard processGroup.isRoot else { return }

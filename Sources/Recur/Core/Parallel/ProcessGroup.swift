@@ -157,6 +157,14 @@ public final class ProcessGroup: @unchecked Sendable {
     }
   }
 
+  /// Whether `flag` is true on any process (a decision every process must take alike).
+  public func any(_ flag: Bool) throws -> Bool {
+    guard size > 1 else { return flag }
+    var votes: [Float] = [flag ? 1 : 0]
+    try allReduceSum(&votes)
+    return votes[0] > 0
+  }
+
   /// Returns when every process has called it.
   public func barrier() throws {
     guard size > 1 else { return }
