@@ -57,10 +57,12 @@ struct CompleteCommand: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys]
         StandardStream.output.write(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
       } else {
-        // The word being completed: the end of the prefix after its last space.
-        let stem = text.split(separator: " ", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        // The word being completed: the end of the prefix after its last space or newline.
+        let stem = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == " " || $0 == "\n" }).last.map(String.init) ?? ""
         for c in completions {
-          StandardStream.output.write(String(format: "%.4f  ", c.probability) + stem + c.text + "\n")
+          // One line per completion: a newline inside it shows as ↵.
+          let shown = (stem + c.text).replacingOccurrences(of: "\n", with: "↵")
+          StandardStream.output.write(String(format: "%.4f  ", c.probability) + shown + "\n")
         }
         if completions.isEmpty { StandardStream.output.write("(no completion within --max-length \(maxLength) characters)\n") }
       }
