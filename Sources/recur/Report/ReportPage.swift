@@ -203,6 +203,10 @@ struct ReportPage {
   }
 
   func successSection(_ best: [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]], lengths: [Int], isCopy: Bool) -> String {
+    guard lengths.count >= 2 else {
+      return "<h3>Success against T</h3>\n<p class=\"note\">These results hold one length (T = \(lengths.map(grouped).joined())); "
+        + "run more lengths (<code>--lengths 100,200,500</code>) to plot accuracy against T.</p>\n"
+    }
     var accuracy = LinePlotSVG(title: "Test accuracy against T", xLabel: "T (steps between the information and the answer)",
                                yLabel: "test sequences right (%)")
     var sequences = LinePlotSVG(title: "Training sequences until solved", xLabel: "T (steps)", yLabel: "sequences (log)")
