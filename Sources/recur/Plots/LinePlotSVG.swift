@@ -250,12 +250,15 @@ struct LinePlotSVG {
     return (values, step)
   }
 
-  /// Powers of ten spanning [min, max] (with 2 and 5 between them when there are few decades).
+  /// Powers of ten spanning [min, max] (with 2 and 5 between them when there are few decades,
+  /// every k-th power when there are more than ten).
   static func logTicks(min lo: Double, max hi: Double) -> (values: [Double], step: Double) {
     guard lo > 0, hi > lo, hi.isFinite else { return ([max(lo, 1e-300)], 1) }
     let a = Int(log10(lo).rounded(.down)), b = Int(log10(hi).rounded(.up))
+    // Over many decades, every k-th power of ten only (at most about ten labels).
+    let every = max(1, (b - a + 9) / 10)
     var values: [Double] = []
-    for e in a...max(a, b) {
+    for e in stride(from: a, through: max(a, b), by: every) {
       let p = pow(10, Double(e))
       values.append(p)
       if b - a <= 2 && e < b { values.append(2 * p); values.append(5 * p) }
