@@ -53,7 +53,7 @@ def panel(title, series, x0, y0, w, h, xmax, ymin, ymax, ylabel):
             parts.append(polyline(points, x0, y0, w, h, xmax, ymin, ymax, color, dash))
             for x, y in points if not dash else []:
                 parts.append(f'<circle cx="{x0 + w * x / xmax:.1f}" cy="{y0 + h - h * (y - ymin) / (ymax - ymin):.1f}" r="3" fill="{color}"/>')
-        parts.append(f'<text x="{x0 + 10}" y="{y0 + 18 + 16 * k}" font-size="12" fill="{color}">{label}</text>')
+        parts.append(f'<text x="{x0 + w - 10}" y="{y0 + h / 2 + 16 * k}" text-anchor="end" font-size="12" fill="{color}">{label}</text>')
     return "\n".join(parts)
 
 
@@ -106,7 +106,7 @@ def main():
            ], 80, 40, 640, 220, xmax, 0, 1, "valid share"),
            panel("Validation loss (nats/char)", [
                ("Recur", [(r[1], r[2]) for r in rows if r[2] is not None], "#1f77b4", ""),
-               ("PyTorch (same steps, model, data)", torch_points, "#ff7f0e", ""),
+               ("PyTorch (same model, data, schedule)", torch_points, "#ff7f0e", ""),
            ], 80, 360, 640, 220, xmax, min(losses) - 0.05, max(losses) + 0.05, "nats/char"),
            "</svg>"]
     with open(args.svg, "w") as f:

@@ -24,7 +24,9 @@ public struct ABCBook: Sendable {
   public init(text: String, source: String = "text") {
     self.source = source
     entries = ABCReader.tuneBlocks(text).map { block in
-      let result = Result { try ABCReader.readTune(block.text, source: source, firstLine: block.line) }.mapError { $0 as! ABCError }
+      let result = Result { try ABCReader.readTune(block.text, source: source, firstLine: block.line) }.mapError {
+        $0 as? ABCError ?? ABCError(source: source, line: block.line, problem: "\($0)")
+      }
       return Entry(text: block.text, line: block.line, result: result, problems: ABCValidity.problems(result))
     }
   }

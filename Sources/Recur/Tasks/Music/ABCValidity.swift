@@ -64,10 +64,8 @@ public enum ABCValidity {
     do {
       let tune = try ABCReader.readTune(text, source: source)
       return (tune, problems(tune))
-    } catch let error as ABCError {
-      return (nil, [.unreadable(error)])
     } catch {
-      preconditionFailure("ABCReader.readTune throws only ABCError, got \(error)")
+      return (nil, [.unreadable(error as? ABCError ?? ABCError(source: source, line: 1, problem: "\(error)"))])
     }
   }
 }
