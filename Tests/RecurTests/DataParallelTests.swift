@@ -151,6 +151,21 @@ struct DataParallelTests {
     #expect(generated.status == 0, "\(generated.stderr)")
   }
 
+  @Test(.enabled(if: MPILauncher.path != nil, MPILauncher.skipReason))
+  func aTimeBudgetIsMeasuredAlikeOnEveryProcess() throws {
+    let scratch = try MPILauncher.makeScratch()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let out = scratch.appendingPathComponent("run").path
+    var args = Self.training(out: out, steps: 1)
+    args.removeSubrange(args.firstIndex(of: "--steps")!...(args.firstIndex(of: "--steps")! + 1))
+    // The budget probe times steps until a twentieth of the budget is spent: each process would
+    // stop after a different count of steps (each holding collectives) if they did not vote.
+    let r = try MPILauncher.run(processes: 2, args + ["--time-limit", "3s"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("budget: 3s of training ="), "\(r.stdout)")
+    #expect(FileManager.default.fileExists(atPath: out + "/last.safetensors"))
+  }
+
   @Test func anMPIEnvironmentWithoutALibraryFailsWithOneLine() throws {
     let scratch = try MPILauncher.makeScratch()
     defer { try? FileManager.default.removeItem(at: scratch) }
