@@ -114,6 +114,9 @@ struct ForecastTraining {
     let svg = report.plot()
     let metricsJSON = try report.metricsJSON()
 
+    // In a data-parallel run (an MPI launcher) every process fits the same model; the first alone
+    // writes the report and the files.
+    guard try ProcessGroup.world().isRoot else { return }
     // The four files are written as one set: all of them or, on any failure, none.
     let outDir = try ForecastOutputDirectory(creating: c.out ?? "forecast-out")
     var files = AtomicFileSet()
