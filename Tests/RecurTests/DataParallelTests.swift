@@ -22,33 +22,12 @@ enum MPILauncher {
                   whileRunning: ((Process) throws -> Void)? = nil) throws -> RecurExecutable.Result {
     let launcher = try #require(path)
     let recur = try #require(RecurExecutable.url, "the recur executable was not found next to the test bundle")
-    let directory = try makeScratch()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let outURL = directory.appendingPathComponent("stdout"), errURL = directory.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: launcher)
     // As root Open MPI wants to be told twice; --oversubscribe: CI machines may have one core.
-    process.arguments = (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "\(n)", recur.path] + arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(
-      ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    try whileRunning?(process)
-    while process.isRunning {
-      if Date() > deadline {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        Issue.record("mpirun -np \(n) recur \(arguments.joined(separator: " ")) did not finish in \(timeout) s")
-        break
-      }
-      usleep(20_000)
-    }
-    return RecurExecutable.Result(status: process.terminationStatus, stdout: try String(contentsOf: outURL, encoding: .utf8),
-                                  stderr: try String(contentsOf: errURL, encoding: .utf8))
+    return try RecurExecutable.launch(URL(fileURLWithPath: launcher),
+                                      (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "\(n)", recur.path] + arguments,
+                                      environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"],
+                                      label: "mpirun -np \(n) recur \(arguments.joined(separator: " "))", timeout: timeout,
+                                      whileRunning: whileRunning)
   }
 
   static func makeScratch() throws -> URL {

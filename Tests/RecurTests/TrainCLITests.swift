@@ -36,6 +36,13 @@ enum RecurExecutable {
   /// Runs `recur arguments…`, killing it after `timeout` seconds.
   static func run(_ arguments: [String], timeout: Double = 120, whileRunning: ((Process) throws -> Void)? = nil) throws -> Result {
     let executable = try #require(url, "the recur executable was not found next to the test bundle; build the package (swift build) first")
+    return try launch(executable, arguments, label: "recur \(arguments.joined(separator: " "))", timeout: timeout, whileRunning: whileRunning)
+  }
+
+  /// Runs `executable arguments…` (with `environment` added to this process's), output captured in
+  /// files, killed after `timeout` seconds; `whileRunning` sees the started process.
+  static func launch(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], label: String,
+                     timeout: Double, whileRunning: ((Process) throws -> Void)? = nil) throws -> Result {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("recur-cli-io-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -45,6 +52,7 @@ enum RecurExecutable {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()
@@ -54,7 +62,7 @@ enum RecurExecutable {
       if Date() > deadline {
         kill(process.processIdentifier, SIGKILL)  // SIGTERM may be blocked (inherited signal mask)
         process.waitUntilExit()
-        Issue.record("recur \(arguments.joined(separator: " ")) did not finish in \(timeout) s")
+        Issue.record("\(label) did not finish in \(timeout) s")
         break
       }
       usleep(20_000)
