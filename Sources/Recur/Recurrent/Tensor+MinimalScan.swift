@@ -22,20 +22,18 @@ extension Tensor {
     }
     // Zeros past each length, in place: the backward never reads those states (their gradient is
     // zero, and so is every gradient they would carry back).
-    if let lengths {
-      states.withUnsafeMutableBufferPointer { h in
-        for b in 0..<B { for t in lengths[b]..<T { (h.baseAddress! + t * N + b * H).update(repeating: 0, count: H) } }
+    /// Zeros the rows of each sequence at and past its length in a `[T, B, H]` buffer.
+    func zeroPastLengths(_ values: inout Tensor) {
+      guard let lengths else { return }
+      values.withUnsafeMutableBufferPointer { v in
+        for b in 0..<B { for t in lengths[b]..<T { (v.baseAddress! + t * N + b * H).update(repeating: 0, count: H) } }
       }
     }
+    zeroPastLengths(&states)
     let result = states
     return record(result, op: "minimalScan", inputs: [pre, h0]) { g in
-      var dh = g
-      if let lengths {
-        dh = g.copied()
-        dh.withUnsafeMutableBufferPointer { d in
-          for b in 0..<B { for t in lengths[b]..<T { (d.baseAddress! + t * N + b * H).update(repeating: 0, count: H) } }
-        }
-      }
+      var dh = lengths == nil ? g : g.copied()
+      zeroPastLengths(&dh)
       var dPre = Tensor(uninitializedShape: pre.shape), dH0 = Tensor(uninitializedShape: h0.shape)
       dPre.withUnsafeMutableBufferPointer { dp in
         dH0.withUnsafeMutableBufferPointer { d0 in
