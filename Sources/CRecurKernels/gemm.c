@@ -39,16 +39,63 @@ _Static_assert(sizeof(recur_packed_header) == 64, "the header keeps the panels 6
 #define RECUR_PACKED_MAGIC 0x42504352u  // "RCPB"
 #define RECUR_HEADER_FLOATS 16
 
-/// K block size: K split into equal blocks of at most kc_max (no thin last block).
-static int kc_for(const recur_isa_ops *ops, int K) {
-  if (K <= 0) return 1;
-  int blocks = (K + ops->kc_max - 1) / ops->kc_max;
-  return (K + blocks - 1) / blocks;
-}
-
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 static int min_int(int a, int b) { return a < b ? a : b; }
+
+static int clamp_int(long x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : (int)x; }
+
+// MARK: - Blocking from the cache sizes
+
+/// Bytes per packed operand element (bfloat16 tables pack two per float slot).
+static int element_bytes(const recur_isa_ops *ops) { return ops->bf16 ? 2 : 4; }
+
+/// The largest K block on this CPU: a kc x NR panel of B and the kc x MR micro-panel of A that
+/// passes over it fill 7/8 of the L1D (the rest holds the C tile and the stack), in multiples of
+/// 16 (the transposing pack's step). 192 on Zen 5's 48 KiB L1D with AVX-512 (384 in bfloat16),
+/// 128 on Zen 4's 32 KiB; the table's kc_max where CPUID says nothing.
+static int kc_max_for(const recur_isa_ops *ops) {
+  size_t l1d;
+  int source;
+  recur_cache_sizes(&l1d, NULL, &source);
+  if (source == 0) return ops->kc_max;
+  long kc = (long)(l1d / 8 * 7) / ((long)(ops->nr + ops->mr) * element_bytes(ops));
+  return clamp_int(kc / 16 * 16, 32, 1024);
+}
+
+/// K block size: K split into equal blocks of at most kc_max (no thin last block).
+static int kc_for(const recur_isa_ops *ops, int K) {
+  if (K <= 0) return 1;
+  int kc_max = kc_max_for(ops);
+  int blocks = (K + kc_max - 1) / kc_max;
+  return (K + blocks - 1) / blocks;
+}
+
+/// Bytes of L2 a thread's packed A may take: a quarter (B panels stream through the rest).
+static size_t a_budget(void) {
+  size_t l2;
+  recur_cache_sizes(NULL, &l2, NULL);
+  return l2 / 4;
+}
+
+/// Rows per M block: the table's mc, fewer where an mc x kc A block would not fit a_budget().
+static int mc_for(const recur_isa_ops *ops, int kc) {
+  long rows = (long)(a_budget() / ((size_t)kc * element_bytes(ops)));
+  return clamp_int(rows / ops->mr * ops->mr, 8 * ops->mr, ops->mc);
+}
+
+void recur_gemm_blocking(int *kc_max, int *mc, long *l1d_bytes, long *l2_bytes, int *source) {
+  const recur_isa_ops *ops = recur_gemm_ops();
+  size_t l1d, l2;
+  int src;
+  recur_cache_sizes(&l1d, &l2, &src);
+  int kc = kc_max_for(ops);
+  if (kc_max) *kc_max = kc;
+  if (mc) *mc = mc_for(ops, kc);
+  if (l1d_bytes) *l1d_bytes = (long)l1d;
+  if (l2_bytes) *l2_bytes = (long)l2;
+  if (source) *source = src;
+}
 
 size_t recur_packed_b_size(int K, int N) {
   const recur_isa_ops *ops = recur_gemm_ops();
@@ -151,6 +198,7 @@ typedef struct {
   int chunk_rows, row_chunks;     // rows per chunk (a multiple of MR), chunks
   int group_panels, panel_groups;  // panels per group, groups
   int units;
+  int whole_k;  // A packed for all of K, C updated panel by panel (see gemm_unit)
   _Alignas(64) atomic_int next_unit;
 } recur_gemm_job;
 
@@ -174,7 +222,7 @@ static void plan_units(recur_gemm_job *job, int nthreads) {
   // row chunks of ~M/target rows, at least 8 micro-panels (a B panel must serve enough rows to
   // pay for streaming it) and at most one M block
   int per = ceil_div(mt, target);
-  int min_tiles = 8, max_tiles = ops->mc / ops->mr;
+  int min_tiles = 8, max_tiles = mc_for(ops, job->kc) / ops->mr;
   if (per < min_tiles) per = min_tiles;
   if (per > max_tiles) per = max_tiles;
   int chunks = ceil_div(mt, per);
@@ -194,46 +242,77 @@ static void plan_units(recur_gemm_job *job, int nthreads) {
     job->panel_groups = ceil_div(np, job->group_panels);
   }
   job->units = job->row_chunks * job->panel_groups;
+  // A packed for all of K when it takes several K blocks and fits the L2 budget, or when units
+  // split columns (a thread's next unit usually has the same rows, see gemm_unit)
+  size_t a_bytes = (size_t)job->chunk_rows * (size_t)job->K * (size_t)element_bytes(ops);
+  job->whole_k = job->panel_groups > 1 || (job->K > job->kc && a_bytes <= a_budget());
   atomic_init(&job->next_unit, 0);
 }
 
-/// Runs unit `u`. `Ap` caches the packed rows of row chunk `*cached` for all of K (when units
-/// split columns, a thread's next unit usually has the same rows); with whole-row units A is
-/// packed one K block at a time instead.
+/// Runs unit `u`, one of two loop orders:
+/// - whole_k (A packed for all of K, cached in `Ap` for the thread's next unit with the same row
+///   chunk `*cached`): column panels outside, K blocks inside, so a panel's C tile stays in L1
+///   over all of K instead of going to L3 and back once per K block (a 32 x 4096 C is 512 KiB);
+///   A (a quarter of L2 at most) is read from L2 once per panel.
+/// - otherwise (many rows): K blocks outside, A packed one M x kc block at a time, and every
+///   panel of the unit run over it.
 static void gemm_unit(const recur_gemm_job *job, int u, float *Ap, int *cached) {
   const recur_isa_ops *ops = job->ops;
-  const int nr = ops->nr, K = job->K;
+  const int nr = ops->nr, K = job->K, kc = job->kc;
   const size_t npad = (size_t)ceil_div(job->N, nr) * nr;
   int r = u / job->panel_groups, g = u % job->panel_groups;
   int i0 = r * job->chunk_rows, rows = min_int(job->chunk_rows, job->M - i0);
   int jp0 = g * job->group_panels, jp1 = min_int(jp0 + job->group_panels, ceil_div(job->N, nr));
   size_t rows_pad = (size_t)ceil_div(rows, ops->mr) * ops->mr;
-  int whole_k = job->panel_groups > 1;  // A packed for all of K and kept for the next unit
-  if (whole_k && *cached != r) {
-    for (int k0 = 0; k0 < K; k0 += job->kc) {
-      ops->pack_a(job->transA, job->A, job->lda, i0, rows, k0, min_int(job->kc, K - k0),
-                  Ap + (size_t)k0 * rows_pad);
-    }
-    *cached = r;
-  }
   float *C = job->C + (size_t)i0 * job->ldc;
-  float *panel_buf = job->pack_self ? recur_scratch(RECUR_SCRATCH_PANEL, (size_t)job->kc * nr) : NULL;
-  for (int k0 = 0; k0 < K; k0 += job->kc) {
-    int kcb = min_int(job->kc, K - k0);
+  float *panel_buf = job->pack_self ? recur_scratch(RECUR_SCRATCH_PANEL, (size_t)kc * nr) : NULL;
+  if (job->whole_k) {
+    if (*cached != r) {
+      for (int k0 = 0; k0 < K; k0 += kc) {
+        ops->pack_a(job->transA, job->A, job->lda, i0, rows, k0, min_int(kc, K - k0),
+                    Ap + (size_t)k0 * rows_pad);
+      }
+      *cached = r;
+    }
+    for (int jp = jp0; jp < jp1; jp++) {
+      int j0 = jp * nr;
+      for (int k0 = 0; k0 < K; k0 += kc) {
+        int kcb = min_int(kc, K - k0);
+        float beta = k0 == 0 ? job->beta : 1.0f;
+        const float *b, *after = NULL;
+        if (job->pack_self) {
+          ops->pack_b_panel(job->transB, job->B, job->ldb, k0, kcb, j0, min_int(nr, job->N - j0),
+                            panel_buf);
+          b = panel_buf;
+        } else {
+          b = job->Bdata + (size_t)k0 * npad + (size_t)jp * kcb * nr;
+          if (k0 + kc < K) {
+            after = job->Bdata + (size_t)(k0 + kc) * npad + (size_t)jp * min_int(kc, K - k0 - kc) * nr;
+          } else if (jp + 1 < jp1) {
+            after = job->Bdata + (size_t)(jp + 1) * min_int(kc, K) * nr;
+          }
+        }
+        ops->macro_kernel(rows, kcb, Ap + (size_t)k0 * rows_pad, b, jp, jp + 1, job->N, C,
+                          job->ldc, job->alpha, beta, after);
+      }
+    }
+    return;
+  }
+  for (int k0 = 0; k0 < K; k0 += kc) {
+    int kcb = min_int(kc, K - k0);
     float beta = k0 == 0 ? job->beta : 1.0f;
-    const float *a = Ap + (whole_k ? (size_t)k0 * rows_pad : 0);
-    if (!whole_k) ops->pack_a(job->transA, job->A, job->lda, i0, rows, k0, kcb, Ap);
+    ops->pack_a(job->transA, job->A, job->lda, i0, rows, k0, kcb, Ap);
     if (job->pack_self) {
       for (int jp = jp0; jp < jp1; jp++) {
         int j0 = jp * nr;
         ops->pack_b_panel(job->transB, job->B, job->ldb, k0, kcb, j0, min_int(nr, job->N - j0),
                           panel_buf);
-        ops->macro_kernel(rows, kcb, a, panel_buf, jp, jp + 1, job->N, C, job->ldc, job->alpha,
-                          beta);
+        ops->macro_kernel(rows, kcb, Ap, panel_buf, jp, jp + 1, job->N, C, job->ldc, job->alpha,
+                          beta, NULL);
       }
     } else {
       const float *Bk = job->Bdata + (size_t)k0 * npad + (size_t)jp0 * kcb * nr;
-      ops->macro_kernel(rows, kcb, a, Bk, jp0, jp1, job->N, C, job->ldc, job->alpha, beta);
+      ops->macro_kernel(rows, kcb, Ap, Bk, jp0, jp1, job->N, C, job->ldc, job->alpha, beta, NULL);
     }
   }
 }
@@ -251,8 +330,7 @@ static void gemm_task(void *p, int part, int nparts) {
     if (u >= job->units) return;
     if (Ap == NULL) {
       size_t rows_pad = (size_t)ceil_div(job->chunk_rows, ops->mr) * ops->mr;
-      Ap = recur_scratch(RECUR_SCRATCH_PACK_A,
-                         rows_pad * (size_t)(job->panel_groups > 1 ? job->K : job->kc));
+      Ap = recur_scratch(RECUR_SCRATCH_PACK_A, rows_pad * (size_t)(job->whole_k ? job->K : job->kc));
     }
     gemm_unit(job, u, Ap, &cached);
   }

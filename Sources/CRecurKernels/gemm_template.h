@@ -49,9 +49,9 @@
 
 /// The register-blocked micro-kernel: C[0:R, 0:NR] = alpha * A_panel * B_panel + beta * C
 /// (beta == 0: C is not read). R is a compile-time constant after inlining (1..MR); the
-/// accumulators acc[R][NV] live in registers. Every 4 steps of k one cache line at pf is
-/// prefetched into L2 and pf advances by pfs floats: the macro-kernel uses this to fetch the
-/// next B panel while the current one is in use, spread evenly over that panel's tiles.
+/// accumulators acc[R][NV] live in registers. Every 4 steps of k the pfs floats at pf are
+/// prefetched into L2 and pf advances by pfs: the macro-kernel uses this to fetch the next B
+/// panel while the current one is in use, spread evenly over that panel's tiles.
 static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
     const int R, int kc, const float *restrict a, const float *restrict b, float *restrict c,
     long ldc, float alpha, float beta, const float *pf, long pfs) {
@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
   } while (0)
   int k = 0;
   for (; k + 4 <= kc; k += 4) {
-    __builtin_prefetch(pf, 0, 2);
+    recur_prefetch_span(pf, pfs);
     pf += pfs;
     GT_STEP();
     GT_STEP();
@@ -192,10 +192,11 @@ static const GT_FN(ukr_fn) GT_FN(ukr_by_rows)[GT_MR + 1] = {
 /// See recur_isa_ops.macro_kernel. Loop order: column panels outside (a kc x NR panel of B
 /// stays in L1 while every MR-row panel of the A block, from L2, passes over it). While the
 /// tiles of one panel run, they prefetch the next panel, each tile an equal share: with few
-/// rows (small M) the first tile would otherwise wait on memory for the whole panel.
+/// rows (small M) the first tile would otherwise wait on memory for the whole panel. The last
+/// panel prefetches `after`, the caller's next panel, when it is given.
 static GT_ATTR void GT_FN(macro_kernel)(int mc, int kc, const float *Ap, const float *Bp, int jp0,
                                         int jp1, int n, float *C, long ldc, float alpha,
-                                        float beta) {
+                                        float beta, const float *after) {
   const long panel = (long)kc * GT_NR;  // floats per B panel
   const int tiles = (mc + GT_MR - 1) / GT_MR;
   const int steps = kc / 4 > 0 ? kc / 4 : 1;  // prefetches per tile
@@ -203,8 +204,8 @@ static GT_ATTR void GT_FN(macro_kernel)(int mc, int kc, const float *Ap, const f
   long pfs = (panel + (long)tiles * steps - 1) / ((long)tiles * steps);
   for (int jp = jp0; jp < jp1; jp++) {
     const float *b = Bp + (size_t)(jp - jp0) * panel;
-    const float *next = jp + 1 < jp1 ? b + panel : b;
-    long step = jp + 1 < jp1 ? pfs : 0;
+    const float *next = jp + 1 < jp1 ? b + panel : after ? after : b;
+    long step = jp + 1 < jp1 || after ? pfs : 0;
     int j0 = jp * GT_NR;
     int nr = n - j0 < GT_NR ? n - j0 : GT_NR;
     for (int t = 0; t < tiles; t++) {

@@ -28,8 +28,8 @@ typedef struct recur_isa_ops {
   const char *name;  // "portable" | "avx2" | "avx512"
   int bf16;          // 1: GEMM operands are packed as bfloat16 pairs (recur_ops_avx512_bf16)
   int mr, nr;        // micro-tile (rows of A, columns of B)
-  int kc_max;        // K block (a KC x NR micro-panel of B stays in L1)
-  int mc;            // M block (an MC x KC block of packed A stays in L2), multiple of mr
+  int kc_max;        // K block where the cache sizes are unknown (gemm.c derives it from the L1D)
+  int mc;            // M block (at most; gemm.c shrinks it to fit the L2), multiple of mr
 
   /// Packs rows [i0, i0+mc) x columns [k0, k0+kc) of op(A) into ceil(mc/mr) micro-panels of
   /// kc x mr floats (row index fastest), rows past mc zero-filled.
@@ -44,9 +44,10 @@ typedef struct recur_isa_ops {
   /// Ap: packed A block (pack_a layout); Bp: the packed micro-panel jp0 of this K block,
   /// following panels contiguous (kc*NR floats each); C points at row 0 / column 0 of the
   /// block, n = total number of columns of C (to clip the last panel).
-  /// beta == 0 overwrites C without reading it.
+  /// beta == 0 overwrites C without reading it. `next`: the panel the caller runs after this
+  /// range (NULL: none or unknown), prefetched while the last panel of the range is in use.
   void (*macro_kernel)(int mc, int kc, const float *Ap, const float *Bp, int jp0, int jp1, int n,
-                       float *C, long ldc, float alpha, float beta);
+                       float *C, long ldc, float alpha, float beta, const float *next);
 
   void (*vexp)(const float *x, float *y, size_t n);
   void (*vsigmoid)(const float *x, float *y, size_t n);
@@ -107,6 +108,18 @@ enum {
 /// A 64-byte aligned buffer of at least `nfloats` floats owned by the calling thread
 /// (kept and reused; freed when the thread exits). Contents are not preserved when it grows.
 float *recur_scratch(int slot, size_t nfloats);
+
+/// Prefetches into L2 every cache line of [p, p + n) (n floats; nothing when n <= 0). The GEMM
+/// micro-kernels fetch the next B panel with it in equal spans, one span every 4 steps of k:
+/// with few rows of A a panel has few such steps, so a span covers several lines.
+static inline __attribute__((always_inline)) void recur_prefetch_span(const float *p, long n) {
+  const char *line = (const char *)((uintptr_t)p & ~(uintptr_t)63), *end = (const char *)(p + n);
+  for (; line < end; line += 64) __builtin_prefetch(line, 0, 2);
+}
+
+/// The L1 data cache and L2 sizes in bytes (CPUID, overridden by RECUR_L1D_KIB / RECUR_L2_KIB),
+/// read once; `source`: 0 defaults, 1 CPUID, 2 environment. Any pointer may be NULL.
+void recur_cache_sizes(size_t *l1d, size_t *l2, int *source);
 
 /// 64-byte aligned allocation (abort on failure); free with free().
 void *recur_aligned_alloc(size_t bytes);

@@ -15,8 +15,8 @@
 #ifndef RECUR_AVX2_NR
 #define RECUR_AVX2_NR 16
 #endif
-// Blocking: a KC x 16 B panel is half of a 32 KiB L1D (16 KiB), an MC x KC A block 192 KiB of
-// L2 (512 KiB-1 MiB). Measured on Zen 3: 6x16 with these reaches 92-95 % of the FMA peak at
+// Blocking where CPUID gives no cache sizes (gemm.c otherwise derives it from the L1D and L2): a
+// KC x 16 B panel is half of a 32 KiB L1D (16 KiB), an MC x KC A block 192 KiB of L2. Measured on Zen 3: 6x16 with these reaches 92-95 % of the FMA peak at
 // RNN shapes with packed B; 4x24 needs all 16 ymm registers and spills.
 #ifndef RECUR_AVX2_KC
 #define RECUR_AVX2_KC 256

@@ -27,10 +27,9 @@
 #ifndef RECUR_AVX512_NR
 #define RECUR_AVX512_NR 48
 #endif
-// Blocking: a KC x 48 B panel is 36 KiB, 3/4 of Zen 5's 48 KiB L1D (on the AVX2 path a panel at
-// 3/4 of L1 measured as fast as one at 1/2, and shorter K blocks cost a few % in C traffic; on
-// 32 KiB L1s the panel streams from L2 at ~16 B/cycle, well within L2 bandwidth); an MC x KC A
-// block (192 KiB) fits in L2 (1-2 MiB).
+// Blocking where CPUID gives no cache sizes (gemm.c otherwise derives it from the L1D and L2:
+// the same 192 on Zen 5's 48 KiB L1D, where a KC x 48 B panel is 36 KiB; 128 on Zen 4's 32 KiB);
+// an MC x KC A block (192 KiB) fits in L2 (1-2 MiB).
 #ifndef RECUR_AVX512_KC
 #define RECUR_AVX512_KC 192
 #endif

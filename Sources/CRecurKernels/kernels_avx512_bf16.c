@@ -29,8 +29,8 @@
 enum {
   BF_MR = 8,   // rows of A per micro-tile
   BF_NR = 48,  // columns of B per micro-tile: 3 zmm
-  // k values per block: a 192-word x 48 B panel is 36 KiB, the L1 share of the FP32 path's
-  // 192 x 48 floats; an MC x KC A block is 192 KiB in L2
+  // k values per block where the cache sizes are unknown (gemm.c derives it from the L1D: 384
+  // on a 48 KiB L1D, a 192-word x 48 B panel of 36 KiB); an MC x KC A block is 192 KiB in L2
   BF_KC = 384,
   BF_MC = 256,
 };
@@ -226,7 +226,7 @@ static inline __attribute__((always_inline)) RECUR_TARGET_AVX512_BF16 void ukr_b
   } while (0)
   int p = 0;
   for (; p + 4 <= kcp; p += 4) {
-    __builtin_prefetch(pf, 0, 2);
+    recur_prefetch_span(pf, pfs);
     pf += pfs;
     BF_STEP();
     BF_STEP();
@@ -279,7 +279,7 @@ static const bf16_ukr_fn ukr_bf16_by_rows[BF_MR + 1] = {
 static RECUR_TARGET_AVX512_BF16 void macro_kernel_bf16(int mc, int kc, const float *Ap,
                                                         const float *Bp, int jp0, int jp1, int n,
                                                         float *C, long ldc, float alpha,
-                                                        float beta) {
+                                                        float beta, const float *after) {
   const int kcp = (kc + 1) / 2;
   const long stride = (long)kc * BF_NR;  // floats from one panel to the next
   const long panel = (long)kcp * BF_NR;  // words a panel occupies
@@ -288,8 +288,8 @@ static RECUR_TARGET_AVX512_BF16 void macro_kernel_bf16(int mc, int kc, const flo
   long pfs = (panel + (long)tiles * steps - 1) / ((long)tiles * steps);
   for (int jp = jp0; jp < jp1; jp++) {
     const float *b = Bp + (size_t)(jp - jp0) * stride;
-    const float *next = jp + 1 < jp1 ? b + stride : b;
-    long step = jp + 1 < jp1 ? pfs : 0;
+    const float *next = jp + 1 < jp1 ? b + stride : after ? after : b;
+    long step = jp + 1 < jp1 || after ? pfs : 0;
     int j0 = jp * BF_NR;
     int nr = n - j0 < BF_NR ? n - j0 : BF_NR;
     for (int t = 0; t < tiles; t++) {

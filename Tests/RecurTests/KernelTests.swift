@@ -361,6 +361,9 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
       GemmCase(transA: true, transB: true, m: 40, n: 400, k: 300),
       GemmCase(m: 420, n: 48, k: 64, alpha: 0.75, beta: 0.5),
       GemmCase(transA: true, transB: true, m: 420, n: 48, k: 64),
+      // A for all of K larger than any L2 budget (a quarter of up to 4 MiB): A packed one K
+      // block at a time, every panel run over it (the other cases keep A whole, panel by panel)
+      GemmCase(transB: true, m: 300, n: 50, k: 1100, beta: 0.5),
     ], seed: 1000)
     runGemmCases([
       GemmCase(transB: true, m: 140, n: 200, k: 100, beta: 0.5),

@@ -86,6 +86,11 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb,
                  float beta, float *C, int ldc);
 
+/// The GEMM blocking of the active path (ISA and matmul precision) on this CPU: the largest K
+/// block, the M block, and the L1D and L2 sizes in bytes they are derived from (`source`: 0
+/// built-in defaults, 1 CPUID, 2 RECUR_L1D_KIB / RECUR_L2_KIB). Any pointer may be NULL.
+void recur_gemm_blocking(int *kc_max, int *mc, long *l1d_bytes, long *l2_bytes, int *source);
+
 /// Number of floats a packed copy of op(B) [K,N] needs (for the active ISA path: its panel width
 /// differs; the size includes a 16-float header that records ISA and shape).
 size_t recur_packed_b_size(int K, int N);

@@ -74,6 +74,28 @@ public enum Kernels {
     recur_measure_peak_gflops(seconds)
   }
 
+  /// The GEMM blocking the active path uses on this CPU, and the cache sizes it comes from.
+  public struct GemmBlocking: Sendable {
+    /// Largest K block (a K block × NR panel of B stays in L1).
+    public var kcMax: Int
+    /// Rows of A per M block (an M block × K block of packed A stays in L2).
+    public var mc: Int
+    /// L1 data cache and L2 sizes in bytes.
+    public var l1dBytes: Int
+    public var l2Bytes: Int
+    /// Where the sizes come from: "CPUID", "RECUR_L1D_KIB/RECUR_L2_KIB" or "defaults".
+    public var source: String
+  }
+
+  /// The GEMM blocking of the active ISA and matmul precision.
+  public static var gemmBlocking: GemmBlocking {
+    var kc: Int32 = 0, mc: Int32 = 0, source: Int32 = 0
+    var l1 = 0, l2 = 0
+    recur_gemm_blocking(&kc, &mc, &l1, &l2, &source)
+    let name = source == 1 ? "CPUID" : source == 2 ? "RECUR_L1D_KIB/RECUR_L2_KIB" : "defaults"
+    return GemmBlocking(kcMax: Int(kc), mc: Int(mc), l1dBytes: l1, l2Bytes: l2, source: name)
+  }
+
   // MARK: - GEMM on raw buffers (row-major float32)
 
   /// C[m,n] = alpha · op(A) · op(B) + beta · C, with op(A) = A[m,k] (lda ≥ k) or, if `transA`,

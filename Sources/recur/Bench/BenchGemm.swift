@@ -68,8 +68,11 @@ struct BenchGemm: ParsableCommand {
     Kernels.matmulPrecision = matmulPrecision   // before any packing: packed B follows the precision
     let path = matmulPrecision == .medium && Kernels.bfloat16Available ? "bfloat16 products" : "float32"
     let peak = Kernels.measurePeakGFLOPS(seconds: max(0.5, 2 * seconds))
+    let blocking = Kernels.gemmBlocking
     if !json {
       print("recur bench gemm — \(Kernels.isa), \(path), per-core float32 FMA peak \(GemmBenchRow.format(peak, 1)) GFLOP/s, median of repeated runs")
+
+      print("blocking: K block ≤ \(blocking.kcMax), M block \(blocking.mc) rows (L1D \(blocking.l1dBytes >> 10) KiB, L2 \(blocking.l2Bytes >> 10) KiB from \(blocking.source))")
       print("(% of peak with T threads is against T × the per-core peak)")
       print(GemmBenchRow.header)
     }
@@ -92,6 +95,10 @@ struct BenchGemm: ParsableCommand {
     if json {
       let object: [String: Any] = [
         "isa": Kernels.isa, "matmul_precision": matmulPrecision.rawValue, "path": path, "peak_gflops_per_core": peak,
+        "blocking": [
+          "kc_max": blocking.kcMax, "mc": blocking.mc, "l1d_bytes": blocking.l1dBytes, "l2_bytes": blocking.l2Bytes,
+          "source": blocking.source,
+        ] as [String: Any],
         "rows": rows.map(\.json),
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
