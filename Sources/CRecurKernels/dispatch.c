@@ -87,10 +87,20 @@ const recur_isa_ops *recur_active_ops(void) {
 
 const char *recur_isa_name(void) { return recur_active_ops()->name; }
 
+static _Thread_local int tls_matmul_precision = -1;  // recur_set_thread_matmul_precision; -1: none
+
+recur_thread_settings recur_get_thread_settings(void) {
+  return (recur_thread_settings){tls_forced, tls_matmul_precision};
+}
+
+void recur_set_thread_settings(recur_thread_settings settings) {
+  tls_forced = settings.forced;
+  tls_matmul_precision = settings.matmul_precision;
+}
+
 // MARK: - Matmul precision
 
-static atomic_int g_matmul_precision;            // RECUR_MATMUL_HIGHEST until set
-static _Thread_local int tls_matmul_precision = -1;  // recur_set_thread_matmul_precision; -1: none
+static atomic_int g_matmul_precision;  // RECUR_MATMUL_HIGHEST until set
 
 /// Whether the CPU (and OS) can run AVX512_BF16 instructions.
 static int cpu_supports_bf16(void) {

@@ -109,6 +109,17 @@ enum {
 /// (kept and reused; freed when the thread exits). Contents are not preserved when it grows.
 float *recur_scratch(int slot, size_t nfloats);
 
+/// A thread's own kernel settings (recur_force_isa, recur_set_thread_matmul_precision). The pool
+/// runs every part of a job under the dispatching thread's settings, so that a kernel called
+/// inside a part (nested kernels run on the part's thread) follows what its caller chose.
+typedef struct {
+  const struct recur_isa_ops *forced;  // NULL: the process-wide ISA
+  int matmul_precision;                // -1: the process-wide precision
+} recur_thread_settings;
+
+recur_thread_settings recur_get_thread_settings(void);
+void recur_set_thread_settings(recur_thread_settings settings);
+
 /// Prefetches into L2 every cache line of [p, p + n) (n floats; nothing when n <= 0). The GEMM
 /// micro-kernels fetch the next B panel with it in equal spans, one span every 4 steps of k:
 /// with few rows of A a panel has few such steps, so a span covers several lines.

@@ -149,6 +149,9 @@ static struct {
   // because a late worker's read may overlap the next job's write.
   _Atomic(recur_task_fn) fn;
   _Atomic(void *) ctx;
+  // the dispatcher's thread settings, under which every part runs
+  _Atomic(const struct recur_isa_ops *) forced;
+  atomic_int matmul_precision;
   // job number << 32 | number of parts << 16 | next unclaimed part: one word, so a claim checks
   // job and bounds in one compare-and-swap
   _Alignas(64) _Atomic uint64_t claim;
@@ -167,7 +170,12 @@ static void run_parts(uint32_t seq) {
       continue;  // c was reloaded
     }
     recur_task_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+    recur_thread_settings own = recur_get_thread_settings();
+    recur_set_thread_settings((recur_thread_settings){
+        atomic_load_explicit(&pool.forced, memory_order_relaxed),
+        atomic_load_explicit(&pool.matmul_precision, memory_order_relaxed)});
     fn(atomic_load_explicit(&pool.ctx, memory_order_relaxed), part, n);
+    recur_set_thread_settings(own);
     atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
     c = atomic_load_explicit(&pool.claim, memory_order_acquire);
   }
@@ -248,6 +256,9 @@ void recur_pool_run(int nthreads, recur_task_fn fn, void *ctx) {
   }
   atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
   atomic_store_explicit(&pool.ctx, ctx, memory_order_relaxed);
+  recur_thread_settings settings = recur_get_thread_settings();
+  atomic_store_explicit(&pool.forced, settings.forced, memory_order_relaxed);
+  atomic_store_explicit(&pool.matmul_precision, settings.matmul_precision, memory_order_relaxed);
   atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
   uint32_t seq = ++pool.seq;
   atomic_store_explicit(&pool.claim, (uint64_t)seq << 32 | (uint64_t)nthreads << 16,

@@ -43,6 +43,34 @@ import _RecurTestSupport
     #expect(sa.h.scalars == sb.h.scalars)
   }
 
+  @Test func sameBitsOnOneAndTwoThreads() throws {
+    // On 2 threads the batch rows of each recurrence run as 2 parts (here 20 + 21 rows, some
+    // past their length); every output, state and gradient must be the 1-thread value, bit for bit.
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    var g = RandomGenerator(seed: 21)
+    let x = Tensor.normal([9, 41, 6], generator: &g)
+    let lengths = (0..<41).map { 1 + $0 % 9 }
+    let layers: [RecurrentLayer] = [
+      LSTM(inputSize: 6, hiddenSize: 20, numLayers: 2, bidirectional: true, seed: 3),
+      LSTM(inputSize: 6, hiddenSize: 20, projSize: 7, seed: 4),
+      GRU(inputSize: 6, hiddenSize: 20, numLayers: 2, seed: 5),
+      RNN(inputSize: 6, hiddenSize: 20, nonlinearity: .relu, bidirectional: true, seed: 6),
+    ]
+    for layer in layers {
+      var results: [[[Float]]] = []
+      for threads in [1, 2] {
+        Kernels.numThreads = threads
+        layer.zeroGrad()
+        let (out, state) = try layer(x, nil, lengths: lengths)
+        ((out * out).sum() + state.h.sum() + (state.c?.sum() ?? Tensor(scalar: 0))).backward()
+        results.append([out.scalars, state.h.scalars, state.c?.scalars ?? []] + layer.parameters.map { $0.grad?.scalars ?? [] })
+      }
+      #expect(results[0] == results[1], "\(type(of: layer)): 1 and 2 threads differ")
+      #expect(results[0].count > 3 && results[0][3...].allSatisfy { !$0.isEmpty })
+    }
+  }
+
   @Test func truncatedBPTTCarriesDetachedState() throws {
     var g = RandomGenerator(seed: 6)
     let lstm = LSTM(inputSize: 2, hiddenSize: 3, seed: 1)

@@ -80,60 +80,69 @@ extension RecurrentStack {
     let dHistory = projSize > 0 ? Tensor(uninitializedShape: [T, B, hOut]) : nil
     let dm = projSize > 0 ? Tensor(uninitializedShape: [B, H]) : nil
     let dcSaved = Tensor(uninitializedShape: [B, H])
-    var norms = [Float](repeating: 0, count: T)
+    // ‖∂L/∂h_t‖² per step and row, summed over the rows afterwards (the same sum for any split)
+    var rowSquares = [Double](repeating: 0, count: T * B)
 
     let packed = w.packedHHForBackward()
     let states = cache.states.storage.pointer
-    for s in 0..<T {
-      let t = reverse ? s : T - 1 - s
-      let masked = mask?.maskedRows(at: t) ?? []
-      // ∂L/∂h_t = from the output at t (unless past the length) + from step t+1.
-      let tot = dhTotal.storage.pointer, dhp = dh.storage.pointer
-      var sq: Double = 0
-      for b in 0..<B {
-        let src = dOutput + (t * B + b) * outputStride
-        let isMasked = masked.contains(b)
-        for j in 0..<hOut {
-          let v = dhp[b * hOut + j] + (isMasked ? 0 : src[j])
-          tot[b * hOut + j] = v
-          sq += Double(v) * Double(v)
+    let parts = recurrenceParts(batch: B)
+    rowSquares.withUnsafeMutableBufferPointer { rowSquares in
+      Kernels.forEachPart(parts) { part in
+        // rows b0..<b1 of every step (as in forwardDirection)
+        let b0 = B * part / parts, b1 = B * (part + 1) / parts, rows = b1 - b0
+        let tot = dhTotal.storage.pointer + b0 * hOut, dhp = dh.storage.pointer + b0 * hOut
+        for s in 0..<T {
+          let t = reverse ? s : T - 1 - s
+          let masked = mask?.maskedRows(at: t).filter { $0 >= b0 && $0 < b1 } ?? []
+          // ∂L/∂h_t = from the output at t (unless past the length) + from step t+1.
+          for b in b0..<b1 {
+            let src = dOutput + (t * B + b) * outputStride
+            let isMasked = mask?.isMasked(t: t, b: b) ?? false
+            var sq: Double = 0
+            for j in 0..<hOut {
+              let v = dhp[(b - b0) * hOut + j] + (isMasked ? 0 : src[j])
+              tot[(b - b0) * hOut + j] = v
+              sq += Double(v) * Double(v)
+            }
+            rowSquares[t * B + b] = sq
+          }
+          let gx = dGx.storage.pointer + t * B * G + b0 * G
+          let gh = dGh.storage.pointer + t * B * G + b0 * G
+          switch kind {
+          case .lstm:
+            var dmPtr = UnsafePointer(tot)
+            if let dm, let dHistory {
+              let history = dHistory.storage.pointer + t * B * hOut + b0 * hOut
+              history.update(from: tot, count: rows * hOut)
+              for b in masked { (history + (b - b0) * hOut).update(repeating: 0, count: hOut) }  // no projection ran there
+              gemm(m: rows, n: H, k: hOut, a: tot, b: w.weightHR!.storage.pointer, c: dm.storage.pointer + b0 * H)
+              dmPtr = UnsafePointer(dm.storage.pointer + b0 * H)
+            }
+            let dcp = dc!.storage.pointer + b0 * H, saved = dcSaved.storage.pointer + b0 * H
+            for b in masked { (saved + (b - b0) * H).update(from: dcp + (b - b0) * H, count: H) }
+            let cells = cache.cells!.storage.pointer
+            recur_lstm_backward_step(Int32(rows), Int32(H), cache.gates.storage.pointer + t * B * G + b0 * G,
+                                     cells + cache.previousSlot(t) * B * H + b0 * H,
+                                     cache.tanhCells!.storage.pointer + t * B * H + b0 * H, dmPtr, dcp, gx)
+            for b in masked { (dcp + (b - b0) * H).update(from: saved + (b - b0) * H, count: H) }
+          case .gru:
+            recur_gru_backward_step(Int32(rows), Int32(H), cache.gates.storage.pointer + t * B * G + b0 * G,
+                                    cache.hiddenProjections!.storage.pointer + t * B * G + b0 * G,
+                                    states + cache.previousSlot(t) * B * hOut + b0 * hOut, tot, gx, gh, dhp)
+          case .rnnTanh, .rnnRelu:
+            recur_rnn_backward_step(Int32(rows), Int32(H), states + cache.nextSlot(t) * B * hOut + b0 * hOut, tot, relu, gx)
+          }
+          for b in masked {
+            (gx + (b - b0) * G).update(repeating: 0, count: G)
+            if kind == .gru { (gh + (b - b0) * G).update(repeating: 0, count: G) }
+          }
+          // dh_{t-1} = dGates_t · W_hh (+ the direct path for GRU, + pass-through for masked rows).
+          recur_sgemm_packed(Int32(rows), Int32(hOut), Int32(G), 1, gh, Int32(G), packed, kind == .gru ? 1 : 0, dhp, Int32(hOut))
+          for b in masked { (dhp + (b - b0) * hOut).update(from: tot + (b - b0) * hOut, count: hOut) }
         }
       }
-      norms[t] = Float(sq.squareRoot())
-      let gx = dGx.storage.pointer + t * B * G
-      let gh = dGh.storage.pointer + t * B * G
-      switch kind {
-      case .lstm:
-        var dmPtr = UnsafePointer(tot)
-        if let dm, let dHistory {
-          let history = dHistory.storage.pointer + t * B * hOut
-          history.update(from: tot, count: B * hOut)
-          for b in masked { (history + b * hOut).update(repeating: 0, count: hOut) }  // no projection ran there
-          gemm(m: B, n: H, k: hOut, a: tot, b: w.weightHR!.storage.pointer, c: dm.storage.pointer)
-          dmPtr = UnsafePointer(dm.storage.pointer)
-        }
-        let dcp = dc!.storage.pointer
-        for b in masked { (dcSaved.storage.pointer + b * H).update(from: dcp + b * H, count: H) }
-        let cells = cache.cells!.storage.pointer
-        recur_lstm_backward_step(Int32(B), Int32(H), cache.gates.storage.pointer + t * B * G,
-                                 cells + cache.previousSlot(t) * B * H, cache.tanhCells!.storage.pointer + t * B * H,
-                                 dmPtr, dcp, gx)
-        for b in masked { (dcp + b * H).update(from: dcSaved.storage.pointer + b * H, count: H) }
-      case .gru:
-        recur_gru_backward_step(Int32(B), Int32(H), cache.gates.storage.pointer + t * B * G,
-                                cache.hiddenProjections!.storage.pointer + t * B * G,
-                                states + cache.previousSlot(t) * B * hOut, tot, gx, gh, dhp)
-      case .rnnTanh, .rnnRelu:
-        recur_rnn_backward_step(Int32(B), Int32(H), states + cache.nextSlot(t) * B * hOut, tot, relu, gx)
-      }
-      for b in masked {
-        (gx + b * G).update(repeating: 0, count: G)
-        if kind == .gru { (gh + b * G).update(repeating: 0, count: G) }
-      }
-      // dh_{t-1} = dGates_t · W_hh (+ the direct path for GRU, + pass-through for masked rows).
-      recur_sgemm_packed(Int32(B), Int32(hOut), Int32(G), 1, gh, Int32(G), packed, kind == .gru ? 1 : 0, dhp, Int32(hOut))
-      for b in masked { (dhp + b * hOut).update(from: tot + b * hOut, count: hOut) }
     }
+    let norms = (0..<T).map { t in Float(rowSquares[t * B..<(t + 1) * B].reduce(0, +).squareRoot()) }
 
     // Weight gradients over all T·B rows at once.
     let rows = T * B

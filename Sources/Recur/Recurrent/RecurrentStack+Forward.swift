@@ -29,39 +29,45 @@ extension RecurrentStack {
 
     let packed = w.packedTransposedHH()
     let bhh = w.biasHH.map { UnsafePointer($0.storage.pointer) }
-    for s in 0..<T {
-      let t = reverse ? T - 1 - s : s
-      let prev = states + cache.previousSlot(t) * B * hOut
-      let next = states + cache.nextSlot(t) * B * hOut
-      let gt = xw.storage.pointer + t * B * G
-      switch kind {
-      case .lstm:
-        recur_sgemm_packed(Int32(B), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
-        let cells = cache.cells!.storage.pointer
-        let m = projSize > 0 ? cache.unprojected!.storage.pointer + t * B * H : next
-        recur_lstm_forward_step(Int32(B), Int32(H), gt, bhh, cells + cache.previousSlot(t) * B * H,
-                                cells + cache.nextSlot(t) * B * H, cache.tanhCells!.storage.pointer + t * B * H, m)
-        if projSize > 0 {
-          gemm(transB: true, m: B, n: hOut, k: H, a: m, b: w.weightHR!.storage.pointer, c: next)
+    let parts = recurrenceParts(batch: B)
+    Kernels.forEachPart(parts) { part in
+      // rows b0..<b1 of every step: batch rows never mix in a recurrence
+      let b0 = B * part / parts, b1 = B * (part + 1) / parts, rows = b1 - b0
+      for s in 0..<T {
+        let t = reverse ? T - 1 - s : s
+        let prev = states + cache.previousSlot(t) * B * hOut + b0 * hOut
+        let next = states + cache.nextSlot(t) * B * hOut + b0 * hOut
+        let gt = xw.storage.pointer + t * B * G + b0 * G
+        let masked = mask?.maskedRows(at: t).filter { $0 >= b0 && $0 < b1 } ?? []
+        switch kind {
+        case .lstm:
+          recur_sgemm_packed(Int32(rows), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
+          let cells = cache.cells!.storage.pointer
+          let cPrev = cells + cache.previousSlot(t) * B * H + b0 * H, cNext = cells + cache.nextSlot(t) * B * H + b0 * H
+          let m = projSize > 0 ? cache.unprojected!.storage.pointer + t * B * H + b0 * H : next
+          recur_lstm_forward_step(Int32(rows), Int32(H), gt, bhh, cPrev, cNext,
+                                  cache.tanhCells!.storage.pointer + t * B * H + b0 * H, m)
+          if projSize > 0 {
+            gemm(transB: true, m: rows, n: hOut, k: H, a: m, b: w.weightHR!.storage.pointer, c: next)
+          }
+          for b in masked { (cNext + (b - b0) * H).update(from: cPrev + (b - b0) * H, count: H) }
+        case .gru:
+          let hh = cache.hiddenProjections!.storage.pointer + t * B * G + b0 * G
+          recur_sgemm_packed(Int32(rows), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 0, hh, Int32(G))
+          recur_gru_forward_step(Int32(rows), Int32(H), gt, hh, bhh, prev, next)
+        case .rnnTanh, .rnnRelu:
+          recur_sgemm_packed(Int32(rows), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
+          recur_rnn_forward_step(Int32(rows), Int32(H), gt, bhh, relu, next)
         }
-        if let mask {
-          for b in mask.maskedRows(at: t) {
-            (cells + cache.nextSlot(t) * B * H + b * H).update(from: cells + cache.previousSlot(t) * B * H + b * H, count: H)
+        for b in masked { (next + (b - b0) * hOut).update(from: prev + (b - b0) * hOut, count: hOut) }
+        for b in b0..<b1 {
+          let dst = output + (t * B + b) * outputStride
+          if masked.contains(b) {
+            dst.update(repeating: 0, count: hOut)
+          } else {
+            dst.update(from: next + (b - b0) * hOut, count: hOut)
           }
         }
-      case .gru:
-        let hh = cache.hiddenProjections!.storage.pointer + t * B * G
-        recur_sgemm_packed(Int32(B), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 0, hh, Int32(G))
-        recur_gru_forward_step(Int32(B), Int32(H), gt, hh, bhh, prev, next)
-      case .rnnTanh, .rnnRelu:
-        recur_sgemm_packed(Int32(B), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
-        recur_rnn_forward_step(Int32(B), Int32(H), gt, bhh, relu, next)
-      }
-      let masked = mask?.maskedRows(at: t) ?? []
-      for b in masked { (next + b * hOut).update(from: prev + b * hOut, count: hOut) }
-      for b in 0..<B {
-        let dst = output + (t * B + b) * outputStride
-        if masked.contains(b) { dst.update(repeating: 0, count: hOut) } else { dst.update(from: next + b * hOut, count: hOut) }
       }
     }
     return cache

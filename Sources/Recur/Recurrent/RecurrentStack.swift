@@ -6,7 +6,8 @@ import CRecurKernels
 /// Forward per layer and direction: one GEMM for the input projection of all T steps, then per step
 /// one GEMM with the packed recurrent weight and one fused pointwise kernel. Backward per step: a
 /// fused pointwise kernel and one GEMM for dh; after the loop one GEMM each for dW_ih, dW_hh (and
-/// dW_hr) over all T·B rows, and one for dX.
+/// dW_hr) over all T·B rows, and one for dX. The per-step loops run the batch rows in parts, one
+/// per thread, each from the first step to the last (`recurrenceParts(batch:)`).
 final class RecurrentStack {
   let kind: RecurrentCellKind
   let inputSize, hiddenSize, numLayers, numDirections, projSize: Int
@@ -35,6 +36,14 @@ final class RecurrentStack {
   func dimensions(of x: Tensor) -> (T: Int, B: Int, I: Int, H: Int, hOut: Int, G: Int, relu: Int32) {
     (x.shape[0], x.shape[1], x.shape[2], hiddenSize, outputSize, gates, kind == .rnnRelu ? 1 : 0)
   }
+
+  /// How many parts the batch rows of one layer and direction's recurrence are split into, each
+  /// run start to end on its own thread: rows never mix in a recurrence, so the parts need no
+  /// synchronisation at all, where splitting each step's GEMM and pointwise kernel across the
+  /// threads costs two hand-offs per step. One part per thread, of at least 8 rows (a GEMM
+  /// micro-tile of A); below 16 rows the steps' kernels split their own work instead. Every
+  /// element is computed the same way whatever the split (the GEMM's sums run in one order).
+  func recurrenceParts(batch B: Int) -> Int { max(1, min(Kernels.numThreads, B / 8)) }
 
   /// Input width of layer `l`.
   func layerInputSize(_ l: Int) -> Int { l == 0 ? inputSize : numDirections * outputSize }
