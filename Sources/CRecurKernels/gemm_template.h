@@ -47,17 +47,18 @@
 #error "GT_NR must be a multiple of GT_VL"
 #endif
 
-/// The register-blocked micro-kernel: C[0:R, 0:NR] = alpha * A_panel * B_panel + beta * C
-/// (beta == 0: C is not read). R is a compile-time constant after inlining (1..MR); the
+/// The register-blocked micro-kernel: C[0:R, 0:NV*VL] = alpha * A_panel * B_panel + beta * C
+/// (beta == 0: C is not read). R and NV are compile-time constants after inlining (1..MR, 1..NR/VL
+/// vectors of the B panel, which keeps its NR-float rows); the
 /// accumulators acc[R][NV] live in registers. Every 4 steps of k the pfs floats at pf are
 /// prefetched into L2 and pf advances by pfs: the macro-kernel uses this to fetch the next B
 /// panel while the current one is in use, spread evenly over that panel's tiles.
 static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
-    const int R, int kc, const float *restrict a, const float *restrict b, float *restrict c,
+    const int R, const int NV, int kc, const float *restrict a, const float *restrict b, float *restrict c,
     long ldc, float alpha, float beta, const float *pf, long pfs) {
   GT_VEC acc[GT_MR][GT_NV];
   GT_UNROLL for (int i = 0; i < R; i++) {
-    GT_UNROLL for (int v = 0; v < GT_NV; v++) acc[i][v] = GT_ZERO();
+    GT_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = GT_ZERO();
   }
   GT_UNROLL for (int i = 0; i < R; i++) {
     __builtin_prefetch(c + i * ldc, 1, 3);
@@ -66,10 +67,10 @@ static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
 #define GT_STEP()                                                                     \
   do {                                                                                \
     GT_VEC bv[GT_NV];                                                                 \
-    GT_UNROLL for (int v = 0; v < GT_NV; v++) bv[v] = GT_LOAD(b + v * GT_VL);         \
+    GT_UNROLL for (int v = 0; v < NV; v++) bv[v] = GT_LOAD(b + v * GT_VL);         \
     GT_UNROLL for (int i = 0; i < R; i++) {                                           \
       GT_VEC ai = GT_BCAST(a + i);                                                    \
-      GT_UNROLL for (int v = 0; v < GT_NV; v++) acc[i][v] = GT_FMA(ai, bv[v], acc[i][v]); \
+      GT_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = GT_FMA(ai, bv[v], acc[i][v]); \
     }                                                                                 \
     a += GT_MR;                                                                       \
     b += GT_NR;                                                                       \
@@ -88,12 +89,12 @@ static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
   GT_VEC va = GT_SET1(alpha);
   if (beta == 0.0f) {
     GT_UNROLL for (int i = 0; i < R; i++) {
-      GT_UNROLL for (int v = 0; v < GT_NV; v++)
+      GT_UNROLL for (int v = 0; v < NV; v++)
         GT_STOREU(c + i * ldc + v * GT_VL, GT_MUL(acc[i][v], va));
     }
   } else if (beta == 1.0f) {
     GT_UNROLL for (int i = 0; i < R; i++) {
-      GT_UNROLL for (int v = 0; v < GT_NV; v++) {
+      GT_UNROLL for (int v = 0; v < NV; v++) {
         float *cp = c + i * ldc + v * GT_VL;
         GT_STOREU(cp, GT_FMA(acc[i][v], va, GT_LOADU(cp)));
       }
@@ -101,7 +102,7 @@ static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
   } else {
     GT_VEC vb = GT_SET1(beta);
     GT_UNROLL for (int i = 0; i < R; i++) {
-      GT_UNROLL for (int v = 0; v < GT_NV; v++) {
+      GT_UNROLL for (int v = 0; v < NV; v++) {
         float *cp = c + i * ldc + v * GT_VL;
         GT_STOREU(cp, GT_FMA(acc[i][v], va, GT_MUL(GT_LOADU(cp), vb)));
       }
@@ -109,13 +110,44 @@ static inline __attribute__((always_inline)) GT_ATTR void GT_FN(ukr_body)(
   }
 }
 
-/// A tile narrower than NR (the last column panel): full micro-kernel into a local tile,
-/// then the mr x nr corner is merged into C.
+/// A tile narrower than NR (the last column panel): the micro-kernel on the ceil(nr/VL) vectors
+/// the columns need (a 16-column edge of a 48-column kernel costs a third of a full tile, not a
+/// full one), into a local tile whose mr x nr corner is then merged into C.
+#define GT_UKR_NARROW(NVE)                                                                    \
+  static GT_ATTR void GT_CAT(GT_FN(ukr_narrow), NVE)(int kc, const float *a, const float *b,  \
+                                                     float *tile, const float *pf, long pfs) { \
+    GT_FN(ukr_body)(GT_MR, NVE, kc, a, b, tile, GT_NR, 1.0f, 0.0f, pf, pfs);                   \
+  }
+GT_UKR_NARROW(1)
+#if GT_NV >= 2
+GT_UKR_NARROW(2)
+#endif
+#if GT_NV >= 3
+GT_UKR_NARROW(3)
+#endif
+#if GT_NV >= 4
+GT_UKR_NARROW(4)
+#endif
+#if GT_NV > 4
+#error "GT_NR > 4 vectors: add more GT_UKR_NARROW cases"
+#endif
+
 static GT_ATTR void GT_FN(ukr_edge)(int mr, int nr, int kc, const float *a, const float *b,
                                     float *c, long ldc, float alpha, float beta, const float *pf,
                                     long pfs) {
   _Alignas(64) float tile[GT_MR * GT_NR];
-  GT_FN(ukr_body)(GT_MR, kc, a, b, tile, GT_NR, 1.0f, 0.0f, pf, pfs);
+  switch ((nr + GT_VL - 1) / GT_VL) {
+    case 1: GT_CAT(GT_FN(ukr_narrow), 1)(kc, a, b, tile, pf, pfs); break;
+#if GT_NV >= 2
+    case 2: GT_CAT(GT_FN(ukr_narrow), 2)(kc, a, b, tile, pf, pfs); break;
+#endif
+#if GT_NV >= 3
+    case 3: GT_CAT(GT_FN(ukr_narrow), 3)(kc, a, b, tile, pf, pfs); break;
+#endif
+#if GT_NV >= 4
+    case 4: GT_CAT(GT_FN(ukr_narrow), 4)(kc, a, b, tile, pf, pfs); break;
+#endif
+  }
   for (int i = 0; i < mr; i++) {
     float *ci = c + i * ldc;
     const float *ti = tile + i * GT_NR;
@@ -132,7 +164,7 @@ static GT_ATTR void GT_FN(ukr_edge)(int mr, int nr, int kc, const float *a, cons
   static GT_ATTR void GT_CAT(GT_FN(ukr), R)(int kc, const float *a, const float *b, float *c, \
                                             long ldc, float alpha, float beta, const float *pf, \
                                             long pfs) {                                     \
-    GT_FN(ukr_body)(R, kc, a, b, c, ldc, alpha, beta, pf, pfs);                             \
+    GT_FN(ukr_body)(R, GT_NV, kc, a, b, c, ldc, alpha, beta, pf, pfs);                             \
   }
 GT_UKR_ROWS(1)
 #if GT_MR >= 2
@@ -233,7 +265,13 @@ static GT_ATTR void GT_FN(pack_a)(int transA, const float *A, long lda, int i0, 
       // element (i, k) at src[i*lda + k]: MR rows read side by side
       const float *src = A + (size_t)(i0 + t) * lda + k0;
       if (mr == GT_MR) {
-        for (int k = 0; k < kc; k++) {
+        int k = 0;
+#if defined(GT_TRANSPOSE8) && GT_MR == 8
+        // 8 rows x 8 k's at a time, transposed in registers (element by element, the strided
+        // reads made packing A cost as much as the product when N is small)
+        for (; k + 8 <= kc; k += 8) GT_TRANSPOSE8(src + k, lda, dst + (size_t)k * GT_MR, GT_MR);
+#endif
+        for (; k < kc; k++) {
           GT_UNROLL for (int i = 0; i < GT_MR; i++) dst[k * GT_MR + i] = src[i * lda + k];
         }
       } else {

@@ -6,7 +6,95 @@
 // same way whatever the split, so results do not depend on the thread count.
 #include "recur_cells.h"
 #include "recur_kernels.h"
+#include "internal.h"
 #include <string.h>
+
+// Every element is computed with the same IEEE operations in the same order on every path (no
+// fused multiply-adds), so the vectorised loops give the scalar loop's bits.
+#pragma STDC FP_CONTRACT OFF
+
+// The arithmetic of one batch row, compiled once per instruction set (the same source, vectorised
+// with that set's registers) and chosen by the calling thread's ISA. Without the per-ISA copies
+// the package's baseline x86-64 build left these loops scalar.
+#define RECUR_CELL_LOOPS(sfx, attribute)                                                              \
+  /* y += x */                                                                                      \
+  attribute static void add_##sfx(int n, float *restrict y, const float *restrict x) {              \
+    for (int j = 0; j < n; j++) y[j] += x[j];                                                       \
+  }                                                                                                 \
+  /* c = f ⊙ c_prev + i ⊙ g */                                                                      \
+  attribute static void lstm_cell_##sfx(int H, const float *restrict g, const float *restrict cp,   \
+                                        float *restrict c) {                                        \
+    const float *gi = g, *gf = g + H, *gg = g + 2 * H;                                              \
+    for (int k = 0; k < H; k++) c[k] = gf[k] * cp[k] + gi[k] * gg[k];                               \
+  }                                                                                                 \
+  /* h = o ⊙ tanh(c) */                                                                             \
+  attribute static void mul_##sfx(int n, const float *restrict a, const float *restrict b,          \
+                                  float *restrict y) {                                              \
+    for (int k = 0; k < n; k++) y[k] = a[k] * b[k];                                                 \
+  }                                                                                                 \
+  attribute static void lstm_backward_##sfx(int H, const float *restrict g,                         \
+                                            const float *restrict cp, const float *restrict tc,     \
+                                            const float *restrict dhb, float *restrict dcb,         \
+                                            float *restrict d) {                                    \
+    const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;                             \
+    for (int j = 0; j < H; j++) {                                                                   \
+      float t = tc[j], o = go[j], i = gi[j], f = gf[j], gv = gg[j];                                 \
+      float dcj = dcb[j] + dhb[j] * o * (1.0f - t * t);                                             \
+      float d_o = dhb[j] * t;                                                                       \
+      d[j] = dcj * gv * i * (1.0f - i);                                                             \
+      d[H + j] = dcj * cp[j] * f * (1.0f - f);                                                      \
+      d[2 * H + j] = dcj * i * (1.0f - gv * gv);                                                    \
+      d[3 * H + j] = d_o * o * (1.0f - o);                                                          \
+      dcb[j] = dcj * f;                                                                             \
+    }                                                                                               \
+  }                                                                                                 \
+  /* n += r ⊙ (W_hn h + b_hn) */                                                                    \
+  attribute static void gru_candidate_##sfx(int H, const float *restrict rg,                        \
+                                            const float *restrict hn, float *restrict n) {          \
+    for (int j = 0; j < H; j++) n[j] += rg[j] * hn[j];                                              \
+  }                                                                                                 \
+  /* h = (1 − z) ⊙ n + z ⊙ h_prev */                                                                \
+  attribute static void gru_state_##sfx(int H, const float *restrict z, const float *restrict n,    \
+                                        const float *restrict hp, float *restrict h) {              \
+    for (int j = 0; j < H; j++) h[j] = (1.0f - z[j]) * n[j] + z[j] * hp[j];                         \
+  }                                                                                                 \
+  attribute static void gru_backward_##sfx(int H, const float *restrict r,                          \
+                                           const float *restrict hn, const float *restrict hp,      \
+                                           const float *restrict d, float *restrict gx,             \
+                                           float *restrict gh, float *restrict dp) {                \
+    const float *z = r + H, *n = r + 2 * H;                                                         \
+    for (int j = 0; j < H; j++) {                                                                   \
+      float dn = d[j] * (1.0f - z[j]);                                                              \
+      float dz = d[j] * (hp[j] - n[j]);                                                             \
+      float dan = dn * (1.0f - n[j] * n[j]);                                                        \
+      float dr = dan * hn[j];                                                                       \
+      float dar = dr * r[j] * (1.0f - r[j]);                                                        \
+      float daz = dz * z[j] * (1.0f - z[j]);                                                        \
+      gx[j] = dar; gx[H + j] = daz; gx[2 * H + j] = dan;                                            \
+      gh[j] = dar; gh[H + j] = daz; gh[2 * H + j] = dan * r[j];                                     \
+      dp[j] = d[j] * z[j];                                                                          \
+    }                                                                                               \
+  }                                                                                                 \
+  attribute static void rnn_backward_##sfx(size_t n, const float *restrict h,                       \
+                                           const float *restrict dh, int relu,                      \
+                                           float *restrict dpre) {                                  \
+    if (relu) {                                                                                     \
+      for (size_t i = 0; i < n; i++) dpre[i] = h[i] > 0.0f ? dh[i] : 0.0f;                          \
+    } else {                                                                                        \
+      for (size_t i = 0; i < n; i++) dpre[i] = dh[i] * (1.0f - h[i] * h[i]);                        \
+    }                                                                                               \
+  }
+
+RECUR_CELL_LOOPS(portable, )
+#if defined(__x86_64__)
+RECUR_CELL_LOOPS(avx2, __attribute__((target("avx2,fma"))))
+RECUR_CELL_LOOPS(avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))))
+#define RECUR_CELL_PICK(name)                                                                     \
+  (recur_active_ops()->isa == RECUR_ISA_AVX512 ? name##_avx512                                    \
+   : recur_active_ops()->isa == RECUR_ISA_AVX2 ? name##_avx2 : name##_portable)
+#else
+#define RECUR_CELL_PICK(name) name##_portable
+#endif
 
 /// Rows per chunk so that a chunk has at least ~4K elements (smaller jobs stay on the caller).
 static int row_grain(int width) { return width >= 4096 ? 1 : 4096 / (width > 0 ? width : 1); }
@@ -22,16 +110,14 @@ static void lstm_forward_rows(void *p, int b0, int b1) {
   const int H = j->H, G = 4 * H;
   for (int b = b0; b < b1; b++) {
     float *g = j->gates + (size_t)b * G;
-    if (j->bhh) for (int k = 0; k < G; k++) g[k] += j->bhh[k];
+    if (j->bhh) RECUR_CELL_PICK(add)(G, g, j->bhh);
     recur_vsigmoid(g, g, (size_t)2 * H);
     recur_vtanh(g + 2 * H, g + 2 * H, (size_t)H);
     recur_vsigmoid(g + 3 * H, g + 3 * H, (size_t)H);
-    const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
-    const float *cp = j->c_prev + (size_t)b * H;
     float *cb = j->c + (size_t)b * H, *tc = j->tanh_c + (size_t)b * H, *hb = j->h + (size_t)b * H;
-    for (int k = 0; k < H; k++) cb[k] = gf[k] * cp[k] + gi[k] * gg[k];
+    RECUR_CELL_PICK(lstm_cell)(H, g, j->c_prev + (size_t)b * H, cb);
     recur_vtanh(cb, tc, (size_t)H);
-    for (int k = 0; k < H; k++) hb[k] = go[k] * tc[k];
+    RECUR_CELL_PICK(mul)(H, g + 3 * H, tc, hb);
   }
 }
 
@@ -45,21 +131,9 @@ static void lstm_backward_rows(void *p, int b0, int b1) {
   const cell_job *jb = p;
   const int H = jb->H, G = 4 * H;
   for (int b = b0; b < b1; b++) {
-    const float *g = jb->cgates + (size_t)b * G;
-    const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
-    const float *cp = jb->c_prev + (size_t)b * H, *tc = jb->ctanh_c + (size_t)b * H, *dhb = jb->dh + (size_t)b * H;
-    float *dcb = jb->dc + (size_t)b * H;
-    float *d = jb->dgates + (size_t)b * G;
-    for (int j = 0; j < H; j++) {
-      float t = tc[j], o = go[j], i = gi[j], f = gf[j], gv = gg[j];
-      float dcj = dcb[j] + dhb[j] * o * (1.0f - t * t);
-      float d_o = dhb[j] * t;
-      d[j] = dcj * gv * i * (1.0f - i);
-      d[H + j] = dcj * cp[j] * f * (1.0f - f);
-      d[2 * H + j] = dcj * i * (1.0f - gv * gv);
-      d[3 * H + j] = d_o * o * (1.0f - o);
-      dcb[j] = dcj * f;
-    }
+    RECUR_CELL_PICK(lstm_backward)(H, jb->cgates + (size_t)b * G, jb->c_prev + (size_t)b * H,
+                                   jb->ctanh_c + (size_t)b * H, jb->dh + (size_t)b * H,
+                                   jb->dc + (size_t)b * H, jb->dgates + (size_t)b * G);
   }
 }
 
@@ -75,16 +149,13 @@ static void gru_forward_rows(void *p, int b0, int b1) {
   const float *bhh = jb->bhh;
   for (int b = b0; b < b1; b++) {
     float *x = jb->xw + (size_t)b * G, *r = jb->hh + (size_t)b * G;
-    if (bhh) for (int j = 0; j < G; j++) r[j] += bhh[j];
-    for (int j = 0; j < 2 * H; j++) x[j] += r[j];
+    if (bhh) RECUR_CELL_PICK(add)(G, r, bhh);
+    RECUR_CELL_PICK(add)(2 * H, x, r);
     recur_vsigmoid(x, x, (size_t)2 * H);
-    const float *rg = x, *hn = r + 2 * H;
     float *n = x + 2 * H;
-    for (int j = 0; j < H; j++) n[j] += rg[j] * hn[j];
+    RECUR_CELL_PICK(gru_candidate)(H, x, r + 2 * H, n);
     recur_vtanh(n, n, (size_t)H);
-    const float *z = x + H, *hp = jb->h_prev + (size_t)b * H;
-    float *hb = jb->h + (size_t)b * H;
-    for (int j = 0; j < H; j++) hb[j] = (1.0f - z[j]) * n[j] + z[j] * hp[j];
+    RECUR_CELL_PICK(gru_state)(H, x + H, n, jb->h_prev + (size_t)b * H, jb->h + (size_t)b * H);
   }
 }
 
@@ -98,21 +169,10 @@ static void gru_backward_rows(void *p, int b0, int b1) {
   const cell_job *jb = p;
   const int H = jb->H, G = 3 * H;
   for (int b = b0; b < b1; b++) {
-    const float *r = jb->act + (size_t)b * G, *z = r + H, *n = r + 2 * H;
-    const float *hn = jb->chh + (size_t)b * G + 2 * H;
-    const float *hp = jb->h_prev + (size_t)b * H, *d = jb->dh + (size_t)b * H;
-    float *gx = jb->dgx + (size_t)b * G, *gh = jb->dgh + (size_t)b * G, *dp = jb->dp + (size_t)b * H;
-    for (int j = 0; j < H; j++) {
-      float dn = d[j] * (1.0f - z[j]);
-      float dz = d[j] * (hp[j] - n[j]);
-      float dan = dn * (1.0f - n[j] * n[j]);
-      float dr = dan * hn[j];
-      float dar = dr * r[j] * (1.0f - r[j]);
-      float daz = dz * z[j] * (1.0f - z[j]);
-      gx[j] = dar; gx[H + j] = daz; gx[2 * H + j] = dan;
-      gh[j] = dar; gh[H + j] = daz; gh[2 * H + j] = dan * r[j];
-      dp[j] = d[j] * z[j];
-    }
+    RECUR_CELL_PICK(gru_backward)(H, jb->act + (size_t)b * G, jb->chh + (size_t)b * G + 2 * H,
+                                  jb->h_prev + (size_t)b * H, jb->dh + (size_t)b * H,
+                                  jb->dgx + (size_t)b * G, jb->dgh + (size_t)b * G,
+                                  jb->dp + (size_t)b * H);
   }
 }
 
@@ -126,8 +186,8 @@ void recur_rnn_forward_step(int B, int H, const float *pre, const float *bhh, in
   for (int b = 0; b < B; b++) {
     const float *p = pre + (size_t)b * H;
     float *hb = h + (size_t)b * H;
-    if (bhh) for (int j = 0; j < H; j++) hb[j] = p[j] + bhh[j];
-    else memcpy(hb, p, sizeof(float) * (size_t)H);
+    memcpy(hb, p, sizeof(float) * (size_t)H);
+    if (bhh) RECUR_CELL_PICK(add)(H, hb, bhh);
   }
   if (relu) {
     for (size_t i = 0; i < (size_t)B * H; i++) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
@@ -137,9 +197,7 @@ void recur_rnn_forward_step(int B, int H, const float *pre, const float *bhh, in
 }
 
 void recur_rnn_backward_step(int B, int H, const float *h, const float *dh, int relu, float *dpre) {
-  size_t n = (size_t)B * H;
-  if (relu) for (size_t i = 0; i < n; i++) dpre[i] = h[i] > 0.0f ? dh[i] : 0.0f;
-  else for (size_t i = 0; i < n; i++) dpre[i] = dh[i] * (1.0f - h[i] * h[i]);
+  RECUR_CELL_PICK(rnn_backward)((size_t)B * H, h, dh, relu, dpre);
 }
 
 typedef struct {
@@ -152,7 +210,7 @@ static void add_row_bias_rows(void *p, int i0, int i1) {
   const rows_job *j = p;
   for (int i = i0; i < i1; i++) {
     float *row = j->x + (size_t)i * j->N;
-    for (int k = 0; k < j->N; k++) row[k] += j->bias[k];
+    RECUR_CELL_PICK(add)(j->N, row, j->bias);
   }
 }
 
