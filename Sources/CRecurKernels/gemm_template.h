@@ -29,6 +29,7 @@
 #endif
 
 #include <stddef.h>
+#include <string.h>
 
 #define GT_CAT2(a, b) a##_##b
 #define GT_CAT(a, b) GT_CAT2(a, b)
@@ -258,40 +259,51 @@ static GT_ATTR void GT_FN(macro_kernel)(int mc, int kc, const float *Ap, const f
 /// See recur_isa_ops.pack_a.
 static GT_ATTR void GT_FN(pack_a)(int transA, const float *A, long lda, int i0, int mc, int k0,
                                   int kc, float *Ap) {
+  if (transA) {
+    // stored [K, M]: element (i, k) at A[(k0 + k)*lda + i0 + i], rows of the block contiguous.
+    // 8 k's at a time across all micro-panels, so every source row is read front to back while
+    // it is in L1 (micro-panel by micro-panel, the rows lda apart were read 32 bytes at a time
+    // in an order the hardware prefetchers do not follow)
+    for (int kb = 0; kb < kc; kb += 8) {
+      int kn = kc - kb < 8 ? kc - kb : 8;
+      const float *src = A + (size_t)(k0 + kb) * lda + i0;
+      // the next 8 rows, fetched while these are copied (an operand that comes from memory, such
+      // as the gate gradients of all T*B rows, would otherwise stall every row's first line)
+      for (int k = 8; k < 16 && kb + k < kc; k++) recur_prefetch_span(src + (size_t)k * lda, mc);
+      for (int t = 0; t < mc; t += GT_MR) {
+        int mr = mc - t < GT_MR ? mc - t : GT_MR;
+        float *restrict dst = Ap + (size_t)(t / GT_MR) * kc * GT_MR + (size_t)kb * GT_MR;
+        if (mr == GT_MR) {
+          for (int k = 0; k < kn; k++) memcpy(dst + k * GT_MR, src + (size_t)k * lda + t, sizeof(float) * GT_MR);
+        } else {
+          for (int k = 0; k < kn; k++) {
+            for (int i = 0; i < mr; i++) dst[k * GT_MR + i] = src[k * lda + t + i];
+            for (int i = mr; i < GT_MR; i++) dst[k * GT_MR + i] = 0.0f;
+          }
+        }
+      }
+    }
+    return;
+  }
   for (int t = 0; t < mc; t += GT_MR) {
     int mr = mc - t < GT_MR ? mc - t : GT_MR;
     float *restrict dst = Ap + (size_t)(t / GT_MR) * kc * GT_MR;
-    if (!transA) {
-      // element (i, k) at src[i*lda + k]: MR rows read side by side
-      const float *src = A + (size_t)(i0 + t) * lda + k0;
-      if (mr == GT_MR) {
-        int k = 0;
+    // element (i, k) at src[i*lda + k]: MR rows read side by side
+    const float *src = A + (size_t)(i0 + t) * lda + k0;
+    if (mr == GT_MR) {
+      int k = 0;
 #if defined(GT_TRANSPOSE8) && GT_MR == 8
-        // 8 rows x 8 k's at a time, transposed in registers (element by element, the strided
-        // reads made packing A cost as much as the product when N is small)
-        for (; k + 8 <= kc; k += 8) GT_TRANSPOSE8(src + k, lda, dst + (size_t)k * GT_MR, GT_MR);
+      // 8 rows x 8 k's at a time, transposed in registers (element by element, the strided
+      // reads made packing A cost as much as the product when N is small)
+      for (; k + 8 <= kc; k += 8) GT_TRANSPOSE8(src + k, lda, dst + (size_t)k * GT_MR, GT_MR);
 #endif
-        for (; k < kc; k++) {
-          GT_UNROLL for (int i = 0; i < GT_MR; i++) dst[k * GT_MR + i] = src[i * lda + k];
-        }
-      } else {
-        for (int k = 0; k < kc; k++) {
-          for (int i = 0; i < mr; i++) dst[k * GT_MR + i] = src[i * lda + k];
-          for (int i = mr; i < GT_MR; i++) dst[k * GT_MR + i] = 0.0f;
-        }
+      for (; k < kc; k++) {
+        GT_UNROLL for (int i = 0; i < GT_MR; i++) dst[k * GT_MR + i] = src[i * lda + k];
       }
     } else {
-      // stored [K, M]: element (i, k) at src[k*lda + i], MR contiguous floats per k
-      const float *src = A + (size_t)k0 * lda + i0 + t;
-      if (mr == GT_MR) {
-        for (int k = 0; k < kc; k++) {
-          GT_UNROLL for (int i = 0; i < GT_MR; i++) dst[k * GT_MR + i] = src[k * lda + i];
-        }
-      } else {
-        for (int k = 0; k < kc; k++) {
-          for (int i = 0; i < mr; i++) dst[k * GT_MR + i] = src[k * lda + i];
-          for (int i = mr; i < GT_MR; i++) dst[k * GT_MR + i] = 0.0f;
-        }
+      for (int k = 0; k < kc; k++) {
+        for (int i = 0; i < mr; i++) dst[k * GT_MR + i] = src[i * lda + k];
+        for (int i = mr; i < GT_MR; i++) dst[k * GT_MR + i] = 0.0f;
       }
     }
   }
