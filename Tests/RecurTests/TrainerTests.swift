@@ -263,9 +263,13 @@ final class OpposedTask: TrainingTask {
     position += 1
     return BatchLoss(loss: mseLoss(model(x), x * 2), count: 4)
   }
-  func evaluate() throws -> Evaluation? {
-    Evaluation(loss: Double(mseLoss(model(x), x * validationSlope).item),
-               metrics: ["weight": Double(model.weight.data.scalars[0]), "constant": 1])
+  /// One validation example: the four points.
+  var validationCount: Int { 1 }
+  func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
+    EvaluationSums(examples: examples.count, ["loss": examples.isEmpty ? 0 : Double(mseLoss(model(x), x * validationSlope).item)])
+  }
+  func evaluation(from sums: EvaluationSums) -> Evaluation {
+    Evaluation(loss: sums["loss"], metrics: ["weight": Double(model.weight.data.scalars[0]), "constant": 1])
   }
   func dataState() throws -> TaskDataState { TaskDataState(json: "{\"position\":\(position)}") }
   func restoreDataState(_ state: TaskDataState) throws {}

@@ -18,11 +18,15 @@ public struct MetricsRecord: Sendable, Equatable, Decodable {
   public var tokensPerSecond: Double
   /// The task's other validation metrics (accuracy, RMSE…).
   public var metrics: [String: Double]
+  /// The validation examples each process evaluated (one entry for a single process; nil without
+  /// validation).
+  public var validationExamples: [Int]?
 
   /// A record from its fields.
   public init(step: Int, tokens: Int, trainLoss: Double, validationLoss: Double?, learningRate: Double,
-              elapsed: Double, tokensPerSecond: Double, metrics: [String: Double] = [:]) {
+              elapsed: Double, tokensPerSecond: Double, metrics: [String: Double] = [:], validationExamples: [Int]? = nil) {
     self.metrics = metrics
+    self.validationExamples = validationExamples
     self.step = step
     self.tokens = tokens
     self.trainLoss = trainLoss
@@ -43,6 +47,7 @@ public struct MetricsRecord: Sendable, Equatable, Decodable {
     case elapsed = "elapsed_s"
     case tokensPerSecond = "tokens_per_s"
     case metrics
+    case validationExamples = "val_examples"
   }
 
   /// Decodes a record; files written before `metrics` existed have none.
@@ -56,6 +61,7 @@ public struct MetricsRecord: Sendable, Equatable, Decodable {
     elapsed = try c.decode(Double.self, forKey: .elapsed)
     tokensPerSecond = try c.decode(Double.self, forKey: .tokensPerSecond)
     metrics = try c.decodeIfPresent([String: Double].self, forKey: .metrics) ?? [:]
+    validationExamples = try c.decodeIfPresent([Int].self, forKey: .validationExamples)
   }
 }
 
@@ -91,16 +97,21 @@ public struct MetricsLog: Sendable {
   public mutating func truncate(after step: Int) { records.removeAll { $0.step > step } }
 
   /// The log as JSON lines, keys in a fixed order (step, tokens, train_loss, val_loss, lr,
-  /// tokens_per_s, elapsed_s); a missing validation loss is `null`.
+  /// tokens_per_s, elapsed_s, then metrics and val_examples when there are any); a missing
+  /// validation loss is `null`.
   public func jsonLines() -> String {
     func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+    func examples(_ r: MetricsRecord) -> String {
+      guard let counts = r.validationExamples else { return "" }
+      return ",\"val_examples\":[" + counts.map(String.init).joined(separator: ",") + "]"
+    }
     return records.map { r in
       "{\"step\":\(r.step),\"tokens\":\(r.tokens),\"train_loss\":\(number(r.trainLoss)),"
         + "\"val_loss\":\(r.validationLoss.map(number) ?? "null"),\"lr\":\(number(r.learningRate)),"
         + "\"tokens_per_s\":\(number(r.tokensPerSecond)),\"elapsed_s\":\(number(r.elapsed))"
         + (r.metrics.isEmpty ? "" : ",\"metrics\":{" + r.metrics.sorted { $0.key < $1.key }
           .map { "\(jsonQuoted($0.key)):\(number($0.value))" }.joined(separator: ",") + "}")
-        + "}\n"
+        + examples(r) + "}\n"
     }.joined()
   }
 

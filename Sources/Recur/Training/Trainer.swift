@@ -64,7 +64,9 @@ public final class Trainer<Task: TrainingTask> {
   /// MPI launcher started this process, see `ProcessGroup.world()`), every process runs the same
   /// trainer on its own copy of the task. The weights start as rank 0's; each step, each process
   /// takes its part (`ForwardContext.shard`) of the global batch, the gradients are averaged over
-  /// the processes, and every process takes the same optimiser step. Random draws come from a
+  /// the processes, and every process takes the same optimiser step. Each evaluation is split the
+  /// same way: each process evaluates its part of the validation examples and their sums are
+  /// added (`TrainingTask.evaluate(across:)`). Random draws come from a
   /// stream per process and step, derived from the trainer's stream. Only rank 0 writes files and
   /// tells the observers. Throws `ProcessGroupError` when the processes cannot talk.
   public init(task: Task, options: TrainerOptions, outputDirectory: URL? = nil, processGroup: ProcessGroup? = nil) throws {
@@ -282,7 +284,7 @@ struct LossMeter {
       step: step, tokens: seen, trainLoss: lossCount > 0 ? lossSum / Double(lossCount) : (previous?.trainLoss ?? .nan),
       validationLoss: evaluation?.loss, learningRate: lastLearningRate, elapsed: elapsed,
       tokensPerSecond: seconds > 0 ? Double(items) / seconds : (previous?.tokensPerSecond ?? 0),
-      metrics: evaluation?.metrics ?? [:])
+      metrics: evaluation?.metrics ?? [:], validationExamples: evaluation?.examplesPerProcess)
   }
 }
 

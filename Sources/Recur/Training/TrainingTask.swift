@@ -1,9 +1,10 @@
 import Foundation
 
 /// What one use of Recur (a language model, a forecaster, a classifier…) supplies to the
-/// `Trainer`: its model, its batches and its loss. The trainer does everything else: optimiser
-/// and schedule, clipping, precision, evaluation cadence, checkpoints, resume, stopping rules and
-/// reporting.
+/// `Trainer`: its model, its batches, its loss, and its evaluation as sums over validation
+/// examples. The trainer does everything else: optimiser and schedule, clipping, precision,
+/// evaluation cadence (split over the processes of a data-parallel run), checkpoints, resume,
+/// stopping rules and reporting.
 ///
 /// To add a task: a folder under `Tasks/` with the data readers, the model (built from
 /// `any SequenceLayer`), a type adopting this protocol, and its metrics.
@@ -22,9 +23,18 @@ public protocol TrainingTask: AnyObject {
   /// advances its data position (and carries any state it keeps between batches).
   func trainingLoss(context: inout ForwardContext) throws -> BatchLoss
 
-  /// The loss and metrics on the validation data in evaluation mode, or nil when the task has
-  /// none. Must leave the data position and any carried state as they were.
-  func evaluate() throws -> Evaluation?
+  /// The validation examples (sequences, windows, text streams…) the evaluation is split over;
+  /// 0 when the task has no validation data.
+  var validationCount: Int { get }
+
+  /// The sums over the validation examples `examples` (a part of `0..<validationCount`, possibly
+  /// empty) in evaluation mode: the loss summed over them and the counts behind the metrics, with
+  /// `examples.count` as their ``EvaluationSums/examples``. Must leave the data position and any
+  /// carried state as they were.
+  func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums
+
+  /// The validation result from the sums over all the validation examples.
+  func evaluation(from sums: EvaluationSums) -> Evaluation
 
   /// Where the task is in its data (and what it carries between batches), for an exact resume.
   func dataState() throws -> TaskDataState
@@ -34,16 +44,28 @@ public protocol TrainingTask: AnyObject {
   /// What an archive needs to rebuild the model and its data description (architecture,
   /// vocabulary, scaler…), as JSON text: the archive's `configuration`.
   func archiveConfiguration() throws -> String
-
-  /// The validation result of a data-parallel run, the same on every process of `group`: a task
-  /// may evaluate its part of the validation data and combine the sums across `group`. The
-  /// default evaluates everything on every process (the weights are the same on all of them).
-  func evaluate(across group: ProcessGroup) throws -> Evaluation?
 }
 
 extension TrainingTask {
-  /// Evaluates all the validation data on this process.
-  public func evaluate(across group: ProcessGroup) throws -> Evaluation? { try evaluate() }
+  /// The loss and metrics on all the validation data, in evaluation mode, or nil when the task
+  /// has none.
+  public func evaluate() throws -> Evaluation? { try evaluate(across: .single) }
+
+  /// The validation result of a data-parallel run, the same on every process of `group`: each
+  /// process evaluates its part of the validation examples (`DataShard(index: rank, count: size)`),
+  /// one sum all-reduce adds the parts' ``EvaluationSums``, and the task turns the total into the
+  /// evaluation. ``Evaluation/examplesPerProcess`` says how the examples were split.
+  public func evaluate(across group: ProcessGroup) throws -> Evaluation? {
+    let total = validationCount
+    guard total > 0 else { return nil }
+    let part = DataShard(index: group.rank, count: group.size).range(of: total)
+    let sums = try evaluationSums(over: part)
+    precondition(sums.examples == part.count, "\(Self.self).evaluationSums(over: \(part)) covered \(sums.examples) examples")
+    let (all, perProcess) = try sums.reduced(across: group)
+    var result = evaluation(from: all)
+    result.examplesPerProcess = perProcess
+    return result
+  }
 }
 
 /// The loss of one batch: the scalar mean `loss` over `count` items (tokens, windows…).
@@ -67,6 +89,9 @@ public struct Evaluation: Sendable, Equatable {
   public var loss: Double
   /// Further metrics by name.
   public var metrics: [String: Double]
+  /// The validation examples each process evaluated (one entry on a single process); set by
+  /// ``TrainingTask/evaluate(across:)``.
+  public var examplesPerProcess: [Int] = []
 
   /// An evaluation with `loss` and optional `metrics`.
   public init(loss: Double, metrics: [String: Double] = [:]) {

@@ -35,6 +35,21 @@ public struct CTCDataset: Sendable {
   /// The number of sequences.
   public var count: Int { ids.count }
 
+  /// The sequences `range` (with their targets).
+  public func subset(_ range: Range<Int>) -> CTCDataset {
+    CTCDataset(ids: Array(ids[range]), steps: Array(steps[range]), stepWidth: stepWidth,
+               targets: targets.isEmpty ? [] : Array(targets[range]), lines: Array(lines[range]), source: source)
+  }
+
+  private init(ids: [String], steps: [[Float]], stepWidth: Int, targets: [[Int]], lines: [Int], source: String) {
+    self.ids = ids
+    self.steps = steps
+    self.stepWidth = stepWidth
+    self.targets = targets
+    self.lines = lines
+    self.source = source
+  }
+
   /// Each sequence's number of steps.
   public var lengths: [Int] { steps.map { $0.count / stepWidth } }
 

@@ -14,6 +14,14 @@ public struct CTCMetrics: Sendable, Equatable {
   /// Empty metrics.
   public init() {}
 
+  /// Metrics from their sums.
+  public init(errors: Int, referenceLength: Int, exact: Int, count: Int) {
+    self.errors = errors
+    self.referenceLength = referenceLength
+    self.exact = exact
+    self.count = count
+  }
+
   /// The metrics of `decoded` against `references`, pairwise.
   public init(decoded: [[Int]], references: [[Int]]) {
     for (d, r) in zip(decoded, references) { add(decoded: d, reference: r) }

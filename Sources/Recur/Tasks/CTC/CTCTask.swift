@@ -85,12 +85,25 @@ public final class CTCTask: TrainingTask {
     return BatchLoss(loss: try loss(logProbs, targets: targets, inputLengths: lengths), count: indices.count)
   }
 
-  /// Validation loss and greedy-decoding metrics (nil when there is no validation data).
-  public func evaluate() throws -> Evaluation? {
-    guard validation.count > 0 else { return nil }
-    let (lossValue, metrics) = try Self.evaluate(model, on: validation)
-    return Evaluation(loss: lossValue, metrics: ["label_error_rate": metrics.labelErrorRate, "label_accuracy": 1 - metrics.labelErrorRate,
-                                                 "sequence_accuracy": metrics.sequenceAccuracy])
+  /// The validation sequences.
+  public var validationCount: Int { validation.count }
+
+  /// Over the validation sequences `examples`: the summed per-label CTC loss (`loss`) and the
+  /// greedy decoding's edit distances, reference lengths and exact sequences.
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
+    let part = validation.subset(examples)
+    let (loss, m) = try Self.sums(logProbabilities: model.logProbabilities(part), targets: part.targets)
+    return EvaluationSums(examples: examples.count, ["loss": loss, "errors": Double(m.errors), "reference_length": Double(m.referenceLength),
+                                                     "exact": Double(m.exact)])
+  }
+
+  /// Validation loss and greedy-decoding metrics.
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    let metrics = CTCMetrics(errors: Int(sums["errors"]), referenceLength: Int(sums["reference_length"]), exact: Int(sums["exact"]),
+                             count: sums.examples)
+    return Evaluation(loss: sums["loss"] / Double(sums.examples),
+                      metrics: ["label_error_rate": metrics.labelErrorRate, "label_accuracy": 1 - metrics.labelErrorRate,
+                                "sequence_accuracy": metrics.sequenceAccuracy])
   }
 
   /// The mean CTC loss per label (as in training) and the greedy-decoding metrics of `model` on the
@@ -102,6 +115,12 @@ public final class CTCTask: TrainingTask {
   /// The mean CTC loss per label and the greedy-decoding metrics of per-sequence log-probabilities
   /// `[T_i][C]` against their label classes.
   public static func evaluate(logProbabilities: [[[Float]]], targets: [[Int]]) throws -> (loss: Double, metrics: CTCMetrics) {
+    let (total, metrics) = try sums(logProbabilities: logProbabilities, targets: targets)
+    return (total / Double(max(targets.count, 1)), metrics)
+  }
+
+  /// The summed CTC loss per label and the greedy-decoding metrics.
+  static func sums(logProbabilities: [[[Float]]], targets: [[Int]]) throws -> (loss: Double, metrics: CTCMetrics) {
     var total = 0.0
     let loss = CTCLoss(blank: CTCAlphabet.blank, reduction: .none)
     for (lp, target) in zip(logProbabilities, targets) {
@@ -110,7 +129,7 @@ public final class CTCTask: TrainingTask {
       total += Double(item) / Double(max(target.count, 1))
     }
     let decoded = logProbabilities.map { CTCDecoder.greedy($0, blank: CTCAlphabet.blank).labels }
-    return (total / Double(max(targets.count, 1)), CTCMetrics(decoded: decoded, references: targets))
+    return (total, CTCMetrics(decoded: decoded, references: targets))
   }
 
   /// The number of batches taken, as JSON (each epoch's order follows from it).

@@ -62,6 +62,17 @@ public struct ClassificationDataset: Sendable {
     }
   }
 
+  /// The sequences `range` (with their labels).
+  public func subset(_ range: Range<Int>) -> ClassificationDataset {
+    var part = self
+    switch sequences {
+    case let .tokens(s): part.sequences = .tokens(Array(s[range]))
+    case let .frames(s, f): part.sequences = .frames(Array(s[range]), featureCount: f)
+    }
+    if !labels.isEmpty { part.labels = Array(labels[range]) }
+    return part
+  }
+
   /// Batches of up to `batchSize` indices covering the dataset, the sequences sorted by length
   /// (so little padding is computed).
   public func lengthSortedBatches(batchSize: Int) -> [[Int]] {

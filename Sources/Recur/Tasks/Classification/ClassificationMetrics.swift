@@ -14,6 +14,12 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
     confusion = m
   }
 
+  /// The metrics of a confusion matrix (`confusion[true][predicted]` counts, square).
+  public init(confusion: [[Int]]) {
+    precondition(confusion.allSatisfy { $0.count == confusion.count }, "ClassificationMetrics: the confusion matrix is not square")
+    self.confusion = confusion
+  }
+
   /// The number of classes.
   public var classCount: Int { confusion.count }
   /// The number of sequences counted.

@@ -5,8 +5,8 @@ import Foundation
 /// (the order of an epoch is a function of the seed and the epoch alone, so the saved data state
 /// is just the batch position). Each batch is padded to its longest sequence and run with lengths.
 ///
-/// `evaluate()` returns the mean validation cross-entropy with `accuracy` and `macro_f1` in
-/// `Evaluation.metrics`.
+/// Its evaluation is the mean validation cross-entropy with `accuracy` and `macro_f1` in
+/// `Evaluation.metrics`, from sums over the validation sequences (the loss and the confusion matrix).
 public final class ClassificationTask: TrainingTask {
   /// The name in archives.
   public static let name = "classification"
@@ -72,21 +72,36 @@ public final class ClassificationTask: TrainingTask {
     return BatchLoss(loss: crossEntropy(logits: logits, targets: labels), count: indices.count)
   }
 
-  /// Mean cross-entropy, accuracy and macro-F1 on the validation sequences (nil when there are none).
-  public func evaluate() throws -> Evaluation? {
-    guard validation.count > 0 else { return nil }
-    let (loss, metrics) = try Self.evaluate(model, on: validation)
-    return Evaluation(loss: loss, metrics: ["accuracy": metrics.accuracy, "macro_f1": metrics.macroF1])
+  /// The validation sequences.
+  public var validationCount: Int { validation.count }
+
+  /// The summed cross-entropy (`loss`) and the confusion matrix (`confusion`, row-major) of the
+  /// validation sequences `examples`.
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
+    let (loss, metrics) = try Self.sums(model, on: validation.subset(examples))
+    return EvaluationSums(examples: examples.count, ["loss": loss], vectors: ["confusion": metrics.confusion.joined().map(Double.init)])
+  }
+
+  /// Mean cross-entropy, accuracy and macro-F1 on the validation sequences.
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    let c = model.configuration.classCount, counts = sums[vector: "confusion"].map { Int($0) }
+    let metrics = ClassificationMetrics(confusion: (0..<c).map { Array(counts[($0 * c)..<(($0 + 1) * c)]) })
+    return Evaluation(loss: sums["loss"] / Double(sums.examples), metrics: ["accuracy": metrics.accuracy, "macro_f1": metrics.macroF1])
   }
 
   /// The mean cross-entropy and the metrics of `model` on the labelled `data`, in evaluation mode.
   public static func evaluate(_ model: SequenceClassifier, on data: ClassificationDataset) throws -> (loss: Double, metrics: ClassificationMetrics) {
+    let (loss, metrics) = try sums(model, on: data)
+    return (loss / Double(Swift.max(data.count, 1)), metrics)
+  }
+
+  /// The summed cross-entropy and the metrics of `model` on the labelled `data`.
+  static func sums(_ model: SequenceClassifier, on data: ClassificationDataset) throws -> (loss: Double, metrics: ClassificationMetrics) {
     let probabilities = try model.probabilities(data)
     var loss = 0.0
     for (p, label) in zip(probabilities, data.labels) { loss -= Foundation.log(Swift.max(Double(p[label]), 1e-30)) }
     let predicted = probabilities.map { p in p.indices.max { p[$0] < p[$1] }! }
-    let metrics = ClassificationMetrics(predicted: predicted, actual: data.labels, classCount: model.configuration.classCount)
-    return (loss / Double(Swift.max(data.count, 1)), metrics)
+    return (loss, ClassificationMetrics(predicted: predicted, actual: data.labels, classCount: model.configuration.classCount))
   }
 
   /// The number of batches taken, as JSON (each epoch's shuffle follows from it).

@@ -4,7 +4,7 @@ import Foundation
 /// (batch p is drawn from a stream seeded by the seed and p, so the data state is just p), and every
 /// evaluation scores a fixed validation set drawn from its own stream.
 ///
-/// `evaluate()` returns the mean loss (mean squared error or cross-entropy per step) with
+/// Its evaluation is the mean loss (mean squared error or cross-entropy per step) with
 /// `accuracy` — the fraction of sequences answered right: the adding problem's |error| < 0.04, the
 /// copy task's ten recalled symbols all right — and, for the copy task, `symbol_accuracy`.
 public final class LongMemoryTask: TrainingTask {
@@ -87,7 +87,9 @@ public final class LongMemoryTask: TrainingTask {
     var generator = RandomGenerator(seed: LongMemoryStreams.seed(seed, stream: LongMemoryStreams.training, index: position))
     let batch = configuration.problem.sample(count: batchSize, generator: &generator)
     position += 1
-    return BatchLoss(loss: try loss(batch, context: &context), count: batchSize)
+    // A data-parallel run: this process's part of the batch (all of it when it is too small to share).
+    let part = batchSize >= context.shard.count ? context.shard.range(of: batchSize) : 0..<batchSize
+    return BatchLoss(loss: try loss(batch.slice(part), context: &context), count: part.count)
   }
 
   /// The mean loss of `batch` on the tape.
@@ -97,9 +99,32 @@ public final class LongMemoryTask: TrainingTask {
     return mseLoss(output, Tensor(shape: [batch.count, 1], scalars: batch.values))
   }
 
-  /// The loss and accuracy on the validation set.
-  public func evaluate() throws -> Evaluation? {
-    try score(validation).evaluation
+  /// The validation sequences.
+  public var validationCount: Int { validation.count }
+
+  /// Over the validation sequences `examples`: the summed loss per sequence (`loss`), the
+  /// sequences answered right (`right`) and, for the copy task, the recalled symbols right
+  /// (`symbols_right`).
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
+    var loss = 0.0, right = 0.0, symbolsRight = 0.0
+    for start in stride(from: examples.lowerBound, to: examples.upperBound, by: 256) {
+      let score = try self.score(validation.slice(start..<Swift.min(examples.upperBound, start + 256)))
+      // A score's fractions are counts over its sequences (and recalled symbols): whole numbers
+      // once multiplied back, up to rounding.
+      let n = Double(score.sequences)
+      loss += score.loss * n
+      right += (score.accuracy * n).rounded()
+      symbolsRight += ((score.symbolAccuracy ?? 0) * n * Double(CopyMemory.recallLength)).rounded()
+    }
+    return EvaluationSums(examples: examples.count, ["loss": loss, "right": right, "symbols_right": symbolsRight])
+  }
+
+  /// The loss and accuracy on the validation set (and `symbol_accuracy` for the copy task).
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    let n = Double(sums.examples)
+    var metrics = ["accuracy": sums["right"] / n]
+    if model.readsEveryStep { metrics["symbol_accuracy"] = sums["symbols_right"] / (n * Double(CopyMemory.recallLength)) }
+    return Evaluation(loss: sums["loss"] / n, metrics: metrics)
   }
 
   /// The score of the network on `batch`, in evaluation mode, 256 sequences at a time.

@@ -2,7 +2,8 @@ import Foundation
 
 /// Windowed forecasting as a `TrainingTask`: a `RecurrentForecastNetwork` learns to map the
 /// `lookback` rows before an origin to the `horizon` rows after it, by mean squared error over
-/// mini-batches of windows shuffled each epoch. Validation is the MSE over the validation windows.
+/// mini-batches of windows shuffled each epoch. Validation is the MSE over the validation windows
+/// (summed over the windows, so it splits over the processes of a data-parallel run).
 ///
 /// With `relative` inputs are the window's rows minus its last row and targets are differences
 /// from it (see `RecurrentForecaster`).
@@ -56,22 +57,26 @@ public final class ForecastingTask: TrainingTask {
   }
 
 
-  /// The mean squared error (scaled units) over all validation windows.
-  public func evaluate() throws -> Evaluation? {
-    Evaluation(loss: try meanSquaredError(validationWindows))
-  }
+  /// The validation windows.
+  public var validationCount: Int { validationWindows.count }
 
-  /// Mean squared error (scaled units, as trained) on all windows of `w`, in evaluation mode.
-  func meanSquaredError(_ w: ForecastWindows) throws -> Double {
+  /// The summed squared error (`squared_error`, scaled units, as trained) of the validation
+  /// windows `examples`, 1024 at a time, in evaluation mode.
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
     var sum = 0.0
     var context = ForwardContext.inference
     try withoutGradients {
-      for start in stride(from: 0, to: w.count, by: 1024) {
-        let (x, y) = batch(w, Array(start..<Swift.min(w.count, start + 1024))[...])
+      for start in stride(from: examples.lowerBound, to: examples.upperBound, by: 1024) {
+        let (x, y) = batch(validationWindows, Array(start..<Swift.min(examples.upperBound, start + 1024))[...])
         sum += Double(mseLoss(try model(x, context: &context), y!, reduction: .sum).item)
       }
     }
-    return sum / Double(w.count * horizon * w.features)
+    return EvaluationSums(examples: examples.count, ["squared_error": sum])
+  }
+
+  /// The mean squared error (scaled units) over all validation windows.
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    Evaluation(loss: sums["squared_error"] / Double(sums.examples * horizon * validationWindows.features))
   }
 
   func batch(_ w: ForecastWindows, _ indices: ArraySlice<Int>) -> (x: Tensor, y: Tensor?) {

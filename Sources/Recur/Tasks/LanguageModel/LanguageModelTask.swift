@@ -7,7 +7,8 @@ import Foundation
 /// window of `seqLength` characters from every stream and starts from the state the previous
 /// window ended in (detached), zeros at the start of each pass. The loss is the mean
 /// cross-entropy of all predictions of the window. Validation runs over the held-out end of the
-/// text from a zero state, carried across its windows.
+/// text, read as parallel streams (the examples the evaluation is split over), each from a zero
+/// state carried across its windows.
 public final class LanguageModelTask: TrainingTask {
   /// The name in archives.
   public static let name = "language-model"
@@ -164,22 +165,19 @@ public final class LanguageModelTask: TrainingTask {
     state.transposed(0, 1).slice(columns).transposed(0, 1)
   }
 
-  /// The mean cross-entropy (nats/character) on the validation text, or nil without one.
-  public func evaluate() throws -> Evaluation? {
-    guard let validationBatches else { return nil }
-    return Evaluation(loss: try Self.meanLoss(model: model, batches: validationBatches))
+  /// The validation streams (each a contiguous piece of the validation text); 0 without validation text.
+  public var validationCount: Int { validationBatches?.batchSize ?? 0 }
+
+  /// The summed cross-entropy (`loss`) and the count of predicted characters (`tokens`) of the
+  /// validation streams `examples`, each from a zero state carried across its windows.
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
+    let part = try validationBatches.map { try Self.lossSum(model: model, batches: $0, columns: examples) } ?? (total: 0, count: 0)
+    return EvaluationSums(examples: examples.count, ["loss": part.total, "tokens": Double(part.count)])
   }
 
-  /// The validation loss of a data-parallel run: each process takes its part of the validation
-  /// streams, one sum over the processes.
-  public func evaluate(across group: ProcessGroup) throws -> Evaluation? {
-    guard let validationBatches else { return nil }
-    guard group.size > 1 else { return try evaluate() }
-    let part = try Self.lossSum(model: model, batches: validationBatches,
-                                columns: DataShard(index: group.rank, count: group.size).range(of: validationBatches.batchSize))
-    var sums = [part.total, Double(part.count)]
-    try group.allReduceSum(&sums)
-    return Evaluation(loss: sums[0] / sums[1])
+  /// The mean cross-entropy (nats/character) on the validation text.
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    Evaluation(loss: sums["loss"] / sums["tokens"])
   }
 
   /// Mean cross-entropy (nats/token) of `model` on `batches`, in evaluation mode, from a zero

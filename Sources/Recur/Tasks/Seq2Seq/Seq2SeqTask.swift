@@ -97,23 +97,37 @@ public final class Seq2SeqTask: TrainingTask {
                           context: &context)
   }
 
-  /// The validation loss (per token, against every reference) and greedy `accuracy`, `wer`, `ter`;
-  /// nil without validation data.
-  public func evaluate() throws -> Evaluation? {
-    guard !validation.isEmpty else { return nil }
+  /// The validation examples (a source with its references).
+  public var validationCount: Int { validation.count }
+
+  /// Over the validation examples `examples`: the summed token loss against every reference
+  /// (`loss`, `tokens`) and the greedy decoding's ``Seq2SeqMetrics`` counts.
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
     var total = 0.0, tokens = 0
     var context = ForwardContext.inference
-    let pairs = validation.flatMap { e in e.references.map { (e.source, $0) } }
+    let part = Array(validation[examples])
+    let pairs = part.flatMap { e in e.references.map { (e.source, $0) } }
     try withoutGradients {
       for start in stride(from: 0, to: pairs.count, by: 256) {
-        let part = pairs[start..<Swift.min(pairs.count, start + 256)]
-        let loss = try model.loss(sources: part.map(\.0), targets: part.map(\.1), labelSmoothing: labelSmoothing, context: &context)
+        let batch = pairs[start..<Swift.min(pairs.count, start + 256)]
+        let loss = try model.loss(sources: batch.map(\.0), targets: batch.map(\.1), labelSmoothing: labelSmoothing, context: &context)
         total += Double(loss.loss.item) * Double(loss.count)
         tokens += loss.count
       }
     }
-    let metrics = try Self.greedyMetrics(model: model, examples: validation)
-    return Evaluation(loss: total / Double(tokens),
+    let m = try Self.greedyMetrics(model: model, examples: part)
+    return EvaluationSums(examples: examples.count, ["loss": total, "tokens": Double(tokens), "correct": Double(m.correct),
+                                                     "token_errors": Double(m.tokenErrors), "reference_tokens": Double(m.referenceTokens)])
+  }
+
+  /// The validation loss (per token, against every reference) and greedy `accuracy`, `wer`, `ter`.
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    var metrics = Seq2SeqMetrics()
+    metrics.sequences = sums.examples
+    metrics.correct = Int(sums["correct"])
+    metrics.tokenErrors = Int(sums["token_errors"])
+    metrics.referenceTokens = Int(sums["reference_tokens"])
+    return Evaluation(loss: sums["loss"] / sums["tokens"],
                       metrics: ["accuracy": metrics.accuracy, "wer": metrics.wordErrorRate, "ter": metrics.tokenErrorRate])
   }
 

@@ -115,21 +115,29 @@ public final class TaggingTask: TrainingTask {
     return try model.loss(batch, context: &context)
   }
 
-  /// The per-token validation loss and `accuracy` (token accuracy), or nil without validation data.
-  public func evaluate() throws -> Evaluation? {
-    guard !validation.isEmpty else { return nil }
-    var total = 0.0, tokens = 0
+  /// The validation sentences.
+  public var validationCount: Int { validation.count }
+
+  /// Over the validation sentences `examples`, 64 at a time: the summed per-token loss (`loss`),
+  /// the tokens and the tokens tagged right (`correct`).
+  public func evaluationSums(over examples: Range<Int>) throws -> EvaluationSums {
+    var total = 0.0, tokens = 0, correct = 0
     var context = ForwardContext.inference
     try withoutGradients {
-      for start in stride(from: 0, to: validation.count, by: 64) {
-        let part = Array(validation[start..<Swift.min(validation.count, start + 64)])
+      for start in stride(from: examples.lowerBound, to: examples.upperBound, by: 64) {
+        let part = Array(validation[start..<Swift.min(examples.upperBound, start + 64)])
         let loss = try model.loss(part, context: &context)
         total += Double(loss.loss.item) * Double(loss.count)
         tokens += loss.count
+        for (sentence, tags) in zip(part, try model.predict(part)) { correct += zip(sentence.tags, tags).filter { $0 == $1 }.count }
       }
     }
-    let metrics = try TaggingMetrics(model: model, sentences: validation, tagCount: vocabulary.tags.count)
-    return Evaluation(loss: total / Double(tokens), metrics: ["accuracy": metrics.accuracy])
+    return EvaluationSums(examples: examples.count, ["loss": total, "tokens": Double(tokens), "correct": Double(correct)])
+  }
+
+  /// The per-token validation loss and `accuracy` (token accuracy).
+  public func evaluation(from sums: EvaluationSums) -> Evaluation {
+    Evaluation(loss: sums["loss"] / sums["tokens"], metrics: ["accuracy": sums["correct"] / sums["tokens"]])
   }
 
   /// The number of batches taken, as JSON (each epoch's shuffle follows from it).
