@@ -72,7 +72,7 @@ struct LongMemoryTests {
   /// `bias_ih`, with block 1 of `bias_hh` zero), and nowhere else.
   @Test func memoryGateBiasSetsForgetAndUpdateGates() throws {
     let problem = try LongMemoryProblem(kind: "adding", length: 100)
-    for cell in [RecurrentCellKind.lstm, .gru] {
+    for cell in [SequenceLayerKind.lstm, .gru] {
       let plain = LongMemoryNetwork(cell: cell, hiddenSize: 5, problem: problem, memoryGateBias: nil, seed: 4)
       let biased = LongMemoryNetwork(cell: cell, hiddenSize: 5, problem: problem, memoryGateBias: 4.6, seed: 4)
       let p = Dictionary(plain.stateDict().map { ($0.name, $0.tensor.scalars) }, uniquingKeysWith: { a, _ in a })
@@ -95,9 +95,52 @@ struct LongMemoryTests {
     }
   }
 
+  /// Chrono initialisation (Tallec & Ollivier 2018) in PyTorch's gate order: every unit's keep bias
+  /// is ln u with u in [1, T_max − 1] (LSTM forget block 1, GRU update block 1, minLSTM f block 0),
+  /// the write gate gets its opposite (LSTM input block 0, minLSTM i block 1, minGRU z block 0),
+  /// `bias_hh` is 0 on those blocks, and every other parameter is PyTorch's initialisation.
+  @Test func chronoInitialisationSetsKeepAndWriteGates() throws {
+    let problem = try LongMemoryProblem(kind: "adding", length: 100)
+    let h = 64, tMax = 110
+    // cell → (keep block, sign of the keep bias there; write block with −keep, or nil)
+    let layout: [(SequenceLayerKind, keep: Int, sign: Float, write: Int?)] = [
+      (.lstm, 1, 1, 0), (.gru, 1, 1, nil), (.minGRU, 0, -1, nil), (.minLSTM, 0, 1, 1),
+    ]
+    for (cell, keepBlock, sign, writeBlock) in layout {
+      let plain = LongMemoryNetwork(cell: cell, hiddenSize: h, problem: problem, memoryGateBias: nil, seed: 4)
+      let chrono = LongMemoryNetwork(cell: cell, hiddenSize: h, problem: problem, memoryGateBias: nil, chronoMaximum: tMax, seed: 4)
+      let p = Dictionary(plain.stateDict().map { ($0.name, $0.tensor.scalars) }, uniquingKeysWith: { a, _ in a })
+      let c = Dictionary(chrono.stateDict().map { ($0.name, $0.tensor.scalars) }, uniquingKeysWith: { a, _ in a })
+      #expect(Set(p.keys) == Set(c.keys))
+      let keep = (0..<h).map { sign * c["rnn.bias_ih_l0"]![keepBlock * h + $0] }
+      #expect(keep.allSatisfy { $0 >= 0 && $0 <= Float(log(Double(tMax - 1))) }, "\(cell)")
+      // Spread over the time scales, not one value: the largest above ln(T_max/2), the smallest below ln 10.
+      #expect(keep.max()! > Float(log(Double(tMax) / 2)) && keep.min()! < Float(log(10.0)), "\(cell) \(keep.min()!)…\(keep.max()!)")
+      for (name, values) in c {
+        for (j, v) in values.enumerated() {
+          let block = j / h
+          switch name {
+          case "rnn.bias_ih_l0" where block == keepBlock: continue
+          case "rnn.bias_ih_l0" where block == writeBlock: #expect(v == -keep[j % h], "\(cell) \(name)[\(j)]")
+          case "rnn.bias_hh_l0" where block == keepBlock || block == writeBlock: #expect(v == 0, "\(cell) \(name)[\(j)]")
+          default: #expect(v == p[name]![j], "\(cell) \(name)[\(j)]")
+          }
+        }
+      }
+    }
+    // The tanh RNN has no gate: chrono leaves it as PyTorch draws it.
+    let rnn = LongMemoryNetwork(cell: .rnnTanh, hiddenSize: 8, problem: problem, memoryGateBias: nil, chronoMaximum: tMax, seed: 4)
+    let rnnPlain = LongMemoryNetwork(cell: .rnnTanh, hiddenSize: 8, problem: problem, memoryGateBias: nil, seed: 4)
+    #expect(rnn.stateDict().map(\.tensor.scalars) == rnnPlain.stateDict().map(\.tensor.scalars))
+    for bad in [LongMemoryTask.Configuration(problem: problem, cell: .lstm, hiddenSize: 4, memoryGateBias: nil, chronoMaximum: 2),
+                LongMemoryTask.Configuration(problem: problem, cell: .lstm, hiddenSize: 4, memoryGateBias: 4, chronoMaximum: 110)] {
+      #expect(throws: TrainingError.self) { try LongMemoryTask(configuration: bad, batchSize: 2, validationCount: 2, seed: 1) }
+    }
+  }
+
   // MARK: - The task on the trainer
 
-  static func settings(_ kind: String, length: Int, cell: RecurrentCellKind, steps: Int) throws -> LongMemoryRunSettings {
+  static func settings(_ kind: String, length: Int, cell: SequenceLayerKind, steps: Int) throws -> LongMemoryRunSettings {
     var s = LongMemoryRunSettings(configuration: .init(problem: try LongMemoryProblem(kind: kind, length: length), cell: cell,
                                                        hiddenSize: 24, memoryGateBias: 1))
     s.steps = steps
@@ -145,6 +188,22 @@ struct LongMemoryTests {
     #expect(r.cpuSeconds > 0 && r.wallSeconds > 0)
   }
 
+  /// The parallel-scan minGRU and minLSTM train on the adding problem through the same runner
+  /// (the loss falls below 60 % of the memoryless one at T = 22), with no gradient record.
+  @Test func minimalLayersLearnShortAdding() throws {
+    for cell in [SequenceLayerKind.minGRU, .minLSTM] {
+      var s = try Self.settings("adding", length: 22, cell: cell, steps: 400)
+      s.configuration.memoryGateBias = nil
+      s.configuration.chronoMaximum = 24
+      s.batchSize = 50
+      s.learningRate = 3e-3
+      s.evalEvery = 100
+      let r = try LongMemoryExperiment.run(s)
+      #expect(r.steps == 400 && r.gradientFlow.snapshots.isEmpty && r.gradientFlow.timeSteps.count == 10)
+      #expect(r.test.loss < 0.6 * AddingProblem.baselineLoss, "\(cell): test loss \(r.test.loss)")
+    }
+  }
+
   /// The run stops at the first evaluation that reaches the solved accuracy.
   @Test func runStopsWhenSolved() throws {
     var s = try Self.settings("adding", length: 30, cell: .gru, steps: 200)
@@ -163,11 +222,12 @@ struct LongMemoryTests {
     var options = TrainerOptions(optimizer: OptimizerSettings(learningRate: 1e-3))
     options.steps = 8
     let trainer = try Trainer(task: task, options: options)
-    let recorder = GradientFlowRecorder(flow: task.model.rnn.gradientFlow, length: 60, timePoints: 60, snapshotCount: 4)
+    let flow = try #require(task.model.gradientFlow)
+    let recorder = GradientFlowRecorder(flow: flow, length: 60, timePoints: 60, snapshotCount: 4)
     trainer.observers = [recorder]
     try trainer.run()
     #expect(recorder.record.snapshots.map(\.step) == [1, 2, 4, 6, 8])
-    let norms = task.model.rnn.gradientFlow.norms(layer: 0)
+    let norms = flow.norms(layer: 0)
     #expect(recorder.record.snapshots.last!.norms == (0..<60).map { GradientFlowRecorder.rounded(norms[$0]) })
     #expect(norms[0] < 1e-3 * norms[59], "\(norms[0]) vs \(norms[59])")
   }

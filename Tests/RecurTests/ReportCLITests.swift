@@ -9,11 +9,11 @@ import _RecurTestSupport
 /// `recur experiment` and `recur report` end to end: a tiny experiment, then the page — every SVG
 /// well-formed XML, every number in its tables equal to the JSON it came from.
 struct ReportCLITests {
-  /// Runs a tiny adding experiment (three cells, two lengths, the RNN at two rates) and a report over
+  /// Runs a tiny adding experiment (four cells, two lengths, the RNN at two rates) and a report over
   /// it and one run's metrics.jsonl; returns the directory, the results and the page.
   static func experimentAndReport() throws -> (dir: URL, results: LongMemoryResults, json: JSONValue, page: String) {
     let dir = try makeTemporaryDirectory("recur-report")
-    let run = try runRecur(["experiment", "adding", "--cells", "rnn,lstm,gru", "--lengths", "22,30", "--hidden-size", "8", "--steps", "40",
+    let run = try runRecur(["experiment", "adding", "--cells", "rnn,lstm,gru,mingru", "--lengths", "22,30", "--hidden-size", "8", "--steps", "40",
                             "--eval-every", "20", "--validation-count", "32", "--test-count", "64", "--rnn-learning-rates", "0.01,0.001",
                             "--batch-size", "8", "--out", dir.path])
     #expect(run.status == 0, "\(run.stderr)")
@@ -30,9 +30,10 @@ struct ReportCLITests {
   @Test func reportDrawsWellFormedSVGWithTheResultsNumbers() throws {
     let (dir, results, json, page) = try Self.experimentAndReport()
     defer { try? FileManager.default.removeItem(at: dir) }
-    #expect(results.runs.count == 8)
-    #expect(Set(results.runs.map { "\($0.settings.configuration.cell.rawValue)-\($0.settings.configuration.problem.length)" }).count == 6)
-    #expect(results.runs.allSatisfy { $0.test.sequences == 64 && $0.gradientFlow.snapshots.first?.step == 1 })
+    #expect(results.runs.count == 10)
+    #expect(Set(results.runs.map { "\($0.settings.configuration.cell.rawValue)-\($0.settings.configuration.problem.length)" }).count == 8)
+    // The parallel-scan minGRU records no per-step gradient norms (and gets no heat map).
+    #expect(results.runs.allSatisfy { $0.test.sequences == 64 && ($0.gradientFlow.snapshots.first?.step == 1) == ($0.settings.configuration.cell != .minGRU) })
 
     // Self-contained: no scripts, nothing fetched.
     #expect(!page.contains("<script") && !page.contains("http://") || page.components(separatedBy: "http://").dropFirst().allSatisfy { $0.hasPrefix("www.w3.org/2000/svg") })
@@ -46,7 +47,7 @@ struct ReportCLITests {
       let parser = XMLParser(data: Data(svg.utf8))
       #expect(parser.parse(), "SVG does not parse: \(parser.parserError.map { "\($0)" } ?? "") in \(svg.prefix(200))")
     }
-    #expect(page.contains("tanh RNN, T = 30") && page.contains("LSTM, T = 30") && page.contains("GRU, T = 22"))
+    #expect(page.contains("tanh RNN, T = 30") && page.contains("LSTM, T = 30") && page.contains("GRU, T = 22") && page.contains("minGRU (lr 0.001)"))
 
     // Numbers: data-value is the stored value; the text shown rounds it.
     let cells = Self.matches(#"data-check="([^"]+)" data-value="([^"]+)">([^<]*)<"#, in: page)
@@ -54,7 +55,7 @@ struct ReportCLITests {
     // bias (LSTM, GRU), the gradient ratio (when the last norm is not 0), sequences and time to solve.
     let expectedCells = results.runs.reduce(0) { n, run in
       let ratio = (run.gradientFlow.snapshots.first?.norms.last ?? 0) > 0
-      return n + 9 + (run.settings.configuration.cell.isElman ? 0 : 1) + (ratio ? 1 : 0) + (run.solved ? 2 : 0)
+      return n + 9 + (run.settings.configuration.cell == .rnnTanh ? 0 : 1) + (ratio ? 1 : 0) + (run.solved ? 2 : 0)
     }
     #expect(cells.count == expectedCells + 7)
     var checked = 0
@@ -102,6 +103,7 @@ struct ReportCLITests {
       (["report", "--metrics", bad.path, "--out", out], "holds no metrics records"),
       (["experiment", "adding", "--lengths", "10", "--steps", "1", "--out", dir.appendingPathComponent("e").path], "--lengths must be"),
       (["experiment", "adding", "--cells", "lstm,tree", "--steps", "1", "--out", dir.appendingPathComponent("e").path], "unknown --model \"tree\""),
+      (["experiment", "adding", "--chrono", "--memory-gate-bias", "3", "--steps", "1", "--out", dir.appendingPathComponent("e").path], "leave out --memory-gate-bias"),
       (["experiment", "sorting", "--steps", "1", "--out", dir.appendingPathComponent("e").path], "unknown problem"),
       (["experiment", "copy", "--rnn-learning-rates", "0.1,-1", "--steps", "1", "--out", dir.appendingPathComponent("e").path], "--rnn-learning-rates"),
     ] {

@@ -2,23 +2,23 @@ import ArgumentParser
 import Foundation
 import Recur
 
-/// `recur experiment adding|copy`: trains tanh RNN, LSTM and GRU on a long-memory problem for each
+/// `recur experiment adding|copy`: trains tanh RNN, LSTM and GRU (and minGRU / minLSTM) on a long-memory problem for each
 /// length T (the tanh RNN at each of several learning rates, so its best is the baseline) and
 /// collects the runs in `results.json` for `recur report`.
 struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "experiment",
-    abstract: "Long-memory experiments: the adding problem and the copy task, for tanh RNN, LSTM and GRU.",
+    abstract: "Long-memory experiments: the adding problem and the copy task, for tanh RNN, LSTM, GRU, minGRU and minLSTM.",
     discussion: """
       Each run trains one cell at one length through the common trainer until 99 % of the validation \
       sequences are right or the budget ends, then scores 2,560 fresh test sequences. OUT/results.json \
       collects the runs (a run with the same settings is replaced, others are kept, so runs can be made \
-      one at a time); OUT/<problem>-<cell>-T<length>-lr<rate>/ holds each run's metrics.jsonl and checkpoints.
+      one at a time); OUT/<problem>-<cell>-T<length>-lr<rate>[-chrono]/ holds each run's metrics.jsonl and checkpoints.
       """)
 
   @Argument(help: ArgumentHelp("The problem: adding (Hochreiter & Schmidhuber 1997) or copy (Arjovsky et al. 2016).", valueName: "adding|copy"))
   var problem: String
-  @Option(help: ArgumentHelp("Cells to train, comma-separated (default rnn,lstm,gru).", valueName: "list")) var cells = "rnn,lstm,gru"
+  @Option(help: ArgumentHelp("Cells to train, comma-separated: rnn, lstm, gru, mingru, minlstm (default rnn,lstm,gru).", valueName: "list")) var cells = "rnn,lstm,gru"
   @Option(help: ArgumentHelp("Lengths T, comma-separated (default 100).", valueName: "list")) var lengths = "100"
   @Option(name: .customLong("hidden-size"), parsing: .unconditional, help: "Units of the recurrent layer (default 128).") var hiddenSize = 128
   @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Fresh sequences per step (default 50).") var batchSize = 50
@@ -27,6 +27,8 @@ struct ExperimentCommand: ParsableCommand {
   var rnnLearningRates = "0.01,0.001,0.0001"
   @Option(name: .customLong("grad-clip"), parsing: .unconditional, help: "Clip the global gradient norm (default 1; 0 disables).") var gradClip: Float = 1
   @Option(name: .customLong("memory-gate-bias"), parsing: .unconditional, help: "Initial bias of the LSTM's forget gate and the GRU's update gate (default ln T: the gate keeps about 1/e of the state over T steps).") var memoryGateBias: Float?
+  @Flag(help: "Chrono initialisation (Tallec & Ollivier 2018) instead of --memory-gate-bias: each unit's keep bias ln U(1, T_max − 1) and the LSTM's input gate the opposite, T_max the longest sequence (1.1·T adding, T + 20 copy).")
+  var chrono = false
   @Option(name: .customLong("time-limit"), help: ArgumentHelp("Budget of each run: 300, 90s, 5m, 1h (default 15m when no --steps).", valueName: "duration")) var timeLimit: String?
   @Option(parsing: .unconditional, help: "Budget of each run in optimiser steps.") var steps: Int?
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between validations (default 100).") var evalEvery = 100
@@ -38,7 +40,7 @@ struct ExperimentCommand: ParsableCommand {
 
   static let flags = FlagNames.common.merging([
     "length": "--lengths", "problem": "the problem argument", "testCount": "--test-count", "validationCount": "--validation-count",
-    "memoryGateBias": "--memory-gate-bias",
+    "memoryGateBias": "--memory-gate-bias", "chronoMaximum": "--chrono",
   ])
 
   func run() throws {
@@ -48,7 +50,8 @@ struct ExperimentCommand: ParsableCommand {
   /// The runs to make, checked before anything is written.
   func plannedRuns() throws -> [LongMemoryRunSettings] {
     guard ["adding", "copy"].contains(problem) else { throw CLIError("unknown problem \"\(problem)\"; use adding or copy") }
-    let cellList = try list(cells, flag: "--cells").map(parseCell)
+    let cellList = try list(cells, flag: "--cells").map(parseSequenceLayer)
+    if chrono, memoryGateBias != nil { throw CLIError("--chrono draws the gate biases; leave out --memory-gate-bias") }
     let lengthList = try list(lengths, flag: "--lengths").map { text in
       guard let n = Int(text) else { throw CLIError("--lengths: \"\(text)\" is not an integer") }
       return n
@@ -62,9 +65,16 @@ struct ExperimentCommand: ParsableCommand {
     for length in lengthList {
       let p = try LongMemoryProblem(kind: problem, length: length)
       for cell in cellList {
-        for rate in cell.isElman ? rates : [learningRate] {
-          var s = LongMemoryRunSettings(configuration: .init(problem: p, cell: cell, hiddenSize: hiddenSize,
-                                                             memoryGateBias: cell.isElman ? nil : memoryGateBias ?? Float(log(Double(length)))))
+        let isElman = if case .recurrent(let k) = cell { k.isElman } else { false }
+        let longest = switch p {
+        case .adding(let a): a.maximumLength
+        case .copy(let c): c.sequenceLength
+        }
+        for rate in isElman ? rates : [learningRate] {
+          var s = LongMemoryRunSettings(configuration: .init(
+            problem: p, cell: cell, hiddenSize: hiddenSize,
+            memoryGateBias: isElman || chrono ? nil : memoryGateBias ?? Float(log(Double(length))),
+            chronoMaximum: chrono && !isElman ? longest : nil))
           s.batchSize = batchSize
           s.learningRate = rate
           s.gradClip = gradClip
@@ -113,7 +123,7 @@ struct ExperimentCommand: ParsableCommand {
     defer { Interrupt.uninstall() }
     for (i, s) in runs.enumerated() {
       let c = s.configuration
-      let name = "\(problem)-\(c.cell.rawValue)-T\(c.problem.length)-lr\(s.learningRate)"
+      let name = "\(problem)-\(c.cell.rawValue)-T\(c.problem.length)-lr\(s.learningRate)" + (c.chronoMaximum == nil ? "" : "-chrono")
       print("[\(i + 1)/\(runs.count)] \(c.cell.displayName), T = \(c.problem.length), learning rate \(s.learningRate)")
       let runDirectory = outDirectory.appendingPathComponent(name)
       try OutputDirectories.create(runDirectory)

@@ -23,8 +23,9 @@ struct ReportPage {
   var experiments: [Experiment]
   var trainingRuns: [TrainingRun]
 
-  static let cellOrder: [RecurrentCellKind] = [.rnnTanh, .rnnRelu, .lstm, .gru]
-  static let cellColours: [RecurrentCellKind: String] = [.rnnTanh: "#D55E00", .rnnRelu: "#CC79A7", .lstm: "#0072B2", .gru: "#009E73"]
+  static let cellOrder: [SequenceLayerKind] = [.rnnTanh, .rnnRelu, .lstm, .gru, .minGRU, .minLSTM]
+  static let cellColours: [SequenceLayerKind: String] = [.rnnTanh: "#D55E00", .rnnRelu: "#CC79A7", .lstm: "#0072B2", .gru: "#009E73",
+                                                         .minGRU: "#E69F00", .minLSTM: "#56B4E9"]
 
   func render() -> String {
     var html = """
@@ -61,8 +62,8 @@ struct ReportPage {
 
   /// The runs of `results` grouped by length, and the best run (solved first, then test accuracy,
   /// then test loss) of each cell at each length.
-  static func bestRuns(_ results: LongMemoryResults) -> [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]] {
-    var out: [Int: [(RecurrentCellKind, LongMemoryRunResult, Int)]] = [:]
+  static func bestRuns(_ results: LongMemoryResults) -> [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]] {
+    var out: [Int: [(SequenceLayerKind, LongMemoryRunResult, Int)]] = [:]
     let byLength = Dictionary(grouping: results.runs) { $0.settings.configuration.problem.length }
     for (length, runs) in byLength {
       for cell in cellOrder {
@@ -155,7 +156,7 @@ struct ReportPage {
       outputSize: c.problem.outputSize, readsEveryStep: isCopy, steps: c.problem.length).render()
   }
 
-  func runTable(_ r: LongMemoryResults, source: String, best: [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]]) -> String {
+  func runTable(_ r: LongMemoryResults, source: String, best: [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]]) -> String {
     let isCopy = r.problem == "copy"
     var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th title=\"initial bias of the LSTM forget gate / GRU update gate\">gate bias</th><th class=\"text\">outcome</th>"
       + "<th>sequences to solve</th><th>time to solve</th><th>sequences seen</th><th>test: right</th>"
@@ -177,7 +178,12 @@ struct ReportPage {
       html += number("\(key).settings.configuration.problem.length", Double(c.problem.length), grouped(c.problem.length))
       html += number("\(key).settings.learningRate", Double(s.learningRate), rate(s.learningRate))
       html += number("\(key).settings.configuration.hiddenSize", Double(c.hiddenSize), "\(c.hiddenSize)")
-      html += c.memoryGateBias.map { number("\(key).settings.configuration.memoryGateBias", Double($0), String(format: "%.2f", Double($0))) } ?? "<td>—</td>"
+      if let chrono = c.chronoMaximum {
+        html += "<td title=\"chrono initialisation: ln U(1, T_max − 1) per unit\">chrono, T<sub>max</sub> "
+          + number("\(key).settings.configuration.chronoMaximum", Double(chrono), grouped(chrono), tag: "span") + "</td>"
+      } else {
+        html += c.memoryGateBias.map { number("\(key).settings.configuration.memoryGateBias", Double($0), String(format: "%.2f", Double($0))) } ?? "<td>—</td>"
+      }
       html += "<td class=\"text\">\(run.solved ? "solved" : run.outcome == "stopped" ? "interrupted" : "not solved")</td>"
       html += run.sequencesToSolve.map { number("\(key).sequencesToSolve", Double($0), grouped($0)) } ?? "<td>—</td>"
       html += run.secondsToSolve.map { number("\(key).secondsToSolve", $0, ProgressLine.duration($0)) } ?? "<td>—</td>"
@@ -202,7 +208,7 @@ struct ReportPage {
     return Double(n0) / Double(last)
   }
 
-  func successSection(_ best: [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]], lengths: [Int], isCopy: Bool) -> String {
+  func successSection(_ best: [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]], lengths: [Int], isCopy: Bool) -> String {
     guard lengths.count >= 2 else {
       return "<h3>Success against T</h3>\n<p class=\"note\">These results hold one length (T = \(lengths.map(grouped).joined())); "
         + "run more lengths (<code>--lengths 100,200,500</code>) to plot accuracy against T.</p>\n"
@@ -234,7 +240,7 @@ struct ReportPage {
                    : "<p class=\"note\">No run reached 99 % right, so there is no plot of the sequences needed to solve.</p>") + "</div>\n"
   }
 
-  func gradientSection(_ best: [Int: [(cell: RecurrentCellKind, run: LongMemoryRunResult, tried: Int)]], lengths: [Int], isCopy: Bool) -> String {
+  func gradientSection(_ best: [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]], lengths: [Int], isCopy: Bool) -> String {
     var html = "<h3>Gradient flow through time</h3>\n<p class=\"note\">Each heat map shows ‖∂L/∂h<sub>t</sub>‖ — how strongly the loss "
       + "depends on the hidden state at time step t (horizontal) — at training steps spread over the run (vertical, first step at the top), "
       + "on a logarithmic colour scale shared by the cells of one T. "
@@ -242,7 +248,8 @@ struct ReportPage {
                 : "The loss reads only the last step: the gradient enters on the right and must reach the two marked steps near the start.")
       + " Dark on the left means the gradient vanished before it got there.</p>\n"
     for length in lengths {
-      let runs = best[length]!
+      // The parallel-scan layers record no per-step norms.
+      let runs = best[length]!.filter { !$0.run.gradientFlow.snapshots.isEmpty }
       let all = runs.flatMap { $0.run.gradientFlow.snapshots.flatMap(\.norms) }.filter { $0 > 0 && $0.isFinite }.map { log10(Double($0)) }
       guard let top = all.max(), let bottom = all.min() else { continue }
       let hi = top.rounded(.up), lo = Swift.max(bottom.rounded(.down), hi - 20)
@@ -293,7 +300,8 @@ struct ReportPage {
     c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub><br>
     h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(c<sub>t</sub>)</figcaption>
     <figcaption>Along the cell state, going back one step multiplies the gradient by the forget gate f<sub>t</sub> only: with f near 1 it survives
-    hundreds of steps (the experiments start its bias at ln T, the table's <em>gate bias</em>, so that f ≈ T/(T + 1)).</figcaption></figure>
+    hundreds of steps (the experiments start its bias at ln T, the table's <em>gate bias</em>, so that f ≈ T/(T + 1), or by chrono
+    initialisation, which also starts the input gate i nearly closed).</figcaption></figure>
     <figure class="cell">\(CellDiagramSVG.gru())<figcaption class="eq">
     r<sub>t</sub> = σ(W<sub>ir</sub> x<sub>t</sub> + b<sub>ir</sub> + W<sub>hr</sub> h<sub>t−1</sub> + b<sub>hr</sub>)<br>
     z<sub>t</sub> = σ(W<sub>iz</sub> x<sub>t</sub> + b<sub>iz</sub> + W<sub>hz</sub> h<sub>t−1</sub> + b<sub>hz</sub>)<br>
@@ -302,6 +310,11 @@ struct ReportPage {
     <figcaption>The update gate z interpolates between the old state and the candidate n: where z is near 1 the state, and its gradient, pass
     through unchanged (its bias starts at ln T too).</figcaption></figure>
     </div>
+    <p class="note">minGRU and minLSTM (Feng et al. 2024) drop h<sub>t−1</sub> from the gates, so the recurrence is linear and a parallel scan
+    computes all T steps at once: minGRU z<sub>t</sub> = σ(W<sub>z</sub> x<sub>t</sub> + b<sub>z</sub>), h<sub>t</sub> = (1 − z<sub>t</sub>) ⊙ h<sub>t−1</sub>
+    + z<sub>t</sub> ⊙ g(W<sub>h</sub> x<sub>t</sub> + b<sub>h</sub>); minLSTM f<sub>t</sub>, i<sub>t</sub> likewise, h<sub>t</sub> = f<sub>t</sub>/(f<sub>t</sub> + i<sub>t</sub>) ⊙ h<sub>t−1</sub>
+    + i<sub>t</sub>/(f<sub>t</sub> + i<sub>t</sub>) ⊙ g(…), with g(x) = x + ½ for x ≥ 0, σ(x) below. <em>Chrono</em> in the table's gate-bias column is Tallec &amp;
+    Ollivier's (2018) initialisation: each unit's keep bias drawn as ln u, u uniform in [1, T<sub>max</sub> − 1], and the write gate (the LSTM's i) the opposite.</p>
 
     """
   }
@@ -365,8 +378,8 @@ struct ReportPage {
 
   // MARK: - Numbers
 
-  func number(_ key: String, _ value: Double, _ text: String) -> String {
-    "<td data-check=\"\(xmlEscaped(key))\" data-value=\"\(value)\">\(xmlEscaped(text))</td>"
+  func number(_ key: String, _ value: Double, _ text: String, tag: String = "td") -> String {
+    "<\(tag) data-check=\"\(xmlEscaped(key))\" data-value=\"\(value)\">\(xmlEscaped(text))</\(tag)>"
   }
 }
 

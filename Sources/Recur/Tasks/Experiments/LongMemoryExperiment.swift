@@ -118,7 +118,8 @@ public enum LongMemoryExperiment {
     options.seed = settings.seed
     let problem = settings.configuration.problem
     let trainer = try Trainer(task: task, options: options, outputDirectory: outputDirectory)
-    let recorder = GradientFlowRecorder(flow: task.model.rnn.gradientFlow, length: problem.commonSteps,
+    // The parallel-scan layers record no per-step norms: their record stays empty.
+    let recorder = GradientFlowRecorder(flow: task.model.gradientFlow ?? GradientFlow(), length: problem.commonSteps,
                                         timePoints: settings.gradientTimePoints, snapshotCount: settings.gradientSnapshots)
     let watcher = SolveWatcher(accuracy: settings.solvedAccuracy, baseline: problem.baselineLoss)
     trainer.observers = [recorder, watcher] + observers

@@ -15,19 +15,23 @@ public final class LongMemoryTask: TrainingTask {
   public struct Configuration: Codable, Sendable, Equatable {
     /// The problem and its length.
     public var problem: LongMemoryProblem
-    /// The recurrent cell.
-    public var cell: RecurrentCellKind
+    /// The recurrent layer: tanh RNN, LSTM, GRU, minGRU or minLSTM.
+    public var cell: SequenceLayerKind
     /// Units of the recurrent layer.
     public var hiddenSize: Int
-    /// The initial bias of the LSTM's forget gate or the GRU's update gate (nil: PyTorch's initialisation).
+    /// The initial keep bias of every unit of the gate that keeps the state (the LSTM's forget gate,
+    /// the GRU's update gate; see `MemoryGateInitialization`), or nil.
     public var memoryGateBias: Float?
+    /// T_max of chrono initialisation (`MemoryGateInitialization`), in place of `memoryGateBias`, or nil.
+    public var chronoMaximum: Int?
 
-    /// A configuration from its parts.
-    public init(problem: LongMemoryProblem, cell: RecurrentCellKind, hiddenSize: Int, memoryGateBias: Float?) {
+    /// A configuration from its parts (both gate settings nil: PyTorch's initialisation).
+    public init(problem: LongMemoryProblem, cell: SequenceLayerKind, hiddenSize: Int, memoryGateBias: Float?, chronoMaximum: Int? = nil) {
       self.problem = problem
       self.cell = cell
       self.hiddenSize = hiddenSize
       self.memoryGateBias = memoryGateBias
+      self.chronoMaximum = chronoMaximum
     }
   }
 
@@ -53,16 +57,25 @@ public final class LongMemoryTask: TrainingTask {
     if let bias = configuration.memoryGateBias {
       try TrainingError.require(bias.isFinite && abs(bias) <= 100, "memoryGateBias", bias, "a number in [-100, 100]")
     }
+    if let chrono = configuration.chronoMaximum {
+      try TrainingError.require(chrono >= 3 && chrono <= 1 << 24, "chronoMaximum", chrono, "an integer in 3…\(1 << 24)")
+      try TrainingError.require(configuration.memoryGateBias == nil, "memoryGateBias", configuration.memoryGateBias.map { "\($0)" } ?? "",
+                                "nil when chronoMaximum is set (chrono initialisation draws the biases)")
+    }
     let p = configuration.problem
-    var tally = RecurrentLayer.parameterCount(configuration.cell, inputSize: p.inputSize, hiddenSize: configuration.hiddenSize, numLayers: 1)
+    var tally = configuration.cell.parameterCount(inputSize: p.inputSize, hiddenSize: configuration.hiddenSize, numLayers: 1)
     tally.add(configuration.hiddenSize + 1, p.outputSize)
     try TrainingError.requireFitsMemory(tally, sizes: ["hiddenSize": configuration.hiddenSize])
     // The validation set, and what a training step keeps for backward (gates, states, outputs per
     // step), must fit in half the memory budget beside the weights.
+    let gateCount = switch configuration.cell {
+    case .recurrent(let k): k.gateCount
+    case .minimal(let k): k.gateCount
+    }
     let steps = p.readsEveryStep ? p.length + 2 * CopyMemory.recallLength : p.length + p.length / 10
     var data = SizeTally()
     data.add(validationCount, steps, p.inputSize)
-    data.add(Swift.max(batchSize, 256), steps, configuration.hiddenSize, configuration.cell.gateCount + 4)
+    data.add(Swift.max(batchSize, 256), steps, configuration.hiddenSize, gateCount + 4)
     data.add(Swift.max(batchSize, 256), steps, p.inputSize + p.outputSize)
     let budget = MemoryBudget.bytes / 2 / 4
     if (data.total ?? .max) > budget {
@@ -74,7 +87,7 @@ public final class LongMemoryTask: TrainingTask {
     self.batchSize = batchSize
     self.seed = seed
     model = LongMemoryNetwork(cell: configuration.cell, hiddenSize: configuration.hiddenSize, problem: p,
-                              memoryGateBias: configuration.memoryGateBias, seed: seed)
+                              memoryGateBias: configuration.memoryGateBias, chronoMaximum: configuration.chronoMaximum, seed: seed)
     var generator = RandomGenerator(seed: LongMemoryStreams.seed(seed, stream: LongMemoryStreams.validation))
     validation = p.sample(count: validationCount, generator: &generator)
   }
