@@ -4,7 +4,7 @@ import Foundation
 /// PyTorch's names, plus JSON metadata that says what the model is and, for a checkpoint, where
 /// its training stood. `train`, `generate`, `eval`, `forecast`, `infer` and `inspect` all read it;
 /// any safetensors reader opens it (`safetensors.torch.load_file` gives the state dict plus the
-/// `optimizer.`- and `data.`-prefixed training entries).
+/// `optimizer.`-, `data.`- and `training.`-prefixed training entries).
 ///
 /// | metadata key | value |
 /// |---|---|
@@ -24,6 +24,13 @@ public struct ModelArchive: Sendable {
   public static let optimizerPrefix = "optimizer."
   /// Prefix of task data-state tensors (e.g. a carried recurrent state).
   public static let dataPrefix = "data."
+  /// Prefix of the trained weights of a run that averages them (its state dict holds the average).
+  public static let trainingWeightsPrefix = "training."
+
+  /// Whether `name` is a training entry (optimiser, data or trained weights), not the model's.
+  public static func isTrainingEntry(_ name: String) -> Bool {
+    name.hasPrefix(optimizerPrefix) || name.hasPrefix(dataPrefix) || name.hasPrefix(trainingWeightsPrefix)
+  }
 
   /// The metadata keys of the format.
   public enum Key {
@@ -51,7 +58,7 @@ public struct ModelArchive: Sendable {
   public var configuration: String
   /// JSON text of the training state (nil for a model-only file).
   public var training: String?
-  /// The tensors, in order: the state dict, then `optimizer.*` and `data.*` entries.
+  /// The tensors, in order: the state dict, then the training entries (`training.*`, `optimizer.*`, `data.*`).
   public var file: SafeTensorsFile
 
   /// An archive of `task` with its `configuration` (JSON text) and no tensors yet.
@@ -79,7 +86,7 @@ public struct ModelArchive: Sendable {
   public var stateDict: [String: Tensor] {
     get throws {
       try uniqueByName(file.orderedEntries.filter { (name, entry) in
-        !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals
+        !Self.isTrainingEntry(name) && entry.dtype.holdsReals
       }.map { ($0.name, $0.entry.tensor) })
     }
   }
@@ -89,7 +96,7 @@ public struct ModelArchive: Sendable {
   public var storedParameterCount: Int {
     var tally = SizeTally()
     for (name, entry) in file.orderedEntries
-    where !name.hasPrefix(Self.optimizerPrefix) && !name.hasPrefix(Self.dataPrefix) && entry.dtype.holdsReals {
+    where !Self.isTrainingEntry(name) && entry.dtype.holdsReals {
       tally.add(product: entry.shape)
     }
     return tally.total ?? Int.max

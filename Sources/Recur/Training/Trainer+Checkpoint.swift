@@ -13,6 +13,8 @@ struct TrainingRecord: Codable {
   /// The best evaluation's validation loss when a metric selects (breaks the metric's ties).
   var bestValidationLoss: Double?
   var evaluationsWithoutImprovement: Int
+  /// Updates of the weight average (when the run averages).
+  var averageUpdates: Int?
   /// The trainer's random stream, as decimal strings (exact for 64-bit words).
   var generator: [String]
   /// Optimiser scalars (step counts, learning rate) as exact decimal strings, in order.
@@ -22,11 +24,14 @@ struct TrainingRecord: Codable {
 }
 
 extension Trainer {
-  /// Everything needed to resume this run or to use the model: weights under PyTorch names, the
-  /// task's configuration, the optimiser state, the data position and every random stream.
+  /// Everything needed to resume this run or to use the model: weights under PyTorch names (the
+  /// averaged ones when the run averages, the trained ones then beside them under
+  /// `ModelArchive.trainingWeightsPrefix`), the task's configuration, the optimiser state, the
+  /// data position and every random stream.
   public func archive() throws -> ModelArchive {
     var archive = ModelArchive(task: Task.name, configuration: try task.archiveConfiguration(), producer: producer)
-    archive.add(task.model.stateDict())
+    archive.add(withEvaluatedWeights { task.model.stateDict() })
+    if average != nil { archive.add(task.model.stateDict(), prefix: ModelArchive.trainingWeightsPrefix) }
     let optimizerState = optimizer.stateDict()
     archive.add(optimizerState.tensors, prefix: ModelArchive.optimizerPrefix)
     let data = try task.dataState()
@@ -34,14 +39,15 @@ extension Trainer {
     let record = TrainingRecord(
       options: options, step: step, totalSteps: totalSteps, itemsSeen: itemsSeen, trainingSeconds: trainingSeconds,
       bestStep: best?.step, bestLoss: best?.loss, bestValidationLoss: bestValidationLoss, evaluationsWithoutImprovement: evaluationsWithoutImprovement,
-      generator: context.generator.stateWords.map { String($0) },
+      averageUpdates: average?.updates, generator: context.generator.stateWords.map { String($0) },
       optimizerScalars: optimizerState.scalars.map { [$0.name, "\($0.value)"] }, data: data.json)
     archive.training = try ModelArchive.json(record)
     return archive
   }
 
   /// Continues the run saved in `archive` with `task` (rebuilt by the caller from the archive's
-  /// configuration, its weights loaded). `adjust` may change the budget, evaluation cadence and
+  /// configuration, its weights loaded; when the run averages weights, these are the averaged ones,
+  /// and the trained ones are loaded here from `ModelArchive.trainingWeightsPrefix`). `adjust` may change the budget, evaluation cadence and
   /// patience; a changed budget is turned into steps again when the run starts.
   /// In a data-parallel run every process resumes from the same archive (`processGroup` as in
   /// ``init(task:options:outputDirectory:processGroup:)``).
@@ -94,6 +100,23 @@ extension Trainer {
     guard words.count == 4 else { throw TrainingError.inconsistentCheckpoint("the random stream is not four 64-bit words") }
     context.generator = RandomGenerator(state: words)
     try task.restoreDataState(TaskDataState(json: record.data, tensors: archive.tensors(prefix: ModelArchive.dataPrefix)))
+    if let average {
+      // The task's model holds the averaged weights (the archive's state dict): they start the
+      // average, and the trained weights go back into the model.
+      let trained = archive.tensors(prefix: ModelArchive.trainingWeightsPrefix)
+      guard let updates = record.averageUpdates, updates >= 0, !trained.isEmpty else {
+        throw TrainingError.inconsistentCheckpoint("its run averages the weights but it holds no trained weights or no update count")
+      }
+      if let bad = trained.first(where: { !$0.tensor.isFinite }) {
+        throw TrainingError.inconsistentCheckpoint("trained weight \"\(bad.name.prefix(60))\" holds NaN or infinite values")
+      }
+      self.average = ParameterAverage(decay: average.decay, parameters: task.model.parameters, updates: updates)
+      do {
+        try task.model.loadStateDict(Dictionary(trained.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
+      } catch let error as StateDictError {
+        throw TrainingError.inconsistentCheckpoint("its trained weights do not fit the model: \(error)")
+      }
+    }
     step = record.step
     totalSteps = budgetChanged ? nil : record.totalSteps
     itemsSeen = record.itemsSeen

@@ -57,6 +57,8 @@ public final class Trainer<Task: TrainingTask> {
   public let processGroup: ProcessGroup
   /// Averages the gradients over the processes (nil for one process).
   let synchronizer: GradientSynchronizer?
+  /// The moving average of the weights that evaluations and checkpoints use (`options.averageDecay`).
+  public internal(set) var average: ParameterAverage?
 
   /// A fresh run of `task`. Throws `TrainingError` for invalid options.
   ///
@@ -86,6 +88,13 @@ public final class Trainer<Task: TrainingTask> {
     } else {
       synchronizer = nil
     }
+    average = options.averageDecay.map { ParameterAverage(decay: $0, parameters: task.model.parameters) }
+  }
+
+  /// Runs `body` with the averaged weights in the model when the run averages them.
+  func withEvaluatedWeights<R>(_ body: () throws -> R) rethrows -> R {
+    guard let average else { return try body() }
+    return try average.withAveragedValues(body)
   }
 
   /// Makes every process's weights rank 0's.
@@ -151,6 +160,7 @@ public final class Trainer<Task: TrainingTask> {
       let lr = learningRate(at: step)
       optimizer.learningRate = lr
       withoutGradients { optimizer.step() }
+      average?.update()
       optimizer.zeroGrad()
       step += 1
       itemsSeen += items
@@ -159,9 +169,12 @@ public final class Trainer<Task: TrainingTask> {
     }
   }
 
-  /// The task's validation result in float32 (whatever the training precision), or nil.
+  /// The task's validation result in float32 (whatever the training precision) with the averaged
+  /// weights when the run averages them, or nil.
   public func evaluate() throws -> Evaluation? {
-    try Kernels.withMatmulPrecision(.highest) { try withoutGradients { try task.evaluate(across: processGroup) } }
+    try withEvaluatedWeights {
+      try Kernels.withMatmulPrecision(.highest) { try withoutGradients { try task.evaluate(across: processGroup) } }
+    }
   }
 
   /// Whether every weight is finite (checked before saving: a diverged model never replaces a
@@ -206,7 +219,7 @@ public final class Trainer<Task: TrainingTask> {
         if let score { best = (step, score) }
         bestValidationLoss = evaluation?.loss
         evaluationsWithoutImprovement = 0
-        if options.restoreBest { bestWeights = task.model.stateDict() }
+        if options.restoreBest { bestWeights = withEvaluatedWeights { task.model.stateDict() } }
       } else {
         evaluationsWithoutImprovement += 1
       }
@@ -240,7 +253,7 @@ public final class Trainer<Task: TrainingTask> {
     return .finished
   }
 
-  /// Loads the best weights when asked to.
+  /// Loads the best weights (averaged, when the run averages) when asked to.
   private func finish() throws {
     if options.restoreBest, let bestWeights {
       try task.model.loadStateDict(Dictionary(bestWeights.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))

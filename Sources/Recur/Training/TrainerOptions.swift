@@ -25,6 +25,11 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
   public var selectionMetric: String?
   /// At the end, load the weights of the best evaluation into the model.
   public var restoreBest = false
+  /// Evaluate and save an exponential moving average of the weights with this decay, in (0, 1)
+  /// (`ParameterAverage`; e.g. 0.999 averages over about the last 1,000 steps); nil: the weights
+  /// as trained. Checkpoints then hold the averaged weights as the model and the trained ones
+  /// under `ModelArchive.trainingWeightsPrefix`, for resuming.
+  public var averageDecay: Float?
   /// The precision of the matrix products in training steps (evaluations run at `.highest`).
   public var matmulPrecision: Kernels.MatmulPrecision = .highest
   /// Seed of the trainer's random stream (dropout masks and every other draw of the forward pass).
@@ -53,6 +58,9 @@ public struct TrainerOptions: Sendable, Codable, Equatable {
                                 "a positive duration of at most \(Int(Self.maximumTimeLimit)) seconds (a year)")
     }
     if let evalEvery { try TrainingError.require(evalEvery >= 1, "evalEvery", evalEvery, "a positive integer") }
+    if let averageDecay {
+      try TrainingError.require(averageDecay > 0 && averageDecay < 1, "averageDecay", averageDecay, "in (0, 1), e.g. 0.999")
+    }
     if let patience { try TrainingError.require(patience >= 1, "patience", patience, "a positive integer") }
     if steps == nil && epochs == nil && timeLimit == nil { throw TrainingError.noBudget }
   }

@@ -23,6 +23,7 @@ struct CTCTrainCommand: ParsableCommand {
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("frame-stack"), parsing: .unconditional, help: "Frames concatenated into one model step (default \(Defaults.frameStack); 1: none).") var frameStack = Defaults.frameStack
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @OptionGroup var averaging: WeightAverageOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
   @Option(parsing: .unconditional, help: "Evaluations without a lower validation label error rate before stopping (default 8).") var patience = 8
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations (default: once per epoch).") var evalEvery: Int?
@@ -82,6 +83,7 @@ struct CTCTrainCommand: ParsableCommand {
       var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
       o.schedule.kind = .cosine
       o.gradClip = optimization.gradClip ?? Defaults.gradClip
+      o.averageDecay = averaging.averageDecay
       try budget.apply(to: &o, defaultTimeLimit: 600)
       o.evalEvery = evalEvery
       o.patience = splits.validation.isEmpty ? nil : patience

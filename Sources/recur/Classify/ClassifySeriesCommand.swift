@@ -26,6 +26,7 @@ struct ClassifySeriesCommand: ParsableCommand {
   @Flag(help: "Add LSTM-FCN's convolutional branch (Conv1d 128×8, 256×5, 128×3, each with batch norm and ReLU, averaged over the steps) beside the recurrent stack.") var fcn = false
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @OptionGroup var averaging: WeightAverageOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations (default: one epoch, at least 25 steps).") var evalEvery: Int?
   @Option(parsing: .unconditional, help: "Evaluations without a better validation accuracy (or, at equal accuracy, loss) before stopping (default 20).") var patience = 20
@@ -87,6 +88,7 @@ struct ClassifySeriesCommand: ParsableCommand {
                                       batchSize: optimization.batchSize ?? Defaults.batchSize, metadata: metadata, shuffleSeed: seed)
     var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
     o.gradClip = optimization.gradClip ?? Defaults.gradClip
+    o.averageDecay = averaging.averageDecay
     try budget.apply(to: &o, defaultTimeLimit: 300)
     o.evalEvery = evalEvery ?? max(task.stepsPerEpoch, 25)
     o.patience = validationSet.count > 0 ? patience : nil

@@ -30,6 +30,7 @@ struct ClassifyTrainCommand: ParsableCommand {
   @Flag(help: "Add LSTM-FCN's convolutional branch over the token embeddings beside the recurrent stack.") var fcn = false
 
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @OptionGroup var averaging: WeightAverageOptions<Defaults>
   @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay (AdamW) for every parameter (default 0: Adam).") var weightDecay: Float = 0
   @OptionGroup var budget: BudgetOptions
   @Option(parsing: .unconditional, help: "Evaluations without a lower validation loss before stopping (default 5).") var patience = 5
@@ -105,6 +106,7 @@ struct ClassifyTrainCommand: ParsableCommand {
       settings.weightDecay = weightDecay
       var o = TrainerOptions(optimizer: settings)
       o.gradClip = optimization.gradClip ?? Defaults.gradClip
+      o.averageDecay = averaging.averageDecay
       try budget.apply(to: &o, defaultTimeLimit: 300)
       o.evalEvery = evalEvery
       o.patience = splits.validation.isEmpty ? nil : patience

@@ -88,10 +88,9 @@ struct InspectCommand: ParsableCommand {
     }
   }
 
-  /// Whether a tensor of an archive belongs to the training state (optimiser, data position).
-  private func isTrainingState(_ name: String) -> Bool {
-    name.hasPrefix(ModelArchive.optimizerPrefix) || name.hasPrefix(ModelArchive.dataPrefix)
-  }
+  /// Whether a tensor of an archive belongs to the training state (optimiser, data position,
+  /// trained weights beside an average).
+  private func isTrainingState(_ name: String) -> Bool { ModelArchive.isTrainingEntry(name) }
 
   // MARK: - npy
 

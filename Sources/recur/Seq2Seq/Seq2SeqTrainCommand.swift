@@ -19,6 +19,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the source and target embeddings (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
   @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "ε of label smoothing, in [0, 1) (default \(Defaults.shown(Defaults.labelSmoothing))).") var labelSmoothing: Float?
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @OptionGroup var averaging: WeightAverageOptions<Defaults>
   @OptionGroup var schedule: ScheduleOptions
   @OptionGroup var budget: BudgetOptions
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations and checkpoints (default: one epoch).") var evalEvery: Int?
@@ -124,6 +125,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
   func options(seed: UInt64) throws -> TrainerOptions {
     var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
     o.gradClip = optimization.gradClip ?? Defaults.gradClip
+    o.averageDecay = averaging.averageDecay
     o.schedule = try schedule.settings()
     try budget.apply(to: &o, defaultTimeLimit: nil)
     if o.steps == nil && o.epochs == nil && o.timeLimit == nil { o.epochs = 10 }

@@ -37,6 +37,7 @@ struct FlagNames: Sendable {
     "decayEvery": "--lr-decay-every",
     "decayFactor": "--lr-decay",
     "gradClip": "--grad-clip",
+    "averageDecay": "--ema-decay",
     // Budget and cadence.
     "steps": "--steps",
     "epochs": "--epochs",

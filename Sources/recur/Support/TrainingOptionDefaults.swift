@@ -22,11 +22,14 @@ protocol TrainingOptionDefaults {
   static var scope: String? { get }
   /// The matrix-product precision when `--matmul-precision` is not given.
   static var matmulPrecision: Kernels.MatmulPrecision { get }
+  /// The decay of the weight average when `--ema-decay` is not given (nil: no average).
+  static var emaDecay: Float? { get }
 }
 
 extension TrainingOptionDefaults {
   static var scope: String? { nil }
   static var matmulPrecision: Kernels.MatmulPrecision { .highest }
+  static var emaDecay: Float? { nil }
 
   /// `text` as a help line: after "scope: ", or capitalised.
   static func help(_ text: String) -> ArgumentHelp {

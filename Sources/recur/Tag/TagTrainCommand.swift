@@ -20,6 +20,7 @@ struct TagTrainCommand: ParsableCommand {
   @Option(name: .customLong("char-embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.characterEmbeddingSize)).") var charEmbeddingSize: Int?
   @Option(name: .customLong("char-hidden-size"), parsing: .unconditional, help: "Units per direction of the character BiLSTM (default \(Defaults.characterHiddenSize)).") var charHiddenSize: Int?
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @OptionGroup var averaging: WeightAverageOptions<Defaults>
   @OptionGroup var budget: BudgetOptions
   @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Steps between evaluations and checkpoints (default: one epoch).") var evalEvery: Int?
   @Option(parsing: .unconditional, help: "Stop after this many evaluations without a better validation token accuracy.") var patience: Int?
@@ -117,6 +118,7 @@ struct TagTrainCommand: ParsableCommand {
   func options(seed: UInt64) throws -> TrainerOptions {
     var o = TrainerOptions(optimizer: OptimizerSettings(kind: .adam, learningRate: optimization.learningRate ?? Defaults.learningRate))
     o.gradClip = optimization.gradClip ?? Defaults.gradClip
+    o.averageDecay = averaging.averageDecay
     try budget.apply(to: &o, defaultTimeLimit: nil)
     if o.steps == nil && o.epochs == nil && o.timeLimit == nil { o.epochs = 10 }
     o.evalEvery = evalEvery

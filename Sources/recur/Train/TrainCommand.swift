@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
   // MARK: Optimisation
   @Option(name: .customLong("seq-length"), parsing: .unconditional, help: "Characters per window of truncated BPTT (default \(Defaults.seqLength)).") var seqLength: Int?
   @OptionGroup var optimization: OptimizationOptions<Defaults>
+  @OptionGroup var averaging: WeightAverageOptions<Defaults>
   @Option(help: ArgumentHelp("adam, adamw, sgd, rmsprop or adagrad (default adam).", valueName: "adam|adamw|sgd|rmsprop|adagrad")) var optimizer: String?
   @OptionGroup var schedule: ScheduleOptions
   @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Weight decay (L2; decoupled for adamw) (default 0).") var weightDecay: Float?
@@ -126,6 +127,7 @@ struct TrainCommand: ParsableCommand {
                                                         weightDecay: weightDecay ?? (kind == .adamw ? 0.01 : 0), momentum: momentum ?? 0))
     o.schedule = try schedule.settings()
     o.gradClip = optimization.gradClip ?? Defaults.gradClip
+    o.averageDecay = averaging.averageDecay
     try budget.apply(to: &o, defaultTimeLimit: Defaults.timeLimit)
     o.evalEvery = evalEvery ?? Defaults.evalEvery
     o.seed = seed ?? 42
