@@ -52,6 +52,18 @@ struct DataParallelEvaluationTests {
     #expect(a.examples == 5 && a["loss"] == 1.75 && a["tokens"] == 17)
     #expect(a[vector: "confusion"] == [1, 2, 1, 1])
     #expect(a.layout.map(\.0) == ["confusion", "loss", "tokens"] && a.layout.map(\.1) == [4, 1, 1])
+
+    // A metric that is not a sum (a median): each part puts its examples' values at their
+    // indices, and the sum of the parts holds every value.
+    let errors = [0.5, 3, 1, 9, 2, 4, 7]
+    func part(_ range: Range<Int>) -> EvaluationSums {
+      var v = [Double](repeating: 0, count: errors.count)
+      for i in range { v[i] = errors[i] }
+      return EvaluationSums(examples: range.count, vectors: ["error": v])
+    }
+    var gathered = part(0..<3)
+    gathered.add(part(3..<7))
+    #expect(gathered[vector: "error"] == errors && gathered[vector: "error"].sorted()[3] == 3)
   }
 
   // MARK: - Two processes under mpirun
