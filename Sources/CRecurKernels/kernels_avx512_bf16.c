@@ -194,16 +194,17 @@ static RECUR_TARGET_AVX512_BF16 void pack_b_panel_bf16(int transB, const float *
 
 // MARK: - Micro- and macro-kernel
 
-/// C[0:R, 0:NR] = alpha * A_panel * B_panel + beta * C over kcp word pairs (beta == 0: C not
-/// read); prefetches the next B panel as the FP32 micro-kernel does.
+/// C[0:R, 0:16*NV] = alpha * A_panel * B_panel + beta * C over kcp word pairs (beta == 0: C not
+/// read; NV = 3 the full panel, fewer for an edge); prefetches the next B panel as the FP32
+/// micro-kernel does.
 static inline __attribute__((always_inline)) RECUR_TARGET_AVX512_BF16 void ukr_body_bf16(
-    const int R, int kcp, const uint32_t *restrict a, const uint32_t *restrict b,
+    const int R, const int NV, int kcp, const uint32_t *restrict a, const uint32_t *restrict b,
     float *restrict c, long ldc, float alpha, float beta, const float *pf, long pfs) {
   __m512 acc[BF_MR][3];
 #pragma unroll
   for (int i = 0; i < R; i++) {
 #pragma unroll
-    for (int v = 0; v < 3; v++) acc[i][v] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
   }
 #pragma unroll
   for (int i = 0; i < R; i++) {
@@ -212,14 +213,13 @@ static inline __attribute__((always_inline)) RECUR_TARGET_AVX512_BF16 void ukr_b
   }
 #define BF_STEP()                                                                   \
   do {                                                                              \
-    __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)b);                     \
-    __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + 16));              \
-    __m512bh b2 = (__m512bh)_mm512_load_si512((const void *)(b + 32));              \
+    __m512bh bv[3];                                                                 \
+    _Pragma("unroll") for (int v = 0; v < NV; v++)                                  \
+      bv[v] = (__m512bh)_mm512_load_si512((const void *)(b + 16 * v));              \
     _Pragma("unroll") for (int i = 0; i < R; i++) {                                 \
       __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i]);                         \
-      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);                              \
-      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);                              \
-      acc[i][2] = _mm512_dpbf16_ps(acc[i][2], ai, b2);                              \
+      _Pragma("unroll") for (int v = 0; v < NV; v++)                                \
+        acc[i][v] = _mm512_dpbf16_ps(acc[i][v], ai, bv[v]);                         \
     }                                                                               \
     a += BF_MR;                                                                     \
     b += BF_NR;                                                                     \
@@ -239,7 +239,7 @@ static inline __attribute__((always_inline)) RECUR_TARGET_AVX512_BF16 void ukr_b
 #pragma unroll
   for (int i = 0; i < R; i++) {
 #pragma unroll
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < NV; v++) {
       float *cp = c + i * ldc + v * 16;
       __m512 r = _mm512_mul_ps(acc[i][v], va);
       if (beta == 1.0f) {
@@ -260,7 +260,7 @@ typedef void (*bf16_ukr_fn)(int kcp, const uint32_t *a, const uint32_t *b, float
                                                      const uint32_t *b, float *c, long ldc,   \
                                                      float alpha, float beta, const float *pf, \
                                                      long pfs) {                              \
-    ukr_body_bf16(R, kcp, a, b, c, ldc, alpha, beta, pf, pfs);                                \
+    ukr_body_bf16(R, 3, kcp, a, b, c, ldc, alpha, beta, pf, pfs);                             \
   }
 BF_UKR_ROWS(1)
 BF_UKR_ROWS(2)
@@ -270,6 +270,17 @@ BF_UKR_ROWS(5)
 BF_UKR_ROWS(6)
 BF_UKR_ROWS(7)
 BF_UKR_ROWS(8)
+
+/// An edge panel's 8 x 16*NV tile, on the NV vectors its columns need, into `tile` (stride NR).
+#define BF_UKR_NARROW(NV)                                                                        \
+  static RECUR_TARGET_AVX512_BF16 void ukr_bf16_narrow_##NV(int kcp, const uint32_t *a,          \
+                                                            const uint32_t *b, float *tile,      \
+                                                            const float *pf, long pfs) {         \
+    ukr_body_bf16(BF_MR, NV, kcp, a, b, tile, BF_NR, 1.0f, 0.0f, pf, pfs);                       \
+  }
+BF_UKR_NARROW(1)
+BF_UKR_NARROW(2)
+BF_UKR_NARROW(3)
 
 static const bf16_ukr_fn ukr_bf16_by_rows[BF_MR + 1] = {
     0, ukr_bf16_1, ukr_bf16_2, ukr_bf16_3, ukr_bf16_4, ukr_bf16_5, ukr_bf16_6, ukr_bf16_7, ukr_bf16_8,
@@ -302,7 +313,11 @@ static RECUR_TARGET_AVX512_BF16 void macro_kernel_bf16(int mc, int kc, const flo
         ukr_bf16_by_rows[mr](kcp, a, (const uint32_t *)b, c, ldc, alpha, beta, pf, step);
       } else {
         _Alignas(64) float tile[BF_MR * BF_NR];
-        ukr_bf16_8(kcp, a, (const uint32_t *)b, tile, BF_NR, 1.0f, 0.0f, pf, step);
+        switch ((nr + 15) / 16) {
+          case 1: ukr_bf16_narrow_1(kcp, a, (const uint32_t *)b, tile, pf, step); break;
+          case 2: ukr_bf16_narrow_2(kcp, a, (const uint32_t *)b, tile, pf, step); break;
+          default: ukr_bf16_narrow_3(kcp, a, (const uint32_t *)b, tile, pf, step); break;
+        }
         for (int i = 0; i < mr; i++) {
           float *ci = c + i * ldc;
           const float *ti = tile + i * BF_NR;
