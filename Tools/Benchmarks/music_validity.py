@@ -107,7 +107,7 @@ def main():
            ], 80, 40, 640, 220, xmax, 0, 1, "valid share"),
            panel("Validation loss (nats/char)", [
                ("Recur", [(r[1], r[2]) for r in rows if r[2] is not None], "#1f77b4", ""),
-               ("PyTorch (same model, data, schedule)", torch_points, "#ff7f0e", ""),
+               ("PyTorch (same model and settings)", torch_points, "#ff7f0e", ""),
            ], 80, 360, 640, 220, xmax, min(losses) - 0.05, max(losses) + 0.05, "nats/char"),
            "</svg>"]
     with open(args.svg, "w") as f:
