@@ -113,6 +113,9 @@ import Testing
     #expect(problems("X:1\nM:2/4\nL:1/8\nK:G\nABcd | ABcde | ABcd |\n") == [.overfullBar(line: 5, duration: f(5, 8), metre: f(1, 2))])
     #expect(problems("X:1\nM:2/4\nL:1/8\nK:G\nABcd | ABc | ABcd |\n") == [.incompleteBar(line: 5, duration: f(3, 8), metre: f(1, 2))])
     #expect(problems("X:1\nM:none\nL:1/8\nK:G\nABcdefg | A |\n").isEmpty)
+    // A bar is reported at the line of its first note, also when the bar line before it ends the line above.
+    #expect(problems("X:1\nM:2/4\nL:1/8\nK:G\nABcd | ABcd |\n| ABcde | ABcd |\n") == [.overfullBar(line: 6, duration: f(5, 8), metre: f(1, 2))])
+    #expect(problems("X:1\nM:2/4\nL:1/8\nK:G\nABcd | ABcd |\nABc | ABcd |\n") == [.incompleteBar(line: 6, duration: f(3, 8), metre: f(1, 2))])
     if case .unreadable = problems("X:1\nM:2/4\nK:G\nAB [c\n").first {} else { Issue.record("an unreadable tune must be invalid") }
   }
 

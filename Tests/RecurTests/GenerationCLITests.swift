@@ -98,6 +98,12 @@ struct GenerationCLITests {
     let plain = try RecurExecutable.run(["generate", "--checkpoint", checkpoint, "--format", "abc", "--count", "1", "--temperature", "0",
                                          "--out", scratch.path("plain")])
     #expect(plain.stdout.contains("% valid\n") && plain.stdout.contains("% valid tunes: 1 of 1"))
+    // Without --temperature, tunes are drawn at 0.2.
+    let drawn = try [[], ["--temperature", "0.2"]].map { flags in
+      try RecurExecutable.run(["generate", "--checkpoint", checkpoint, "--format", "abc", "--count", "2", "--seed", "3",
+                               "--out", scratch.path("default")] + flags).stdout
+    }
+    #expect(drawn[0] == drawn[1] && drawn[0].contains("% valid tunes:"))
     for (arguments, message) in [(["--header", "M:6/0"], "--header M:"), (["--prompt", "X"], "--prompt is for --format text"),
                                  (["--count", "0"], "--count must be a positive integer"), (["--format", "midi"], "unknown --format")] {
       let bad = try RecurExecutable.run(["generate", "--checkpoint", checkpoint, "--format", "abc", "--out", scratch.path("bad")] + arguments)

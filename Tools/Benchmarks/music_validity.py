@@ -7,7 +7,7 @@ it) and the validation loss (Recur's metrics.jsonl and, if given, the PyTorch tw
 elapsed training time. Prints a table; writes --svg and a CSV beside it.
 
     python3 Tools/Benchmarks/music_validity.py --recur .build/release/recur --snapshots runs/abc-snaps \
-        --metrics runs/abc/metrics.jsonl --corpus-share 0.8955 --torch-log torch-abc.log --svg valid_share.svg
+        --metrics runs/abc/metrics.jsonl --corpus-share 0.8955 --temperature 0.5 0.2 --seed 2 --torch-log torch-abc.log --svg valid_share.svg
 """
 import argparse
 import glob
@@ -66,7 +66,7 @@ def main():
     a.add_argument("--torch-log")
     a.add_argument("--count", type=int, default=100)
     a.add_argument("--seed", type=int, default=1)
-    a.add_argument("--temperature", type=float, default=0.8)
+    a.add_argument("--temperature", type=float, nargs="+", default=[0.8], help="one or more sampling temperatures, one curve each")
     a.add_argument("--svg", required=True)
     a.add_argument("--sample-only", action="store_true", help="sample the snapshots (cached), draw nothing")
     args = a.parse_args()
@@ -78,11 +78,11 @@ def main():
         step = int(re.findall(r"\d+", os.path.basename(path))[0])
         if step not in by_step:
             continue
-        report = sample(args.recur, path, args.count, args.seed, args.temperature)
+        reports = [sample(args.recur, path, args.count, args.seed, t) for t in args.temperature]
         m = by_step[step]
-        rows.append((step, m["elapsed_s"], m.get("val_loss"), report["valid_share"], report["ended"]))
-        print(f"step {step:5d}  {m['elapsed_s']:7.1f} s  val {m.get('val_loss', float('nan')):.4f}  valid {report['valid']}/{report['tunes']}"
-              f"  ended {report['ended']}", flush=True)
+        rows.append((step, m["elapsed_s"], m.get("val_loss"), *[(r["valid_share"], r["ended"]) for r in reports]))
+        print(f"step {step:5d}  {m['elapsed_s']:7.1f} s  val {m.get('val_loss', float('nan')):.4f}  "
+              + "  ".join(f"T {t}: valid {r['valid']}/{r['tunes']} ended {r['ended']}" for t, r in zip(args.temperature, reports)), flush=True)
     if args.sample_only:
         return
     torch_points = []
@@ -92,21 +92,22 @@ def main():
             if found:
                 torch_points.append((float(found.group(2)), float(found.group(1))))
     with open(os.path.splitext(args.svg)[0] + ".csv", "w") as f:
-        f.write("step,elapsed_s,val_loss,valid_share,ended\n")
+        f.write("step,elapsed_s,val_loss," + ",".join(f"valid_share_T{t},ended_T{t}" for t in args.temperature) + "\n")
         for r in rows:
-            f.write(",".join(str(v) for v in r) + "\n")
+            f.write(",".join(str(v) for v in [*r[:3], *[x for pair in r[3:] for x in pair]]) + "\n")
     xmax = max([r[1] for r in rows] + [t for t, _ in torch_points] + [1])
     losses = [r[2] for r in rows if r[2] is not None] + [v for _, v in torch_points]
     svg = ['<svg xmlns="http://www.w3.org/2000/svg" width="760" height="640" font-family="sans-serif">',
            '<rect width="100%" height="100%" fill="white"/>',
            panel("Valid share of sampled tunes", [
-               (f"Recur, {args.count} tunes per checkpoint (T = {args.temperature})", [(r[1], r[3]) for r in rows], "#1f77b4", ""),
+               *[(f"Recur, {args.count} tunes per checkpoint (T = {t})", [(r[1], r[3 + k][0]) for r in rows], color, "")
+                 for k, (t, color) in enumerate(zip(args.temperature, ["#1f77b4", "#9467bd", "#8c564b", "#17becf"]))],
                (f"corpus under the same checker ({args.corpus_share:.3f})", [(0, args.corpus_share), (xmax, args.corpus_share)], "#2ca02c", 'stroke-dasharray="6 4"'),
                (f"target: 0.95 × corpus ({0.95 * args.corpus_share:.3f})", [(0, 0.95 * args.corpus_share), (xmax, 0.95 * args.corpus_share)], "#d62728", 'stroke-dasharray="2 3"'),
            ], 80, 40, 640, 220, xmax, 0, 1, "valid share"),
            panel("Validation loss (nats/char)", [
                ("Recur", [(r[1], r[2]) for r in rows if r[2] is not None], "#1f77b4", ""),
-               ("PyTorch (same model, data, schedule)", torch_points, "#ff7f0e", ""),
+               ("PyTorch (same model and settings)", torch_points, "#ff7f0e", ""),
            ], 80, 360, 640, 220, xmax, min(losses) - 0.05, max(losses) + 0.05, "nats/char"),
            "</svg>"]
     with open(args.svg, "w") as f:

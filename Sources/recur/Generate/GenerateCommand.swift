@@ -19,7 +19,7 @@ struct GenerateCommand: ParsableCommand {
   @Option(help: ArgumentHelp("text: free text; abc: tunes in ABC notation, checked and written as ABC and MIDI (default text).", valueName: "text|abc")) var format: String = "text"
   @Option(help: "Text to continue (default: start of a new paragraph).") var prompt: String?
   @Option(parsing: .unconditional, help: "Characters to generate (with --format abc: the most per tune, default 4000).") var length: Int?
-  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character.") var temperature: Float = 0.8
+  @Option(parsing: .unconditional, help: "Sampling temperature: lower is safer, higher more inventive; 0 always takes the most likely character (default 0.8; 0.2 with --format abc, where one wrong note length spoils a bar).") var temperature: Float?
   @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Sample only among the k most likely characters (0: all).") var topK: Int = 0
   @Option(parsing: .unconditional, help: "Seed of the sampler (default: a random one, printed on standard error).") var seed: UInt64?
   @OptionGroup var threads: ThreadOptions
@@ -31,6 +31,7 @@ struct GenerateCommand: ParsableCommand {
 
   func generate() throws {
     try requireAtMost(length, CharLM.maximumGenerationLength, flag: "--length", why: "characters per run")
+    let temperature = self.temperature ?? (format == "abc" ? 0.2 : 0.8)
     guard temperature >= 0 && temperature.isFinite else { throw CLIError("--temperature must be a number ≥ 0, got \(temperature)") }
     try requireNonNegative(topK, flag: "--top-k", note: "0 keeps all characters")
     guard format == "text" || format == "abc" else { throw CLIError("unknown --format \"\(format)\"; use text or abc") }

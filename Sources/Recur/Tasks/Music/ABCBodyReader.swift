@@ -46,7 +46,6 @@ struct ABCBodyReader {
       try applyField(letter, value)
       return
     }
-    if current.notes.isEmpty && current.opening == nil && bars.isEmpty { current.line = number }
     while position < chars.count {
       let c = chars[position]
       switch c {
@@ -408,7 +407,10 @@ struct ABCBodyReader {
     }
     elements += 1
     guard elements <= ABCReader.maximumElements else { throw error("the tune has more than \(ABCReader.maximumElements) notes and bars") }
-    if current.notes.isEmpty, metreChanged { current.metre = metre }
+    if current.notes.isEmpty {
+      current.line = lineNumber  // a bar starts where its first note is, not where the bar line before it was
+      if metreChanged { current.metre = metre }
+    }
     current.notes.append(ABCTune.Note(pitches: pitches, duration: duration, tiedToNext: false))
   }
 
