@@ -60,8 +60,8 @@ struct ReportPage {
 
   // MARK: - Experiments
 
-  /// The runs of `results` grouped by length, and the best run (solved first, then test accuracy,
-  /// then test loss) of each cell at each length.
+  /// The runs of `results` grouped by length, and the best run (solved first, with the fewest
+  /// sequences, then test accuracy, then test loss) of each cell at each length.
   static func bestRuns(_ results: LongMemoryResults) -> [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]] {
     var out: [Int: [(SequenceLayerKind, LongMemoryRunResult, Int)]] = [:]
     let byLength = Dictionary(grouping: results.runs) { $0.settings.configuration.problem.length }
@@ -77,6 +77,7 @@ struct ReportPage {
 
   static func isWorse(_ a: LongMemoryRunResult, than b: LongMemoryRunResult) -> Bool {
     if a.solved != b.solved { return !a.solved }
+    if let x = a.sequencesToSolve, let y = b.sequencesToSolve, x != y { return x > y }
     if a.test.accuracy != b.test.accuracy { return a.test.accuracy < b.test.accuracy }
     return a.test.loss > b.test.loss
   }
@@ -197,8 +198,8 @@ struct ReportPage {
       html += number("\(key).cpuSeconds", run.cpuSeconds, ProgressLine.duration(run.cpuSeconds))
       html += "</tr>\n"
     }
-    return html + "</table>\n<p class=\"note\">Bold: the learning rate a cell is shown with where several were tried (solved first, then the "
-      + "test accuracy). <em>Gradient kept over T</em>: the norm of ∂L/∂h at the first time step divided by the norm at step T − 1, "
+    return html + "</table>\n<p class=\"note\">Bold: the run a cell is shown with in the plots where it has several (solved first, with the fewest "
+      + "sequences, then the test accuracy). <em>Gradient kept over T</em>: the norm of ∂L/∂h at the first time step divided by the norm at step T − 1, "
       + "in the first training step (untrained weights).</p>\n"
   }
 
