@@ -135,7 +135,7 @@ struct ReportPage {
             p.add(LinePlotSVG.Series(label: "99 % (solved)", x: [lo, hi], y: [99, 99], color: "#555555", lineWidth: 1, dash: "6 4"))
           } else {
             p.logY = true
-            p.add(LinePlotSVG.Series(label: "memoryless baseline", x: [lo, hi], y: [r.runs[0].baselineLoss, r.runs[0].baselineLoss],
+            p.add(LinePlotSVG.Series(label: "memoryless baseline", x: [lo, hi], y: [runs[0].run.baselineLoss, runs[0].run.baselineLoss],
                                      color: "#555555", lineWidth: 1, dash: "6 4"))
           }
         }
