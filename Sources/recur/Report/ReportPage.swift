@@ -159,7 +159,7 @@ struct ReportPage {
 
   func runTable(_ r: LongMemoryResults, source: String, best: [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]]) -> String {
     let isCopy = r.problem == "copy"
-    var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th title=\"initial bias of the LSTM forget gate / GRU update gate\">gate bias</th><th class=\"text\">outcome</th>"
+    var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th>seed</th><th title=\"initial bias of the LSTM forget gate / GRU update gate\">gate bias</th><th class=\"text\">outcome</th>"
       + "<th>sequences to solve</th><th>time to solve</th><th>sequences seen</th><th>test: right</th>"
       + (isCopy ? "<th>test: symbols right</th>" : "") + "<th>test loss</th><th>memoryless loss</th>"
       + "<th title=\"‖∂L/∂h₀‖ / ‖∂L/∂h_T−1‖ at the first training step\">gradient kept over T (step 1)</th><th>wall</th><th>CPU</th></tr>\n"
@@ -179,6 +179,7 @@ struct ReportPage {
       html += number("\(key).settings.configuration.problem.length", Double(c.problem.length), grouped(c.problem.length))
       html += number("\(key).settings.learningRate", Double(s.learningRate), rate(s.learningRate))
       html += number("\(key).settings.configuration.hiddenSize", Double(c.hiddenSize), "\(c.hiddenSize)")
+      html += number("\(key).settings.seed", Double(s.seed), "\(s.seed)")
       if let chrono = c.chronoMaximum {
         html += "<td title=\"chrono initialisation: ln U(1, T_max − 1) per unit\">chrono, T<sub>max</sub> "
           + number("\(key).settings.configuration.chronoMaximum", Double(chrono), grouped(chrono), tag: "span") + "</td>"
