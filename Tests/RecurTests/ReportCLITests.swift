@@ -51,11 +51,11 @@ struct ReportCLITests {
 
     // Numbers: data-value is the stored value; the text shown rounds it.
     let cells = Self.matches(#"data-check="([^"]+)" data-value="([^"]+)">([^<]*)<"#, in: page)
-    // Per run: T, rate, units, sequences seen, test right, test loss, baseline, wall, CPU; the gate
+    // Per run: T, rate, units, seed, sequences seen, test right, test loss, baseline, wall, CPU; the gate
     // bias (LSTM, GRU), the gradient ratio (when the last norm is not 0), sequences and time to solve.
     let expectedCells = results.runs.reduce(0) { n, run in
       let ratio = (run.gradientFlow.snapshots.first?.norms.last ?? 0) > 0
-      return n + 9 + (run.settings.configuration.cell == .rnnTanh ? 0 : 1) + (ratio ? 1 : 0) + (run.solved ? 2 : 0)
+      return n + 10 + (run.settings.configuration.cell == .rnnTanh ? 0 : 1) + (ratio ? 1 : 0) + (run.solved ? 2 : 0)
     }
     #expect(cells.count == expectedCells + 7)
     var checked = 0

@@ -166,9 +166,11 @@ struct LinePlotSVG {
       svg += "<line x1=\"\(f(x))\" y1=\"\(f(marginTop))\" x2=\"\(f(x))\" y2=\"\(f(marginTop + plotH))\" stroke=\"\(m.color)\" stroke-width=\"1\" stroke-dasharray=\"4 3\"/>\n"
       svg += "<text x=\"\(f(x + 4))\" y=\"\(f(marginTop + plotH - 6))\" font-size=\"11\" fill=\"\(m.color)\">\(escape(m.label))</text>\n"
     }
-    // Series, clipped to the plot area.
-    svg += "<clipPath id=\"plot-area\"><rect x=\"\(f(marginLeft))\" y=\"\(f(marginTop))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
-    svg += "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+    // Series, clipped to the plot area. The id names the rectangle: plots inlined in one HTML page
+    // share one id space, and a reference resolves to the first element of that id in the page.
+    let clipID = "plot-area-\(Int(marginLeft))-\(Int(marginTop))-\(Int(plotW))-\(Int(plotH))"
+    svg += "<clipPath id=\"\(clipID)\"><rect x=\"\(f(marginLeft))\" y=\"\(f(marginTop))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\"/></clipPath>\n"
+    svg += "<g clip-path=\"url(#\(clipID))\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
     for s in series {
       let dash = s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
       var segment: [String] = []

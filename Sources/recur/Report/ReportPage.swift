@@ -60,8 +60,8 @@ struct ReportPage {
 
   // MARK: - Experiments
 
-  /// The runs of `results` grouped by length, and the best run (solved first, then test accuracy,
-  /// then test loss) of each cell at each length.
+  /// The runs of `results` grouped by length, and the best run (solved first, with the fewest
+  /// sequences, then test accuracy, then test loss) of each cell at each length.
   static func bestRuns(_ results: LongMemoryResults) -> [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]] {
     var out: [Int: [(SequenceLayerKind, LongMemoryRunResult, Int)]] = [:]
     let byLength = Dictionary(grouping: results.runs) { $0.settings.configuration.problem.length }
@@ -77,6 +77,7 @@ struct ReportPage {
 
   static func isWorse(_ a: LongMemoryRunResult, than b: LongMemoryRunResult) -> Bool {
     if a.solved != b.solved { return !a.solved }
+    if let x = a.sequencesToSolve, let y = b.sequencesToSolve, x != y { return x > y }
     if a.test.accuracy != b.test.accuracy { return a.test.accuracy < b.test.accuracy }
     return a.test.loss > b.test.loss
   }
@@ -134,7 +135,7 @@ struct ReportPage {
             p.add(LinePlotSVG.Series(label: "99 % (solved)", x: [lo, hi], y: [99, 99], color: "#555555", lineWidth: 1, dash: "6 4"))
           } else {
             p.logY = true
-            p.add(LinePlotSVG.Series(label: "memoryless baseline", x: [lo, hi], y: [r.runs[0].baselineLoss, r.runs[0].baselineLoss],
+            p.add(LinePlotSVG.Series(label: "memoryless baseline", x: [lo, hi], y: [runs[0].run.baselineLoss, runs[0].run.baselineLoss],
                                      color: "#555555", lineWidth: 1, dash: "6 4"))
           }
         }
@@ -158,7 +159,7 @@ struct ReportPage {
 
   func runTable(_ r: LongMemoryResults, source: String, best: [Int: [(cell: SequenceLayerKind, run: LongMemoryRunResult, tried: Int)]]) -> String {
     let isCopy = r.problem == "copy"
-    var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th title=\"initial bias of the LSTM forget gate / GRU update gate\">gate bias</th><th class=\"text\">outcome</th>"
+    var html = "<table>\n<tr><th class=\"text\">cell</th><th>T</th><th>learning rate</th><th>units</th><th>seed</th><th title=\"initial bias of the LSTM forget gate / GRU update gate\">gate bias</th><th class=\"text\">outcome</th>"
       + "<th>sequences to solve</th><th>time to solve</th><th>sequences seen</th><th>test: right</th>"
       + (isCopy ? "<th>test: symbols right</th>" : "") + "<th>test loss</th><th>memoryless loss</th>"
       + "<th title=\"‖∂L/∂h₀‖ / ‖∂L/∂h_T−1‖ at the first training step\">gradient kept over T (step 1)</th><th>wall</th><th>CPU</th></tr>\n"
@@ -178,6 +179,7 @@ struct ReportPage {
       html += number("\(key).settings.configuration.problem.length", Double(c.problem.length), grouped(c.problem.length))
       html += number("\(key).settings.learningRate", Double(s.learningRate), rate(s.learningRate))
       html += number("\(key).settings.configuration.hiddenSize", Double(c.hiddenSize), "\(c.hiddenSize)")
+      html += number("\(key).settings.seed", Double(s.seed), "\(s.seed)")
       if let chrono = c.chronoMaximum {
         html += "<td title=\"chrono initialisation: ln U(1, T_max − 1) per unit\">chrono, T<sub>max</sub> "
           + number("\(key).settings.configuration.chronoMaximum", Double(chrono), grouped(chrono), tag: "span") + "</td>"
@@ -197,8 +199,8 @@ struct ReportPage {
       html += number("\(key).cpuSeconds", run.cpuSeconds, ProgressLine.duration(run.cpuSeconds))
       html += "</tr>\n"
     }
-    return html + "</table>\n<p class=\"note\">Bold: the learning rate a cell is shown with where several were tried (solved first, then the "
-      + "test accuracy). <em>Gradient kept over T</em>: the norm of ∂L/∂h at the first time step divided by the norm at step T − 1, "
+    return html + "</table>\n<p class=\"note\">Bold: the run a cell is shown with in the plots where it has several (solved first, with the fewest "
+      + "sequences, then the test accuracy). <em>Gradient kept over T</em>: the norm of ∂L/∂h at the first time step divided by the norm at step T − 1, "
       + "in the first training step (untrained weights).</p>\n"
   }
 
