@@ -88,14 +88,15 @@ extension RecurrentStack {
     let parts = recurrenceParts(batch: B)
     rowSquares.withUnsafeMutableBufferPointer { rowSquares in
       Kernels.forEachPart(parts) { part in
-        // rows b0..<b1 of every step (as in forwardDirection)
-        let b0 = B * part / parts, b1 = B * (part + 1) / parts, rows = b1 - b0
+        // rows batchRows of every step (as in forwardDirection)
+        let batchRows = DataShard(index: part, count: parts).range(of: B)
+        let b0 = batchRows.lowerBound, rows = batchRows.count
         let tot = dhTotal.storage.pointer + b0 * hOut, dhp = dh.storage.pointer + b0 * hOut
         for s in 0..<T {
           let t = reverse ? s : T - 1 - s
-          let masked = mask?.maskedRows(at: t).filter { $0 >= b0 && $0 < b1 } ?? []
+          let masked = mask?.maskedRows(at: t, in: batchRows) ?? []
           // ∂L/∂h_t = from the output at t (unless past the length) + from step t+1.
-          for b in b0..<b1 {
+          for b in batchRows {
             let src = dOutput + (t * B + b) * outputStride
             let isMasked = mask?.isMasked(t: t, b: b) ?? false
             var sq: Double = 0

@@ -31,14 +31,15 @@ extension RecurrentStack {
     let bhh = w.biasHH.map { UnsafePointer($0.storage.pointer) }
     let parts = recurrenceParts(batch: B)
     Kernels.forEachPart(parts) { part in
-      // rows b0..<b1 of every step: batch rows never mix in a recurrence
-      let b0 = B * part / parts, b1 = B * (part + 1) / parts, rows = b1 - b0
+      // rows batchRows of every step: batch rows never mix in a recurrence
+      let batchRows = DataShard(index: part, count: parts).range(of: B)
+      let b0 = batchRows.lowerBound, rows = batchRows.count
       for s in 0..<T {
         let t = reverse ? T - 1 - s : s
         let prev = states + cache.previousSlot(t) * B * hOut + b0 * hOut
         let next = states + cache.nextSlot(t) * B * hOut + b0 * hOut
         let gt = xw.storage.pointer + t * B * G + b0 * G
-        let masked = mask?.maskedRows(at: t).filter { $0 >= b0 && $0 < b1 } ?? []
+        let masked = mask?.maskedRows(at: t, in: batchRows) ?? []
         switch kind {
         case .lstm:
           recur_sgemm_packed(Int32(rows), Int32(G), Int32(hOut), 1, prev, Int32(hOut), packed, 1, gt, Int32(G))
@@ -60,7 +61,7 @@ extension RecurrentStack {
           recur_rnn_forward_step(Int32(rows), Int32(H), gt, bhh, relu, next)
         }
         for b in masked { (next + (b - b0) * hOut).update(from: prev + (b - b0) * hOut, count: hOut) }
-        for b in b0..<b1 {
+        for b in batchRows {
           let dst = output + (t * B + b) * outputStride
           if masked.contains(b) {
             dst.update(repeating: 0, count: hOut)

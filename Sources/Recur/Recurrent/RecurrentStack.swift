@@ -128,7 +128,9 @@ struct StepMask {
   let lengths: [Int]
   let steps: Int
   /// Rows masked at step t (t ≥ length).
-  func maskedRows(at t: Int) -> [Int] { lengths.indices.filter { t >= lengths[$0] } }
+  func maskedRows(at t: Int) -> [Int] { maskedRows(at: t, in: lengths.indices) }
+  /// Rows among `rows` masked at step t.
+  func maskedRows(at t: Int, in rows: Range<Int>) -> [Int] { rows.filter { t >= lengths[$0] } }
   func isMasked(t: Int, b: Int) -> Bool { t >= lengths[b] }
 }
 
