@@ -117,6 +117,15 @@ typedef struct {
   int matmul_precision;                // -1: the process-wide precision
 } recur_thread_settings;
 
+/// The variant of `name` (name_avx512, name_avx2, name_portable: loops compiled once per
+/// instruction set from one source) for `isa`, usually recur_active_ops()->isa.
+#if defined(__x86_64__)
+#define RECUR_PICK(isa, name) \
+  ((isa) == RECUR_ISA_AVX512 ? name##_avx512 : (isa) == RECUR_ISA_AVX2 ? name##_avx2 : name##_portable)
+#else
+#define RECUR_PICK(isa, name) name##_portable
+#endif
+
 recur_thread_settings recur_get_thread_settings(void);
 void recur_set_thread_settings(recur_thread_settings settings);
 

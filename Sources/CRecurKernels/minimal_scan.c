@@ -72,9 +72,6 @@ RECUR_MIN_SCAN_LOOPS(portable, )
 #if defined(__x86_64__)
 RECUR_MIN_SCAN_LOOPS(avx2, __attribute__((target("avx2,fma"))))
 RECUR_MIN_SCAN_LOOPS(avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))))
-#define RECUR_PICK(isa, name) ((isa) == RECUR_ISA_AVX512 ? name##_avx512 : (isa) == RECUR_ISA_AVX2 ? name##_avx2 : name##_portable)
-#else
-#define RECUR_PICK(isa, name) name##_portable
 #endif
 
 /// Scratch of one row's gates: sigmoids of the gate pre-activations and of the candidate.

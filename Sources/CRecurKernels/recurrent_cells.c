@@ -89,12 +89,8 @@ RECUR_CELL_LOOPS(portable, )
 #if defined(__x86_64__)
 RECUR_CELL_LOOPS(avx2, __attribute__((target("avx2,fma"))))
 RECUR_CELL_LOOPS(avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))))
-#define RECUR_CELL_PICK(name)                                                                     \
-  (recur_active_ops()->isa == RECUR_ISA_AVX512 ? name##_avx512                                    \
-   : recur_active_ops()->isa == RECUR_ISA_AVX2 ? name##_avx2 : name##_portable)
-#else
-#define RECUR_CELL_PICK(name) name##_portable
 #endif
+#define RECUR_CELL_PICK(name) RECUR_PICK(recur_active_ops()->isa, name)
 
 /// Rows per chunk so that a chunk has at least ~4K elements (smaller jobs stay on the caller).
 static int row_grain(int width) { return width >= 4096 ? 1 : 4096 / (width > 0 ? width : 1); }
