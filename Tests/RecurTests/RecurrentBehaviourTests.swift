@@ -45,7 +45,8 @@ import _RecurTestSupport
 
   @Test func sameBitsOnOneAndTwoThreads() throws {
     // On 2 threads the batch rows of each recurrence run as 2 parts (here 20 + 21 rows, some
-    // past their length); every output, state and gradient must be the 1-thread value, bit for bit.
+    // past their length), and an LSTM of 40 units splits each step by units instead (16 + 24);
+    // every output, state and gradient must be the 1-thread value, bit for bit.
     let saved = Kernels.numThreads
     defer { Kernels.numThreads = saved }
     var g = RandomGenerator(seed: 21)
@@ -54,6 +55,7 @@ import _RecurTestSupport
     let layers: [RecurrentLayer] = [
       LSTM(inputSize: 6, hiddenSize: 20, numLayers: 2, bidirectional: true, seed: 3),
       LSTM(inputSize: 6, hiddenSize: 20, projSize: 7, seed: 4),
+      LSTM(inputSize: 6, hiddenSize: 40, numLayers: 2, bidirectional: true, seed: 7),
       GRU(inputSize: 6, hiddenSize: 20, numLayers: 2, seed: 5),
       RNN(inputSize: 6, hiddenSize: 20, nonlinearity: .relu, bidirectional: true, seed: 6),
     ]

@@ -45,6 +45,18 @@ final class RecurrentStack {
   /// element is computed the same way whatever the split (the GEMM's sums run in one order).
   func recurrenceParts(batch B: Int) -> Int { max(1, min(Kernels.numThreads, B / 8)) }
 
+  /// Where an LSTM's recurrence is split by hidden units instead (recur_lstm_forward_sequence):
+  /// the unit boundaries of one part per thread, each a multiple of 16 units (a vector of the
+  /// cell kernel) but the last; nil for one thread, fewer than 32 units or a projection. Each part
+  /// then runs the GEMM of its units' gate columns over all B rows, its slice of W_hh staying in
+  /// its core's cache from step to step, where the batch split makes every core stream all of
+  /// W_hh every step for half the rows; the parts meet once per step (h_prev is read whole).
+  func hiddenUnitBounds() -> [Int32]? {
+    let parts = min(Kernels.numThreads, hiddenSize / 16)
+    guard kind == .lstm, projSize == 0, parts > 1 else { return nil }
+    return (0...parts).map { p in Int32(p == parts ? hiddenSize : (p * hiddenSize / parts + 8) / 16 * 16) }
+  }
+
   /// Input width of layer `l`.
   func layerInputSize(_ l: Int) -> Int { l == 0 ? inputSize : numDirections * outputSize }
 
