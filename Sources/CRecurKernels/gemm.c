@@ -199,6 +199,7 @@ typedef struct {
   int group_panels, panel_groups;  // panels per group, groups
   int units;
   int whole_k;  // A packed for all of K, C updated panel by panel (see gemm_unit)
+  const float *next_panel;  // whole_k: prefetched during the unit's last panel (NULL: none)
   _Alignas(64) atomic_int next_unit;
 } recur_gemm_job;
 
@@ -290,6 +291,8 @@ static void gemm_unit(const recur_gemm_job *job, int u, float *Ap, int *cached) 
             after = job->Bdata + (size_t)(k0 + kc) * npad + (size_t)jp * min_int(kc, K - k0 - kc) * nr;
           } else if (jp + 1 < jp1) {
             after = job->Bdata + (size_t)(jp + 1) * min_int(kc, K) * nr;
+          } else {
+            after = job->next_panel;
           }
         }
         ops->macro_kernel(rows, kcb, Ap + (size_t)k0 * rows_pad, b, jp, jp + 1, job->N, C,
@@ -477,7 +480,8 @@ void recur_sgemm_packed_multi(int M, int K, const float *A, int lda, int count,
                             .Bdata = packed[s] + RECUR_HEADER_FLOATS, .kc = kc,
                             .chunk_rows = chunk_rows, .row_chunks = row_chunks,
                             .group_panels = ceil_div(N[s], ops->nr), .panel_groups = 1,
-                            .units = row_chunks, .whole_k = 1};
+                            .units = row_chunks, .whole_k = 1,
+                            .next_panel = s + 1 < count ? packed[s + 1] + RECUR_HEADER_FLOATS : NULL};
       gemm_unit(&job, r, Ap, &cached);
     }
   }

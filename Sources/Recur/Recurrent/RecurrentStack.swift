@@ -105,6 +105,13 @@ final class RecurrentStack {
       }
     }
 
+    var inputs = [x, h0v]
+    if let c0v { inputs.append(c0v) }
+    let params = weights.flatMap(\.parameters)
+    inputs += params.map(\.value)
+    // Nothing to record (inference): the tensors as they are, without the copies below.
+    guard GradientRecording.enabled, inputs.contains(where: \.requiresGrad) else { return (output, hN, cN) }
+
     // One flat result tensor so that output, h_n and c_n share one tape node.
     let sizes = [output.count, hN.count, cN?.count ?? 0]
     var flat = Tensor(uninitializedShape: [sizes.reduce(0, +)])
@@ -112,11 +119,6 @@ final class RecurrentStack {
     fp.update(from: output.storage.pointer, count: sizes[0])
     (fp + sizes[0]).update(from: hN.storage.pointer, count: sizes[1])
     if let cN { (fp + sizes[0] + sizes[1]).update(from: cN.storage.pointer, count: sizes[2]) }
-
-    var inputs = [x, h0v]
-    if let c0v { inputs.append(c0v) }
-    let params = weights.flatMap(\.parameters)
-    inputs += params.map(\.value)
     let hasC = c0v != nil
     flat = Tensor.record(flat, op: "\(kind.rawValue)Stack", inputs: inputs) { [self] g in
       let gp = g.storage.pointer
