@@ -28,7 +28,7 @@ extension RecurrentStack {
     if kind == .gru { cache.hiddenProjections = Tensor(uninitializedShape: [T, B, G]) }
 
     let bhh = w.biasHH.map { UnsafePointer($0.storage.pointer) }
-    if let bounds = hiddenUnitBounds() {
+    if let bounds = hiddenUnitBounds(batch: B) {
       let slices = w.packedHiddenSlices(bounds: bounds)
       let lengths = mask.map { $0.lengths.map { Int32(min($0, T)) } }
       slices.withUnsafeBufferPointer { packedSlices in

@@ -47,13 +47,17 @@ final class RecurrentStack {
 
   /// Where an LSTM's recurrence is split by hidden units instead (recur_lstm_forward_sequence):
   /// the unit boundaries of one part per thread, each a multiple of 16 units (a vector of the
-  /// cell kernel) but the last; nil for one thread, fewer than 32 units or a projection. Each part
-  /// then runs the GEMM of its units' gate columns over all B rows, its slice of W_hh staying in
-  /// its core's cache from step to step, where the batch split makes every core stream all of
-  /// W_hh every step for half the rows; the parts meet once per step (h_prev is read whole).
-  func hiddenUnitBounds() -> [Int32]? {
+  /// cell kernel) but the last. Only where the batch split leaves threads idle (fewer than 8 rows
+  /// per thread, as in generation) and a step's GEMM has at least 1 MFLOP: each part then runs
+  /// the GEMM of its units' gate columns over all B rows, its slice of W_hh staying in its core's
+  /// cache, and the parts meet once per step (h_prev is read whole), where one part per step costs
+  /// a GEMM dispatch and a pointwise dispatch. nil for one thread, fewer than 32 units or a
+  /// projection. (With enough rows per thread the batch split measured as fast or faster on the
+  /// loaded 2-core machine: its parts never wait for each other.)
+  func hiddenUnitBounds(batch B: Int) -> [Int32]? {
     let parts = min(Kernels.numThreads, hiddenSize / 16)
-    guard kind == .lstm, projSize == 0, parts > 1 else { return nil }
+    guard kind == .lstm, projSize == 0, parts > 1, recurrenceParts(batch: B) < parts,
+          8 * Double(B) * Double(hiddenSize) * Double(hiddenSize) >= 1e6 else { return nil }
     return (0...parts).map { p in Int32(p == parts ? hiddenSize : (p * hiddenSize / parts + 8) / 16 * 16) }
   }
 
