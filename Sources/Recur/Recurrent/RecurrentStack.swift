@@ -7,7 +7,8 @@ import CRecurKernels
 /// one GEMM with the packed recurrent weight and one fused pointwise kernel. Backward per step: a
 /// fused pointwise kernel and one GEMM for dh; after the loop one GEMM each for dW_ih, dW_hh (and
 /// dW_hr) over all T·B rows, and one for dX. The per-step loops run the batch rows in parts, one
-/// per thread, each from the first step to the last (`recurrenceParts(batch:)`).
+/// per thread, each from the first step to the last (`recurrenceParts(batch:)`); an LSTM's forward
+/// at small batch splits each step by hidden units instead (`hiddenUnitBounds(batch:)`).
 final class RecurrentStack {
   let kind: RecurrentCellKind
   let inputSize, hiddenSize, numLayers, numDirections, projSize: Int
