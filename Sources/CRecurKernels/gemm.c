@@ -199,6 +199,7 @@ typedef struct {
   int group_panels, panel_groups;  // panels per group, groups
   int units;
   int whole_k;  // A packed for all of K, C updated panel by panel (see gemm_unit)
+  const float *next_panel;  // whole_k: prefetched during the unit's last panel (NULL: none)
   _Alignas(64) atomic_int next_unit;
 } recur_gemm_job;
 
@@ -290,6 +291,8 @@ static void gemm_unit(const recur_gemm_job *job, int u, float *Ap, int *cached) 
             after = job->Bdata + (size_t)(k0 + kc) * npad + (size_t)jp * min_int(kc, K - k0 - kc) * nr;
           } else if (jp + 1 < jp1) {
             after = job->Bdata + (size_t)(jp + 1) * min_int(kc, K) * nr;
+          } else {
+            after = job->next_panel;
           }
         }
         ops->macro_kernel(rows, kcb, Ap + (size_t)k0 * rows_pad, b, jp, jp + 1, job->N, C,
@@ -397,19 +400,19 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha, const
   recur_pool_run(nthreads, gemm_task, &job);
 }
 
-void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *packed, float beta, float *C, int ldc) {
-  static const char *fn = "recur_sgemm_packed";
-  if (M < 0 || N < 0 || K < 0) fail(fn, "M, N and K must be >= 0");
-  const recur_isa_ops *ops = recur_gemm_ops();
+/// The header of `packed`, stopping with a message if it was not packed by recur_pack_b as a
+/// [K, N] matrix (N < 0: any N) for the current instruction set and precision.
+static recur_packed_header checked_header(const char *fn, const recur_isa_ops *ops,
+                                          const float *packed, int K, int N) {
   recur_packed_header h;
   memcpy(&h, packed, sizeof h);
   if (h.magic != RECUR_PACKED_MAGIC) {
     fail(fn, "`packed` does not hold a B packed by recur_pack_b");
   }
-  if (h.K != K || h.N != N) {
+  if (h.K != K || (N >= 0 && h.N != N)) {
     char msg[200];
-    snprintf(msg, sizeof msg, "B was packed as [K=%d, N=%d] but is used as [K=%d, N=%d]", h.K, h.N, K, N);
+    snprintf(msg, sizeof msg, "B was packed as [K=%d, N=%d] but is used as [K=%d, N=%d]", h.K, h.N, K,
+             N >= 0 ? N : h.N);
     fail(fn, msg);
   }
   if (h.isa != (uint32_t)ops->isa || h.nr != ops->nr || h.kc != kc_for(ops, K)) {
@@ -421,6 +424,15 @@ void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int ld
              "in between): pack it again");
   }
   if (((uintptr_t)packed & 63) != 0) fail(fn, "`packed` must be 64-byte aligned");
+  return h;
+}
+
+void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *packed, float beta, float *C, int ldc) {
+  static const char *fn = "recur_sgemm_packed";
+  if (M < 0 || N < 0 || K < 0) fail(fn, "M, N and K must be >= 0");
+  const recur_isa_ops *ops = recur_gemm_ops();
+  recur_packed_header h = checked_header(fn, ops, packed, K, N);
   if (M == 0 || N == 0) return;
   check_ld(fn, "ldc", ldc, N, "C is stored [M, N]");
   if (K == 0 || alpha == 0.0f) {
@@ -434,4 +446,43 @@ void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int ld
                         .Bdata = packed + RECUR_HEADER_FLOATS, .kc = h.kc};
   plan_units(&job, nthreads);
   recur_pool_run(nthreads, gemm_task, &job);
+}
+
+void recur_sgemm_packed_multi(int M, int K, const float *A, int lda, int count,
+                              const float *const *packed, float beta, float *const *C, int ldc) {
+  static const char *fn = "recur_sgemm_packed_multi";
+  if (M < 0 || K < 0 || count < 0) fail(fn, "M, K and count must be >= 0");
+  const recur_isa_ops *ops = recur_gemm_ops();
+  int N[count > 0 ? count : 1], widest = 0;
+  for (int s = 0; s < count; s++) {
+    N[s] = checked_header(fn, ops, packed[s], K, -1).N;
+    if (N[s] > widest) widest = N[s];
+  }
+  if (M == 0 || widest == 0) return;
+  check_ld(fn, "ldc", ldc, widest, "every C is stored [M, N] with N its B's width");
+  if (K == 0) {
+    for (int s = 0; s < count; s++) scale_c(M, N[s], beta, C[s], ldc);
+    return;
+  }
+  check_ld(fn, "lda", lda, K, "A is stored [M, K]");
+  // rows of A per chunk: all of K packed at once within the thread's L2 share
+  const int kc = kc_for(ops, K), mr = ops->mr;
+  long fit = (long)(a_budget() / ((size_t)K * element_bytes(ops))) / mr * mr;
+  int chunk_rows = min_int(ceil_div(M, mr) * mr, fit > mr ? (int)fit : mr);
+  int row_chunks = ceil_div(M, chunk_rows);
+  float *Ap = recur_scratch(RECUR_SCRATCH_PACK_A, (size_t)chunk_rows * (size_t)K);
+  int cached = -1;  // the row chunk packed in Ap, shared by every B (gemm_unit)
+  for (int r = 0; r < row_chunks; r++) {
+    for (int s = 0; s < count; s++) {
+      if (N[s] == 0) continue;
+      recur_gemm_job job = {.ops = ops, .M = M, .N = N[s], .K = K, .alpha = 1.0f, .beta = beta,
+                            .A = A, .lda = lda, .C = C[s], .ldc = ldc,
+                            .Bdata = packed[s] + RECUR_HEADER_FLOATS, .kc = kc,
+                            .chunk_rows = chunk_rows, .row_chunks = row_chunks,
+                            .group_panels = ceil_div(N[s], ops->nr), .panel_groups = 1,
+                            .units = row_chunks, .whole_k = 1,
+                            .next_panel = s + 1 < count ? packed[s + 1] + RECUR_HEADER_FLOATS : NULL};
+      gemm_unit(&job, r, Ap, &cached);
+    }
+  }
 }

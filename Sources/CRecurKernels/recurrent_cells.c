@@ -7,7 +7,13 @@
 #include "recur_cells.h"
 #include "recur_kernels.h"
 #include "internal.h"
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 // Every element is computed with the same IEEE operations in the same order on every path (no
 // fused multiply-adds), so the vectorised loops give the scalar loop's bits.
@@ -20,17 +26,6 @@
   /* y += x */                                                                                      \
   attribute static void add_##sfx(int n, float *restrict y, const float *restrict x) {              \
     for (int j = 0; j < n; j++) y[j] += x[j];                                                       \
-  }                                                                                                 \
-  /* c = f ⊙ c_prev + i ⊙ g */                                                                      \
-  attribute static void lstm_cell_##sfx(int H, const float *restrict g, const float *restrict cp,   \
-                                        float *restrict c) {                                        \
-    const float *gi = g, *gf = g + H, *gg = g + 2 * H;                                              \
-    for (int k = 0; k < H; k++) c[k] = gf[k] * cp[k] + gi[k] * gg[k];                               \
-  }                                                                                                 \
-  /* h = o ⊙ tanh(c) */                                                                             \
-  attribute static void mul_##sfx(int n, const float *restrict a, const float *restrict b,          \
-                                  float *restrict y) {                                              \
-    for (int k = 0; k < n; k++) y[k] = a[k] * b[k];                                                 \
   }                                                                                                 \
   attribute static void lstm_backward_##sfx(int H, const float *restrict g,                         \
                                             const float *restrict cp, const float *restrict tc,     \
@@ -92,6 +87,109 @@ RECUR_CELL_LOOPS(avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512
 #endif
 #define RECUR_CELL_PICK(name) RECUR_PICK(recur_active_ops()->isa, name)
 
+// MARK: - LSTM forward, one pass per row
+
+/// n hidden units of one batch row of the LSTM forward step on the portable path: the gates
+/// (g: i, f, g, o blocks S floats apart; + b_hh, the same layout) activated in place, then
+/// c = f ⊙ c_prev + i ⊙ g, tanh(c) and h = o ⊙ tanh(c), one array pass after another.
+static void lstm_row_portable(int n, int S, float *restrict g, const float *restrict bhh,
+                              const float *restrict cp, float *restrict c, float *restrict tc,
+                              float *restrict h) {
+  float *gi = g, *gf = g + S, *gg = g + 2 * S, *go = g + 3 * S;
+  if (bhh) {
+    for (int q = 0; q < 4; q++) add_portable(n, g + q * S, bhh + q * S);
+  }
+  recur_vsigmoid(gi, gi, (size_t)n);
+  recur_vsigmoid(gf, gf, (size_t)n);
+  recur_vtanh(gg, gg, (size_t)n);
+  recur_vsigmoid(go, go, (size_t)n);
+  for (int k = 0; k < n; k++) c[k] = gf[k] * cp[k] + gi[k] * gg[k];
+  recur_vtanh(c, tc, (size_t)n);
+  for (int k = 0; k < n; k++) h[k] = go[k] * tc[k];
+}
+
+#if defined(__x86_64__)
+#include "vecmath_avx2.h"
+#include "vecmath_avx512.h"
+
+// The same row in one pass over the hidden units, a vector of units at a time: the four gates,
+// c, tanh(c) and h of those units stay in registers (the array passes above read and wrote the
+// gates five times, and called the dispatched vector math four times per row). The same
+// operations in the same order on each element as the portable passes with this ISA's vector
+// math, so the results are those passes' bits.
+#define RECUR_LSTM_ROW_BODY(VEC, LOAD, STORE, ADD, MUL, SIGMOID, TANH)                   \
+  {                                                                                     \
+    VEC pi = LOAD(g + j), pf = LOAD(g + S + j), pg = LOAD(g + 2 * S + j);               \
+    VEC po = LOAD(g + 3 * S + j);                                                       \
+    if (bhh) {                                                                          \
+      pi = ADD(pi, LOAD(bhh + j));                                                      \
+      pf = ADD(pf, LOAD(bhh + S + j));                                                  \
+      pg = ADD(pg, LOAD(bhh + 2 * S + j));                                              \
+      po = ADD(po, LOAD(bhh + 3 * S + j));                                              \
+    }                                                                                   \
+    VEC vi = SIGMOID(pi), vf = SIGMOID(pf), vg = TANH(pg), vo = SIGMOID(po);            \
+    VEC vc = ADD(MUL(vf, LOAD(cp + j)), MUL(vi, vg));                                   \
+    VEC vt = TANH(vc);                                                                  \
+    STORE(g + j, vi);                                                                   \
+    STORE(g + S + j, vf);                                                               \
+    STORE(g + 2 * S + j, vg);                                                           \
+    STORE(g + 3 * S + j, vo);                                                           \
+    STORE(c + j, vc);                                                                   \
+    STORE(tc + j, vt);                                                                  \
+    STORE(h + j, MUL(vo, vt));                                                          \
+  }
+
+RECUR_TARGET_AVX512 static void lstm_row_avx512(int n, int S, float *restrict g, const float *restrict bhh,
+                                                const float *restrict cp, float *restrict c,
+                                                float *restrict tc, float *restrict h) {
+  int j = 0;
+#define LOAD_FULL(p) _mm512_loadu_ps(p)
+#define STORE_FULL(p, v) _mm512_storeu_ps((p), (v))
+  for (; j + 16 <= n; j += 16) {
+    RECUR_LSTM_ROW_BODY(__m512, LOAD_FULL, STORE_FULL, _mm512_add_ps, _mm512_mul_ps,
+                        recur_sigmoid_avx512, recur_tanh_avx512)
+  }
+  if (j < n) {
+    const __mmask16 m = recur_tail_mask_avx512(n - j);
+#define LOAD_TAIL(p) _mm512_maskz_loadu_ps(m, p)
+#define STORE_TAIL(p, v) _mm512_mask_storeu_ps((p), m, (v))
+    RECUR_LSTM_ROW_BODY(__m512, LOAD_TAIL, STORE_TAIL, _mm512_add_ps, _mm512_mul_ps,
+                        recur_sigmoid_avx512, recur_tanh_avx512)
+#undef LOAD_TAIL
+#undef STORE_TAIL
+  }
+#undef LOAD_FULL
+#undef STORE_FULL
+}
+
+RECUR_TARGET_AVX2 static void lstm_row_avx2(int n, int S, float *restrict g, const float *restrict bhh,
+                                            const float *restrict cp, float *restrict c,
+                                            float *restrict tc, float *restrict h) {
+  int j = 0;
+#define LOAD_FULL(p) _mm256_loadu_ps(p)
+#define STORE_FULL(p, v) _mm256_storeu_ps((p), (v))
+  for (; j + 8 <= n; j += 8) {
+    RECUR_LSTM_ROW_BODY(__m256, LOAD_FULL, STORE_FULL, _mm256_add_ps, _mm256_mul_ps,
+                        recur_sigmoid_avx2, recur_tanh_avx2)
+  }
+  if (j < n) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#define LOAD_TAIL(p) _mm256_maskload_ps((p), m)
+#define STORE_TAIL(p, v) _mm256_maskstore_ps((p), m, (v))
+    RECUR_LSTM_ROW_BODY(__m256, LOAD_TAIL, STORE_TAIL, _mm256_add_ps, _mm256_mul_ps,
+                        recur_sigmoid_avx2, recur_tanh_avx2)
+#undef LOAD_TAIL
+#undef STORE_TAIL
+  }
+#undef LOAD_FULL
+#undef STORE_FULL
+}
+#undef RECUR_LSTM_ROW_BODY
+#endif
+
+typedef void (*lstm_row_fn)(int n, int S, float *g, const float *bhh, const float *cp, float *c,
+                            float *tc, float *h);
+
 /// Rows per chunk so that a chunk has at least ~4K elements (smaller jobs stay on the caller).
 static int row_grain(int width) { return width >= 4096 ? 1 : 4096 / (width > 0 ? width : 1); }
 
@@ -104,16 +202,10 @@ typedef struct {
 static void lstm_forward_rows(void *p, int b0, int b1) {
   const cell_job *j = p;
   const int H = j->H, G = 4 * H;
+  lstm_row_fn row = RECUR_CELL_PICK(lstm_row);
   for (int b = b0; b < b1; b++) {
-    float *g = j->gates + (size_t)b * G;
-    if (j->bhh) RECUR_CELL_PICK(add)(G, g, j->bhh);
-    recur_vsigmoid(g, g, (size_t)2 * H);
-    recur_vtanh(g + 2 * H, g + 2 * H, (size_t)H);
-    recur_vsigmoid(g + 3 * H, g + 3 * H, (size_t)H);
-    float *cb = j->c + (size_t)b * H, *tc = j->tanh_c + (size_t)b * H, *hb = j->h + (size_t)b * H;
-    RECUR_CELL_PICK(lstm_cell)(H, g, j->c_prev + (size_t)b * H, cb);
-    recur_vtanh(cb, tc, (size_t)H);
-    RECUR_CELL_PICK(mul)(H, g + 3 * H, tc, hb);
+    size_t o = (size_t)b * H;
+    row(H, H, j->gates + (size_t)b * G, j->bhh, j->c_prev + o, j->c + o, j->tanh_c + o, j->h + o);
   }
 }
 
@@ -121,6 +213,101 @@ void recur_lstm_forward_step(int B, int H, float *gates, const float *bhh,
                              const float *c_prev, float *c, float *tanh_c, float *h) {
   cell_job j = {.H = H, .gates = gates, .bhh = bhh, .c_prev = c_prev, .c = c, .tanh_c = tanh_c, .h = h};
   recur_parallel_for_grain(B, row_grain(4 * H), lstm_forward_rows, &j);
+}
+
+// MARK: - LSTM recurrence split by hidden units
+
+typedef struct {
+  int T, B, H, reverse, slices;
+  const int *bounds;
+  float *gates;
+  const float *const *packed;
+  const float *bhh;
+  float *states, *cells, *tanh_cells;
+  const int *lengths;
+  float *output;
+  long output_stride;
+  atomic_int *claimed;  // [T·slices]: 1 once a thread has taken slice p of step s
+  atomic_int *done;     // [T]: slices of step s finished
+} lstm_sequence_job;
+
+/// Waits until *p >= v: spinning, then yielding the core (a part the OS has descheduled, or a
+/// busy machine, must not be waited for at full speed).
+static void wait_at_least(atomic_int *p, int v) {
+  for (int spins = 0; atomic_load_explicit(p, memory_order_acquire) < v; spins++) {
+#if defined(__x86_64__)
+    if (spins < 20000) {
+      _mm_pause();
+      continue;
+    }
+#endif
+    sched_yield();
+  }
+}
+
+/// Step t of hidden units [bounds[p], bounds[p+1]) for all B rows: the GEMM adds h_prev·W_hhᵀ
+/// of those units' four gate columns to the input projections, then the cell (see
+/// recur_lstm_forward_sequence).
+static void lstm_slice_step(const lstm_sequence_job *j, lstm_row_fn row, int t, int p) {
+  const int B = j->B, H = j->H, G = 4 * H, u0 = j->bounds[p], n = j->bounds[p + 1] - u0;
+  const size_t prev = (size_t)(j->reverse ? t + 1 : t) * B * H, next = (size_t)(j->reverse ? t : t + 1) * B * H;
+  float *gt = j->gates + (size_t)t * B * G;
+  float *C[4] = {gt + u0, gt + H + u0, gt + 2 * H + u0, gt + 3 * H + u0};
+  recur_sgemm_packed_multi(B, H, j->states + prev, H, 4, j->packed + 4 * p, 1.0f, C, G);
+  for (int b = 0; b < B; b++) {
+    size_t o = (size_t)b * H + u0;
+    float *cp = j->cells + prev + o, *c = j->cells + next + o;
+    float *hp = j->states + prev + o, *h = j->states + next + o;
+    row(n, H, gt + (size_t)b * G + u0, j->bhh ? j->bhh + u0 : NULL, cp, c,
+        j->tanh_cells + (size_t)t * B * H + o, h);
+    float *out = j->output + ((size_t)t * B + b) * j->output_stride + u0;
+    if (j->lengths && t >= j->lengths[b]) {
+      memcpy(c, cp, sizeof(float) * (size_t)n);
+      memcpy(h, hp, sizeof(float) * (size_t)n);
+      memset(out, 0, sizeof(float) * (size_t)n);
+    } else {
+      memcpy(out, h, sizeof(float) * (size_t)n);
+    }
+  }
+}
+
+/// Pool part `part` of `nparts`. Each step's slices are claimed, not assigned: a part takes its
+/// own slice first (the one whose weights its core holds), then any slice nobody has taken yet,
+/// then waits for the step to be finished before it begins the next (which reads all of h_prev).
+/// A part the OS has not scheduled yet, or a pool that runs everything on the caller, holds
+/// nothing up: the other parts do its slices. A part waits only for slices being computed.
+static void lstm_sequence_task(void *ctx, int part, int nparts) {
+  const lstm_sequence_job *j = ctx;
+  lstm_row_fn row = RECUR_CELL_PICK(lstm_row);
+  const int S = j->slices, first = (int)((long)S * part / nparts);
+  for (int s = 0; s < j->T; s++) {
+    if (s > 0) wait_at_least(j->done + s - 1, S);
+    int t = j->reverse ? j->T - 1 - s : s;
+    for (int k = 0; k < S; k++) {
+      int p = (first + k) % S, free = 0;
+      if (atomic_compare_exchange_strong(j->claimed + (size_t)s * S + p, &free, 1)) {
+        lstm_slice_step(j, row, t, p);
+        atomic_fetch_add_explicit(j->done + s, 1, memory_order_release);
+      }
+    }
+  }
+}
+
+void recur_lstm_forward_sequence(int T, int B, int H, int reverse, float *gates,
+                                 const float *const *packed, int slices, const int *bounds,
+                                 const float *bhh, float *states, float *cells, float *tanh_cells,
+                                 const int *lengths, float *output, long output_stride) {
+  if (T <= 0 || B <= 0 || H <= 0 || slices <= 0) return;
+  size_t flags = (size_t)T * (size_t)(slices + 1);
+  atomic_int *claimed = recur_aligned_alloc(sizeof(atomic_int) * flags);
+  for (size_t i = 0; i < flags; i++) atomic_init(claimed + i, 0);
+  lstm_sequence_job j = {.T = T, .B = B, .H = H, .reverse = reverse, .slices = slices,
+                         .bounds = bounds, .gates = gates, .packed = packed, .bhh = bhh,
+                         .states = states, .cells = cells, .tanh_cells = tanh_cells,
+                         .lengths = lengths, .output = output, .output_stride = output_stride,
+                         .claimed = claimed, .done = claimed + (size_t)T * slices};
+  recur_pool_run(slices, lstm_sequence_task, &j);
+  free(claimed);
 }
 
 static void lstm_backward_rows(void *p, int b0, int b1) {

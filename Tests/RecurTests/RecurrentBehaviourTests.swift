@@ -71,6 +71,26 @@ import _RecurTestSupport
     }
   }
 
+  @Test func unitSplitGivesTheSameBitsAsOneThread() throws {
+    // 3 rows are too few for the batch split: on 2 threads each step of this LSTM is split by
+    // hidden units (128 + 136, a partial vector at the end), with rows past their length.
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    var g = RandomGenerator(seed: 22)
+    let x = Tensor.normal([9, 3, 6], generator: &g)
+    let lstm = LSTM(inputSize: 6, hiddenSize: 264, numLayers: 2, bidirectional: true, seed: 8)
+    var results: [[[Float]]] = []
+    for threads in [1, 2] {
+      Kernels.numThreads = threads
+      lstm.zeroGrad()
+      let (out, state) = try lstm(x, nil, lengths: [9, 4, 1])
+      ((out * out).sum() + state.h.sum() + state.c!.sum()).backward()
+      results.append([out.scalars, state.h.scalars, state.c!.scalars] + lstm.parameters.map { $0.grad?.scalars ?? [] })
+    }
+    #expect(results[0] == results[1], "1 and 2 threads differ")
+    #expect(results[0][0].contains { $0 != 0 })
+  }
+
   @Test func truncatedBPTTCarriesDetachedState() throws {
     var g = RandomGenerator(seed: 6)
     let lstm = LSTM(inputSize: 2, hiddenSize: 3, seed: 1)

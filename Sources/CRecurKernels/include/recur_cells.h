@@ -13,6 +13,21 @@ extern "C" {
 void recur_lstm_forward_step(int B, int H, float *gates, const float *bhh,
                              const float *c_prev, float *c, float *tanh_c, float *h);
 
+/// The recurrence of one LSTM layer and direction (no projection) over T steps, each step split
+/// by hidden units into `slices` parts run side by side on the thread pool, meeting once per
+/// step: every GEMM keeps all B rows, and each part's slice of W_hh stays in its core's cache.
+/// `packed[4p + q]`: rows q·H + bounds[p] … q·H + bounds[p+1] of W_hh [4H, H] (gate q, the units
+/// of part p; bounds[0] = 0 < … < bounds[slices] = H), packed transposed by recur_pack_b (K = H).
+/// `gates` [T,B,4H] holds x·W_ihᵀ + b_ih on entry and the activations i|f|g|o on exit; `states`
+/// and `cells` [T+1,B,H] hold h0 and c0 in slot 0 (slot T when `reverse`), and get step t's
+/// state in slot t+1 (t); `tanh_cells` [T,B,H]. Row b of step t goes to
+/// output + (t·B + b)·output_stride. `lengths` (NULL: all T): steps t ≥ lengths[b] keep row b's
+/// state and output zeros. The same bits as recur_lstm_forward_step after recur_sgemm_packed.
+void recur_lstm_forward_sequence(int T, int B, int H, int reverse, float *gates,
+                                 const float *const *packed, int slices, const int *bounds,
+                                 const float *bhh, float *states, float *cells, float *tanh_cells,
+                                 const int *lengths, float *output, long output_stride);
+
 /// LSTM step backward. `dh` [B,H] is ∂L/∂h (pre-projection), `dc` [B,H] is ∂L/∂c from the next step on
 /// entry and ∂L/∂c_prev on exit. Writes ∂L/∂(pre-activation gates) into `dgates` [B,4H].
 void recur_lstm_backward_step(int B, int H, const float *gates, const float *c_prev, const float *tanh_c,

@@ -103,6 +103,13 @@ void recur_pack_b(int transB, int K, int N, const float *B, int ldb, float *pack
 void recur_sgemm_packed(int M, int N, int K, float alpha, const float *A, int lda,
                         const float *packed, float beta, float *C, int ldc);
 
+/// C[s][M,N_s] = A[M,K] * Bpacked[s][K,N_s] + beta * C[s] for s < count (N_s: the width B s was
+/// packed with), on the calling thread alone: A is packed once for all of them. For callers that
+/// split their work over threads themselves (the LSTM recurrence, by hidden units); each element
+/// is summed in the order recur_sgemm_packed sums it.
+void recur_sgemm_packed_multi(int M, int K, const float *A, int lda, int count,
+                              const float *const *packed, float beta, float *const *C, int ldc);
+
 // MARK: - Vector math (max relative error <= 1e-6 against double precision)
 
 void recur_vexp(const float *x, float *y, size_t n);

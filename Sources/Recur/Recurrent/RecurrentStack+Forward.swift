@@ -27,8 +27,21 @@ extension RecurrentStack {
     }
     if kind == .gru { cache.hiddenProjections = Tensor(uninitializedShape: [T, B, G]) }
 
-    let packed = w.packedTransposedHH()
     let bhh = w.biasHH.map { UnsafePointer($0.storage.pointer) }
+    if let bounds = hiddenUnitBounds(batch: B) {
+      let slices = w.packedHiddenSlices(bounds: bounds)
+      let lengths = mask.map { $0.lengths.map { Int32(min($0, T)) } }
+      slices.withUnsafeBufferPointer { packedSlices in
+        (lengths ?? []).withUnsafeBufferPointer { lengthBuffer in
+          recur_lstm_forward_sequence(
+            Int32(T), Int32(B), Int32(H), reverse ? 1 : 0, xw.storage.pointer, packedSlices.baseAddress,
+            Int32(bounds.count - 1), bounds, bhh, states, cache.cells!.storage.pointer,
+            cache.tanhCells!.storage.pointer, lengths == nil ? nil : lengthBuffer.baseAddress, output, outputStride)
+        }
+      }
+      return cache
+    }
+    let packed = w.packedTransposedHH()
     let parts = recurrenceParts(batch: B)
     Kernels.forEachPart(parts) { part in
       // rows batchRows of every step: batch rows never mix in a recurrence

@@ -7,7 +7,8 @@ import CRecurKernels
 /// one GEMM with the packed recurrent weight and one fused pointwise kernel. Backward per step: a
 /// fused pointwise kernel and one GEMM for dh; after the loop one GEMM each for dW_ih, dW_hh (and
 /// dW_hr) over all T·B rows, and one for dX. The per-step loops run the batch rows in parts, one
-/// per thread, each from the first step to the last (`recurrenceParts(batch:)`).
+/// per thread, each from the first step to the last (`recurrenceParts(batch:)`); an LSTM's forward
+/// at small batch splits each step by hidden units instead (`hiddenUnitBounds(batch:)`).
 final class RecurrentStack {
   let kind: RecurrentCellKind
   let inputSize, hiddenSize, numLayers, numDirections, projSize: Int
@@ -44,6 +45,22 @@ final class RecurrentStack {
   /// micro-tile of A); below 16 rows the steps' kernels split their own work instead. Every
   /// element is computed the same way whatever the split (the GEMM's sums run in one order).
   func recurrenceParts(batch B: Int) -> Int { max(1, min(Kernels.numThreads, B / 8)) }
+
+  /// Where an LSTM's recurrence is split by hidden units instead (recur_lstm_forward_sequence):
+  /// the unit boundaries of one part per thread, each a multiple of 16 units (a vector of the
+  /// cell kernel) but the last. Only where the batch split leaves threads idle (fewer than 8 rows
+  /// per thread, as in generation) and a step's GEMM has at least 1 MFLOP: each part then runs
+  /// the GEMM of its units' gate columns over all B rows, its slice of W_hh staying in its core's
+  /// cache, and the parts meet once per step (h_prev is read whole), where one part per step costs
+  /// a GEMM dispatch and a pointwise dispatch. nil for one thread, fewer than 32 units or a
+  /// projection. (With enough rows per thread the batch split measured as fast or faster on the
+  /// loaded 2-core machine: its parts never wait for each other.)
+  func hiddenUnitBounds(batch B: Int) -> [Int32]? {
+    let parts = min(Kernels.numThreads, hiddenSize / 16)
+    guard kind == .lstm, projSize == 0, parts > 1, recurrenceParts(batch: B) < parts,
+          8 * Double(B) * Double(hiddenSize) * Double(hiddenSize) >= 1e6 else { return nil }
+    return (0...parts).map { p in Int32(p == parts ? hiddenSize : (p * hiddenSize / parts + 8) / 16 * 16) }
+  }
 
   /// Input width of layer `l`.
   func layerInputSize(_ l: Int) -> Int { l == 0 ? inputSize : numDirections * outputSize }
@@ -93,6 +110,13 @@ final class RecurrentStack {
       }
     }
 
+    var inputs = [x, h0v]
+    if let c0v { inputs.append(c0v) }
+    let params = weights.flatMap(\.parameters)
+    inputs += params.map(\.value)
+    // Nothing to record (inference): the tensors as they are, without the copies below.
+    guard GradientRecording.enabled, inputs.contains(where: \.requiresGrad) else { return (output, hN, cN) }
+
     // One flat result tensor so that output, h_n and c_n share one tape node.
     let sizes = [output.count, hN.count, cN?.count ?? 0]
     var flat = Tensor(uninitializedShape: [sizes.reduce(0, +)])
@@ -100,11 +124,6 @@ final class RecurrentStack {
     fp.update(from: output.storage.pointer, count: sizes[0])
     (fp + sizes[0]).update(from: hN.storage.pointer, count: sizes[1])
     if let cN { (fp + sizes[0] + sizes[1]).update(from: cN.storage.pointer, count: sizes[2]) }
-
-    var inputs = [x, h0v]
-    if let c0v { inputs.append(c0v) }
-    let params = weights.flatMap(\.parameters)
-    inputs += params.map(\.value)
     let hasC = c0v != nil
     flat = Tensor.record(flat, op: "\(kind.rawValue)Stack", inputs: inputs) { [self] g in
       let gp = g.storage.pointer

@@ -18,6 +18,7 @@ final class RecurrentWeights {
 
   private var packedHHT: (version: Int, format: Int32, storage: TensorStorage)?
   private var packedHH: (version: Int, format: Int32, storage: TensorStorage)?
+  private var packedSlices: (version: Int, format: Int32, bounds: [Int32], storages: [TensorStorage])?
 
   init(weightIH: Parameter, weightHH: Parameter, biasIH: Parameter?, biasHH: Parameter?, weightHR: Parameter?, suffix: String) {
     self.weightIH = weightIH
@@ -53,6 +54,29 @@ final class RecurrentWeights {
 
   /// W_hh packed as the B operand of dGates·W_hh (backward).
   func packedHHForBackward() -> UnsafePointer<Float> { packedHH(transposed: false, cache: &packedHH) }
+
+  /// An LSTM's W_hh cut by hidden units for recur_lstm_forward_sequence: for each part p and gate
+  /// q, rows q·H + bounds[p] ..< q·H + bounds[p+1] packed transposed (the B operand of h·W_hhᵀ for
+  /// those units' gate columns), at index 4p + q. Rebuilt only when the weight, the packing format
+  /// or the bounds change.
+  func packedHiddenSlices(bounds: [Int32]) -> [UnsafePointer<Float>?] {
+    let format = recur_packed_b_format()
+    if let p = packedSlices, p.version == weightHH.version, p.format == format, p.bounds == bounds {
+      return p.storages.map { UnsafePointer($0.pointer) }
+    }
+    let (hOut, H) = (weightHH.shape[1], weightHH.shape[0] / 4)
+    var storages: [TensorStorage] = []
+    for p in 0..<bounds.count - 1 {
+      let u0 = Int(bounds[p]), n = Int(bounds[p + 1]) - u0
+      for q in 0..<4 {
+        let s = TensorStorage(uninitializedCount: recur_packed_b_size(Int32(hOut), Int32(n)))
+        recur_pack_b(1, Int32(hOut), Int32(n), weightHH.storage.pointer + (q * H + u0) * hOut, Int32(hOut), s.pointer)
+        storages.append(s)
+      }
+    }
+    packedSlices = (weightHH.version, format, bounds, storages)
+    return storages.map { UnsafePointer($0.pointer) }
+  }
 
   /// W_hh (or W_hhᵀ) packed for the GEMM kernels, rebuilt only when the weight or the packing
   /// format changed since `cache` was filled.
