@@ -232,6 +232,20 @@ struct ResidualFixtureConfig: Decodable {
 
   // MARK: - In the char LM
 
+  @Test func hostileSettingsAreRefusedBeforeAllocation() {
+    func model(hiddenSize: Int = 8, numLayers: Int = 1, _ blocks: ResidualBlockSettings) throws -> CharLM {
+      try CharLM(.init(cell: .minGRU, vocabularySize: 10, hiddenSize: hiddenSize, numLayers: numLayers, residualBlocks: blocks), seed: 1)
+    }
+    #expect(throws: TrainingError.self) { try model(hiddenSize: 1 << 31, .init()) }
+    #expect(throws: TrainingError.self) { try model(numLayers: 1 << 40, .init()) }
+    #expect(throws: TrainingError.self) { try model(hiddenSize: 1 << 40, .init(expansion: 64, feedForwardMultiplier: 64)) }
+    for bad in [ResidualBlockSettings(expansion: .nan), .init(expansion: -1), .init(feedForwardMultiplier: .infinity),
+                .init(convolutionKernel: -3), .init(convolutionKernel: 1), .init(convolutionKernel: 1 << 40)] {
+      #expect(throws: TrainingError.self, "\(bad)") { try model(bad) }
+    }
+    #expect(ResidualBlockSettings(expansion: 64).parameterCount(kind: .minLSTM, inputSize: 1 << 40, modelSize: 1 << 40, numBlocks: 1 << 20).total == nil)
+  }
+
   @Test func charLMWithResidualBlocksCarriesItsStateAndStoresItsShape() throws {
     let blocks = ResidualBlockSettings(expansion: 1.5, feedForwardMultiplier: 2, convolutionKernel: 3)
     let config = CharLM.Configuration(cell: .minGRU, vocabularySize: 7, embeddingSize: 5, hiddenSize: 8, numLayers: 2, dropout: 0.2,
