@@ -133,6 +133,10 @@ struct TrainCLITests {
     (["--seq-length", "0"], "--seq-length must be a positive integer"),
     (["--dropout", "1"], "--dropout must be in [0, 1)"),
     (["--dropout", "-0.1"], "--dropout must be in [0, 1)"),
+    (["--conv-kernel", "4"], "--conv-kernel shape the residual blocks; add --residual"),
+    (["--residual"], "--residual wraps a mingru or minlstm layer"),
+    (["--model", "mingru", "--residual", "--conv-kernel", "1"], "--conv-kernel must be 0 (none) or in 2...64"),
+    (["--model", "mingru", "--residual", "--expansion", "0"], "--expansion must be in (0, 64]"),
     (["--model", "transformer"], "unknown --model \"transformer\"; use lstm, gru, rnn, mingru or minlstm"),
     (["--dropout-placement", "everywhere"], "unknown --dropout-placement \"everywhere\"; use all or between-layers"),
     (["--optimizer", "lbfgs"], "unknown --optimizer"),
@@ -190,6 +194,27 @@ struct TrainCLITests {
     for (arguments, message) in Self.badGenerateInputs {
       try expectCleanFailure(arguments, message: message, scratch: scratch)
     }
+  }
+
+  /// The residual minGRU language model goes through train, resume, generate (one step at a time
+  /// with its carried recurrent and convolution state) and eval like the others.
+  @Test func residualMinGRUTrainsResumesAndGenerates() throws {
+    let scratch = try CLIScratch()
+    let out = scratch.path("residual")
+    let flags = ["--model", "mingru", "--residual", "--conv-kernel", "3", "--expansion", "2", "--ff-mult", "2", "--sample-every", "0"]
+    let train = try RecurExecutable.run(scratch.tinyTraining(out: out, steps: 4) + flags + ["--eval-every", "2"])
+    #expect(train.status == 0, "train failed: \(train.stderr)")
+    #expect(train.stdout.contains("residual minGRU (expansion 2.0, feed-forward × 2.0, convolution 3) language model: 2 × 16"), "\(train.stdout)")
+    let resumed = try RecurExecutable.run(["train", "--resume", out + "/last.safetensors", "--steps", "6", "--sample-every", "0"])
+    #expect(resumed.status == 0, "resume failed: \(resumed.stderr)")
+    let checkpoint = out + "/last.safetensors"
+    let (model, _, _) = try LanguageModelTask.loadModel(from: try ModelArchive.read(from: URL(fileURLWithPath: checkpoint)))
+    #expect(model.configuration.residualBlocks == ResidualBlockSettings(expansion: 2, feedForwardMultiplier: 2, convolutionKernel: 3))
+    let a = try RecurExecutable.run(["generate", "--checkpoint", checkpoint, "--prompt", "It is", "--length", "40", "--seed", "5"])
+    let b = try RecurExecutable.run(["generate", "--checkpoint", checkpoint, "--prompt", "It is", "--length", "40", "--seed", "5"])
+    #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.unicodeScalars.count == 5 + 40 + 1, "\(a.stderr)")
+    let eval = try RecurExecutable.run(["eval", "--checkpoint", checkpoint, "--corpus", scratch.path("small.txt")])
+    #expect(eval.status == 0 && eval.stdout.contains("nats/char"), "\(eval.stderr)")
   }
 
   @Test func trainGenerateEvalRoundTrip() throws {

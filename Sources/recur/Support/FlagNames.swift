@@ -28,6 +28,9 @@ struct FlagNames: Sendable {
     "hiddenSize": "--hidden-size",
     "numLayers": "--num-layers",
     "dropout": "--dropout",
+    "expansion": "--expansion",
+    "feedForwardMultiplier": "--ff-mult",
+    "convolutionKernel": "--conv-kernel",
     // Optimisation and schedule.
     "learningRate": "--learning-rate",
     "weightDecay": "--weight-decay",

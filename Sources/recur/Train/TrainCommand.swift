@@ -36,6 +36,10 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Recurrent layer: lstm, gru, rnn, or the parallel-scan mingru / minlstm (default lstm).", valueName: "lstm|gru|rnn|mingru|minlstm")) var model: String?
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the character embedding (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
+  @Flag(help: "With --model mingru or minlstm: pre-norm residual blocks around each layer (norm → layer → projection back, norm → feed-forward with GELU), a final norm, as the language models of Feng et al. 2024; --hidden-size is then the model width and --num-layers the blocks.") var residual = false
+  @Option(parsing: .unconditional, help: "With --residual: the recurrent layer's width as a multiple of --hidden-size (default 1.5).") var expansion: Float?
+  @Option(name: .customLong("ff-mult"), parsing: .unconditional, help: "With --residual: the feed-forward width as a multiple of --hidden-size (default 4).") var ffMult: Float?
+  @Option(name: .customLong("conv-kernel"), parsing: .unconditional, help: "With --residual: taps of a causal depthwise convolution before each recurrent layer, 0 for none (default 0).") var convKernel: Int?
   @Option(name: .customLong("dropout-placement"), help: ArgumentHelp("all: dropout on the embeddings, between layers and before the decoder; between-layers: between recurrent layers only, as nn.LSTM(dropout=p) (default all).", valueName: "all|between-layers")) var dropoutPlacement: String?
 
   // MARK: Optimisation
@@ -108,6 +112,7 @@ struct TrainCommand: ParsableCommand {
       }
       model.dropoutPlacement = placement
     }
+    model.residualBlocks = try residualBlocks(for: model.cell)
     try model.validate()
     var data = LanguageModelTask.DataSettings()
     data.seqLength = seqLength ?? Defaults.seqLength
@@ -136,6 +141,19 @@ struct TrainCommand: ParsableCommand {
     return (model, data, o)
   }
 
+  /// The block settings of --residual, nil without it; the block flags need --residual and a minimal layer.
+  func residualBlocks(for cell: SequenceLayerKind) throws -> ResidualBlockSettings? {
+    guard residual else {
+      let stray = flagsGiven([("--expansion", expansion != nil), ("--ff-mult", ffMult != nil), ("--conv-kernel", convKernel != nil)])
+      if !stray.isEmpty { throw CLIError("\(stray.joined(separator: ", ")) shape the residual blocks; add --residual (with --model mingru or minlstm)") }
+      return nil
+    }
+    guard case .minimal = cell else { throw CLIError("--residual wraps a mingru or minlstm layer; add --model mingru (or minlstm)") }
+    let defaults = ResidualBlockSettings()
+    return ResidualBlockSettings(expansion: expansion ?? defaults.expansion, feedForwardMultiplier: ffMult ?? defaults.feedForwardMultiplier,
+                                 convolutionKernel: convKernel ?? defaults.convolutionKernel)
+  }
+
   /// The --matmul-precision value, nil when not given.
   func parsedMatmulPrecision() throws -> Kernels.MatmulPrecision? {
     guard let name = matmulPrecision else { return nil }
@@ -150,7 +168,8 @@ struct TrainCommand: ParsableCommand {
     flagsGiven([
       ("--model", model != nil), ("--hidden-size", recurrent.hiddenSize != nil), ("--num-layers", recurrent.numLayers != nil),
       ("--embedding-size", embeddingSize != nil), ("--dropout", recurrent.dropout != nil),
-      ("--dropout-placement", dropoutPlacement != nil), ("--seq-length", seqLength != nil),
+      ("--dropout-placement", dropoutPlacement != nil), ("--residual", residual), ("--expansion", expansion != nil),
+      ("--ff-mult", ffMult != nil), ("--conv-kernel", convKernel != nil), ("--seq-length", seqLength != nil),
       ("--batch-size", optimization.batchSize != nil), ("--optimizer", optimizer != nil), ("--learning-rate", optimization.learningRate != nil),
     ]) + schedule.givenFlags + flagsGiven([
       ("--weight-decay", weightDecay != nil), ("--momentum", momentum != nil), ("--grad-clip", optimization.gradClip != nil),

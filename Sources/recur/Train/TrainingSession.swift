@@ -82,7 +82,7 @@ final class TrainingSession: TrainingObserver {
   func plotTitle() -> String {
     let m = trainer.task.model.configuration, corpus = trainer.task.settings.corpus
     let name = corpus.hasPrefix("bundled:") ? "Pride and Prejudice" : URL(fileURLWithPath: corpus).lastPathComponent
-    return "Character-level \(m.cell.displayName) \(m.numLayers)×\(m.hiddenSize) on \(name)"
+    return "Character-level \(m.layerName()) \(m.numLayers)×\(m.hiddenSize) on \(name)"
   }
 
   func header() -> String {
@@ -91,7 +91,7 @@ final class TrainingSession: TrainingObserver {
     let corpusName = d.corpus.hasPrefix("bundled:") ? "bundled Pride and Prejudice (Jane Austen)" : d.corpus
     let train = task.trainBatches
     var lines: [String] = []
-    lines.append("\(trainer.step > 0 ? "Resuming at step \(trainer.step): " : "Training ")a character-level \(m.cell.displayName) language model: "
+    lines.append("\(trainer.step > 0 ? "Resuming at step \(trainer.step): " : "Training ")a character-level \(m.layerName(detailed: true)) language model: "
       + "\(m.numLayers) × \(m.hiddenSize), embedding \(m.embeddingSize), dropout \(m.dropout); \(ProgressLine.count(params)) parameters")
     var corpusLine = "corpus: \(corpusName), \(task.vocabulary.count) distinct characters; training streams \(train.batchSize) × \(ProgressLine.count(Double(train.streamLength)))"
     if let v = task.validationBatches { corpusLine += ", validation \(ProgressLine.count(Double(v.batchSize * v.streamLength))) characters" }

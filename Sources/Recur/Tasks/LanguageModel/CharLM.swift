@@ -11,6 +11,11 @@
 /// Shapes: tokens `[T, B]` (time-major, flattened), logits `[T, B, V]`; the state is the
 /// recurrent layer's (`h` `[numLayers, B, H]`, plus `c` for the LSTM).
 ///
+/// With `residualBlocks` set (minGRU or minLSTM only) the recurrent stack is a
+/// `ResidualMinimalRecurrentStack` of `numLayers` pre-norm residual blocks of width `hiddenSize`
+/// (recurrent layer with expansion, feed-forward, optional causal convolution, final norm): the
+/// language-model architecture of Feng et al. 2024. Its parameters are named `rnn.blocks.0.…`.
+///
 /// Parameters are named as the PyTorch module
 /// ```python
 /// class CharLM(nn.Module):          # embedding, rnn, decoder attributes
@@ -50,10 +55,14 @@ public final class CharLM: Module {
     public var dropout: Float
     /// Where dropout applies (archives written before this setting existed read as `.all`).
     public var dropoutPlacement: DropoutPlacement
+    /// Residual blocks around a minGRU/minLSTM layer (see `ResidualMinimalRecurrentStack`), or nil
+    /// for a plain stack (archives written before this setting existed read as nil).
+    public var residualBlocks: ResidualBlockSettings?
 
     /// A configuration; the vocabulary size usually comes from the corpus.
     public init(cell: SequenceLayerKind = .recurrent(.lstm), vocabularySize: Int, embeddingSize: Int = 64, hiddenSize: Int = 512,
-                numLayers: Int = 2, dropout: Float = 0.25, dropoutPlacement: DropoutPlacement = .all) {
+                numLayers: Int = 2, dropout: Float = 0.25, dropoutPlacement: DropoutPlacement = .all,
+                residualBlocks: ResidualBlockSettings? = nil) {
       self.cell = cell
       self.vocabularySize = vocabularySize
       self.embeddingSize = embeddingSize
@@ -61,15 +70,18 @@ public final class CharLM: Module {
       self.numLayers = numLayers
       self.dropout = dropout
       self.dropoutPlacement = dropoutPlacement
+      self.residualBlocks = residualBlocks
     }
 
-    /// Decodes a configuration; one without `dropoutPlacement` (written before it existed) gets `.all`.
+    /// Decodes a configuration; one without `dropoutPlacement` (written before it existed) gets `.all`,
+    /// one without `residualBlocks` a plain stack.
     public init(from decoder: any Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)
       self.init(cell: try c.decode(SequenceLayerKind.self, forKey: .cell), vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
                 embeddingSize: try c.decode(Int.self, forKey: .embeddingSize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
                 numLayers: try c.decode(Int.self, forKey: .numLayers), dropout: try c.decode(Float.self, forKey: .dropout),
-                dropoutPlacement: try c.decodeIfPresent(DropoutPlacement.self, forKey: .dropoutPlacement) ?? .all)
+                dropoutPlacement: try c.decodeIfPresent(DropoutPlacement.self, forKey: .dropoutPlacement) ?? .all,
+                residualBlocks: try c.decodeIfPresent(ResidualBlockSettings.self, forKey: .residualBlocks))
     }
 
     /// Throws `TrainingError.invalidSetting` for the first invalid value.
@@ -77,13 +89,33 @@ public final class CharLM: Module {
       try TrainingError.require(vocabularySize >= 1, "vocabularySize", vocabularySize, "at least 1")
       try TrainingError.requirePositive(["embeddingSize": embeddingSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
+      if let residualBlocks {
+        guard case .minimal = cell else {
+          throw TrainingError.invalidSetting(InvalidParameter("cell", cell.rawValue, expected: "mingru or minlstm with residual blocks"))
+        }
+        do { try residualBlocks.validate() } catch let e as InvalidParameter { throw TrainingError.invalidSetting(e) }
+      }
       try TrainingError.requireFitsMemory(parameterCount, sizes: ["vocabularySize": vocabularySize, "embeddingSize": embeddingSize,
                                                                   "hiddenSize": hiddenSize, "numLayers": numLayers])
     }
 
+    /// The recurrent part for people: `LSTM`, `minGRU`, or `residual minGRU` with its block settings
+    /// (`residual minGRU (expansion 1.5, feed-forward × 4, convolution 4)`) when `detailed`.
+    public func layerName(detailed: Bool = false) -> String {
+      guard let b = residualBlocks else { return cell.displayName }
+      let name = "residual \(cell.displayName)"
+      guard detailed else { return name }
+      return "\(name) (expansion \(b.expansion), feed-forward × \(b.feedForwardMultiplier)"
+        + (b.convolutionKernel > 0 ? ", convolution \(b.convolutionKernel))" : ")")
+    }
+
     /// The number of parameters of the model, computed without building it.
     public var parameterCount: SizeTally {
-      var tally = cell.parameterCount(inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers)
+      var tally = if let residualBlocks, case .minimal(let kind) = cell {
+        residualBlocks.parameterCount(kind: kind, inputSize: embeddingSize, modelSize: hiddenSize, numBlocks: numLayers)
+      } else {
+        cell.parameterCount(inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers)
+      }
       tally.add(vocabularySize, embeddingSize)
       tally.add(vocabularySize, hiddenSize)
       tally.add(vocabularySize)
@@ -109,9 +141,14 @@ public final class CharLM: Module {
     let c = configuration
     var generator = RandomGenerator(seed: seed)
     embedding = Embedding(count: c.vocabularySize, dimension: c.embeddingSize, generator: &generator)
-    // Dropout between layers only exists with more than one layer (avoids PyTorch's warning).
-    rnn = c.cell.make(inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
-                      dropout: c.numLayers > 1 ? c.dropout : 0, seed: generator.next())
+    if let blocks = c.residualBlocks, case .minimal(let kind) = c.cell {
+      rnn = try ResidualMinimalRecurrentStack(kind: kind, inputSize: c.embeddingSize, modelSize: c.hiddenSize, numBlocks: c.numLayers,
+                                              settings: blocks, dropout: c.dropout, seed: generator.next())
+    } else {
+      // Dropout between layers only exists with more than one layer (avoids PyTorch's warning).
+      rnn = c.cell.make(inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
+                        dropout: c.numLayers > 1 ? c.dropout : 0, seed: generator.next())
+    }
     decoder = Linear(inputSize: c.hiddenSize, outputSize: c.vocabularySize, generator: &generator)
     dropoutLayer = Dropout(p: c.dropout)
   }
