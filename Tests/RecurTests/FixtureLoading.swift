@@ -147,3 +147,12 @@ func expectMaxAbsClose(_ actual: Tensor?, _ expected: Tensor, _ label: String, m
   let c = closeness(actual, expected, rtol: 0, atol: maxAbs)
   #expect(c.ok, "\(label): \(c.message)", sourceLocation: sourceLocation)
 }
+
+/// The JSON `config` a fixture generator stored in the metadata of `path` (e.g. "mingru/small"),
+/// decoded as `C`.
+func loadFixtureConfig<C: Decodable>(_ path: String, as type: C.Type = C.self) throws -> C {
+  guard let config = try loadFixtureMetadata(path)["config"] else {
+    throw FixtureError(description: "\(path) has no config in its metadata")
+  }
+  return try JSONDecoder().decode(C.self, from: Data(config.utf8))
+}

@@ -11,8 +11,7 @@ struct MinimalFixtureConfig: Decodable {
   var layers: Int
 
   static func load(_ name: String) throws -> MinimalFixtureConfig {
-    let config = try #require(try loadFixtureMetadata("mingru/\(name)")["config"], "mingru/\(name) has no config")
-    return try JSONDecoder().decode(MinimalFixtureConfig.self, from: Data(config.utf8))
+    try loadFixtureConfig("mingru/\(name)")
   }
 }
 

@@ -16,8 +16,7 @@ struct RecurrentFixtureConfig: Decodable {
   var param_names: [String]
 
   static func load(_ name: String) throws -> RecurrentFixtureConfig {
-    let config = try #require(try loadFixtureMetadata("recurrent/\(name)")["config"], "recurrent/\(name) has no config")
-    return try JSONDecoder().decode(RecurrentFixtureConfig.self, from: Data(config.utf8))
+    try loadFixtureConfig("recurrent/\(name)")
   }
 
   func makeLayer() -> RecurrentLayer {

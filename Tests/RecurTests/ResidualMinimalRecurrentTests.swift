@@ -14,8 +14,7 @@ struct ResidualFixtureConfig: Decodable {
   var conv: Int
 
   static func load(_ name: String) throws -> ResidualFixtureConfig {
-    let config = try #require(try loadFixtureMetadata("mingru/\(name)")["config"], "mingru/\(name) has no config")
-    return try JSONDecoder().decode(ResidualFixtureConfig.self, from: Data(config.utf8))
+    try loadFixtureConfig("mingru/\(name)")
   }
 
   func makeStack(seed: UInt64 = 0) throws -> ResidualMinimalRecurrentStack {
