@@ -1,5 +1,5 @@
-// SGEMM driver: argument checks, the packed-B format, K/M blocking, and the split of the work
-// over the thread pool. ISA-independent: the packing routines and the micro-kernels come from
+// SGEMM driver: argument checks, the packed-B format and the split of the work over the thread
+// pool (K/M blocking: gemm_blocking.c). ISA-independent: the packing routines and the micro-kernels come from
 // the active recur_isa_ops table (gemm_template.h instantiated per ISA).
 //
 // Work split: C is cut into units, row chunks x groups of column panels, that the threads claim
@@ -42,60 +42,6 @@ _Static_assert(sizeof(recur_packed_header) == 64, "the header keeps the panels 6
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 static int min_int(int a, int b) { return a < b ? a : b; }
-
-static int clamp_int(long x, int lo, int hi) { return x < lo ? lo : x > hi ? hi : (int)x; }
-
-// MARK: - Blocking from the cache sizes
-
-/// Bytes per packed operand element (bfloat16 tables pack two per float slot).
-static int element_bytes(const recur_isa_ops *ops) { return ops->bf16 ? 2 : 4; }
-
-/// The largest K block on this CPU: a kc x NR panel of B and the kc x MR micro-panel of A that
-/// passes over it fill 7/8 of the L1D (the rest holds the C tile and the stack), in multiples of
-/// 16 (the transposing pack's step). 192 on Zen 5's 48 KiB L1D with AVX-512 (384 in bfloat16),
-/// 128 on Zen 4's 32 KiB; the table's kc_max where CPUID says nothing.
-static int kc_max_for(const recur_isa_ops *ops) {
-  size_t l1d;
-  int source;
-  recur_cache_sizes(&l1d, NULL, &source);
-  if (source == 0) return ops->kc_max;
-  long kc = (long)(l1d / 8 * 7) / ((long)(ops->nr + ops->mr) * element_bytes(ops));
-  return clamp_int(kc / 16 * 16, 32, 1024);
-}
-
-/// K block size: K split into equal blocks of at most kc_max (no thin last block).
-static int kc_for(const recur_isa_ops *ops, int K) {
-  if (K <= 0) return 1;
-  int kc_max = kc_max_for(ops);
-  int blocks = (K + kc_max - 1) / kc_max;
-  return (K + blocks - 1) / blocks;
-}
-
-/// Bytes of L2 a thread's packed A may take: a quarter (B panels stream through the rest).
-static size_t a_budget(void) {
-  size_t l2;
-  recur_cache_sizes(NULL, &l2, NULL);
-  return l2 / 4;
-}
-
-/// Rows per M block: the table's mc, fewer where an mc x kc A block would not fit a_budget().
-static int mc_for(const recur_isa_ops *ops, int kc) {
-  long rows = (long)(a_budget() / ((size_t)kc * element_bytes(ops)));
-  return clamp_int(rows / ops->mr * ops->mr, 8 * ops->mr, ops->mc);
-}
-
-void recur_gemm_blocking(int *kc_max, int *mc, long *l1d_bytes, long *l2_bytes, int *source) {
-  const recur_isa_ops *ops = recur_gemm_ops();
-  size_t l1d, l2;
-  int src;
-  recur_cache_sizes(&l1d, &l2, &src);
-  int kc = kc_max_for(ops);
-  if (kc_max) *kc_max = kc;
-  if (mc) *mc = mc_for(ops, kc);
-  if (l1d_bytes) *l1d_bytes = (long)l1d;
-  if (l2_bytes) *l2_bytes = (long)l2;
-  if (source) *source = src;
-}
 
 size_t recur_packed_b_size(int K, int N) {
   const recur_isa_ops *ops = recur_gemm_ops();
@@ -172,7 +118,7 @@ void recur_pack_b(int transB, int K, int N, const float *B, int ldb, float *pack
   h.K = K;
   h.N = N;
   h.nr = ops->nr;
-  h.kc = kc_for(ops, K);
+  h.kc = recur_gemm_kc_for(ops, K);
   h.bf16 = (uint32_t)ops->bf16;
   memcpy(packed, &h, sizeof h);
   if (K > 0 && N > 0) pack_b_all(ops, transB, K, N, B, ldb, h.kc, packed + RECUR_HEADER_FLOATS);
@@ -223,7 +169,7 @@ static void plan_units(recur_gemm_job *job, int nthreads) {
   // row chunks of ~M/target rows, at least 8 micro-panels (a B panel must serve enough rows to
   // pay for streaming it) and at most one M block
   int per = ceil_div(mt, target);
-  int min_tiles = 8, max_tiles = mc_for(ops, job->kc) / ops->mr;
+  int min_tiles = 8, max_tiles = recur_gemm_mc_for(ops, job->kc) / ops->mr;
   if (per < min_tiles) per = min_tiles;
   if (per > max_tiles) per = max_tiles;
   int chunks = ceil_div(mt, per);
@@ -245,8 +191,8 @@ static void plan_units(recur_gemm_job *job, int nthreads) {
   job->units = job->row_chunks * job->panel_groups;
   // A packed for all of K when it takes several K blocks and fits the L2 budget, or when units
   // split columns (a thread's next unit usually has the same rows, see gemm_unit)
-  size_t a_bytes = (size_t)job->chunk_rows * (size_t)job->K * (size_t)element_bytes(ops);
-  job->whole_k = job->panel_groups > 1 || (job->K > job->kc && a_bytes <= a_budget());
+  size_t a_bytes = (size_t)job->chunk_rows * (size_t)job->K * (size_t)recur_gemm_element_bytes(ops);
+  job->whole_k = job->panel_groups > 1 || (job->K > job->kc && a_bytes <= recur_gemm_a_budget());
   atomic_init(&job->next_unit, 0);
 }
 
@@ -384,7 +330,7 @@ void recur_sgemm(int transA, int transB, int M, int N, int K, float alpha, const
   int nthreads = threads_for(ops, M, N, K);
   recur_gemm_job job = {.ops = ops, .transA = transA != 0, .M = M, .N = N, .K = K,
                         .alpha = alpha, .beta = beta, .A = A, .lda = lda, .C = C, .ldc = ldc,
-                        .kc = kc_for(ops, K), .transB = transB != 0, .B = B, .ldb = ldb};
+                        .kc = recur_gemm_kc_for(ops, K), .transB = transB != 0, .B = B, .ldb = ldb};
   plan_units(&job, nthreads);
   if (job.row_chunks == 1) {
     // each panel is used by one unit: packed there, one at a time, into L1
@@ -415,7 +361,7 @@ static recur_packed_header checked_header(const char *fn, const recur_isa_ops *o
              N >= 0 ? N : h.N);
     fail(fn, msg);
   }
-  if (h.isa != (uint32_t)ops->isa || h.nr != ops->nr || h.kc != kc_for(ops, K)) {
+  if (h.isa != (uint32_t)ops->isa || h.nr != ops->nr || h.kc != recur_gemm_kc_for(ops, K)) {
     fail(fn, "B was packed for another instruction set (recur_force_isa was called in between): "
              "pack it again");
   }
@@ -466,8 +412,8 @@ void recur_sgemm_packed_multi(int M, int K, const float *A, int lda, int count,
   }
   check_ld(fn, "lda", lda, K, "A is stored [M, K]");
   // rows of A per chunk: all of K packed at once within the thread's L2 share
-  const int kc = kc_for(ops, K), mr = ops->mr;
-  long fit = (long)(a_budget() / ((size_t)K * element_bytes(ops))) / mr * mr;
+  const int kc = recur_gemm_kc_for(ops, K), mr = ops->mr;
+  long fit = (long)(recur_gemm_a_budget() / ((size_t)K * recur_gemm_element_bytes(ops))) / mr * mr;
   int chunk_rows = min_int(ceil_div(M, mr) * mr, fit > mr ? (int)fit : mr);
   int row_chunks = ceil_div(M, chunk_rows);
   float *Ap = recur_scratch(RECUR_SCRATCH_PACK_A, (size_t)chunk_rows * (size_t)K);

@@ -141,6 +141,14 @@ static inline __attribute__((always_inline)) void recur_prefetch_span(const floa
 /// read once; `source`: 0 defaults, 1 CPUID, 2 environment. Any pointer may be NULL.
 void recur_cache_sizes(size_t *l1d, size_t *l2, int *source);
 
+/// GEMM blocking (gemm_blocking.c): bytes per packed operand element; the K block for K (equal
+/// blocks of at most the L1D-derived maximum); the bytes of L2 a thread's packed A may take; the
+/// rows per M block for a K block of kc.
+int recur_gemm_element_bytes(const recur_isa_ops *ops);
+int recur_gemm_kc_for(const recur_isa_ops *ops, int K);
+size_t recur_gemm_a_budget(void);
+int recur_gemm_mc_for(const recur_isa_ops *ops, int kc);
+
 /// 64-byte aligned allocation (abort on failure); free with free().
 void *recur_aligned_alloc(size_t bytes);
 
