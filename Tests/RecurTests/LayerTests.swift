@@ -210,6 +210,51 @@ import _RecurTestSupport
     #expect(LayerNorm(5, bias: false).namedParameters().map(\.name) == ["weight"])
   }
 
+  @Test func layerNormAndGELUKernelsMatchFloat64AndGiveTheSameBitsOnOneAndTwoThreads() {
+    // 400 rows of 100 (vector bodies and scalar tails; on 2 threads the rows split in two and the
+    // weight and bias gradients in column blocks of 64 and 36) and 40,000 GELU elements (10 chunks,
+    // the last partial, split in two).
+    let saved = Kernels.numThreads
+    defer { Kernels.numThreads = saved }
+    var rng = RandomGenerator(seed: 31)
+    let x = Tensor.normal([400, 100], std: 2, generator: &rng) + 0.5, upstream = Tensor.normal([400, 100], generator: &rng)
+    let w = Tensor.normal([100], generator: &rng), b = Tensor.normal([100], generator: &rng)
+    let u = Tensor.normal([40_000], std: 3, generator: &rng), gu = Tensor.normal([40_000], generator: &rng)
+    var results: [[[Float]]] = []
+    for threads in [1, 2] {
+      Kernels.numThreads = threads
+      let xs = x.requiringGrad(), ws = w.requiringGrad(), bs = b.requiringGrad(), us = u.requiringGrad()
+      let y = xs.layerNorm(width: 100, eps: 1e-5, weight: ws, bias: bs), v = us.gelu(approximate: .tanh)
+      ((y * upstream).sum() + (v * gu).sum()).backward()
+      results.append([y.scalars, xs.grad!.scalars, ws.grad!.scalars, bs.grad!.scalars, v.scalars, us.grad!.scalars])
+    }
+    #expect(results[0] == results[1], "1 and 2 threads differ")
+    // Float64 references (the normalised rows and their backward, GELU's tanh form and its
+    // derivative), compared relative to max(1, |reference|); dw relative to the sum of |terms|.
+    var worst = 0.0
+    func check(_ got: Float, _ want: Double, scale: Double = 0) { worst = max(worst, abs(Double(got) - want) / max(1, abs(want), scale)) }
+    var dw = [Double](repeating: 0, count: 100), dwScale = [Double](repeating: 0, count: 100)
+    for r in 0..<400 {
+      let row = (0..<100).map { Double(x[r, $0]) }
+      let mean = row.reduce(0, +) / 100, rstd = 1 / ((row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 100) + 1e-5).squareRoot()
+      let xhat = row.map { ($0 - mean) * rstd }, dxhat = (0..<100).map { Double(upstream[r, $0]) * Double(w[$0]) }
+      let a = dxhat.reduce(0, +) / 100, c = zip(dxhat, xhat).map(*).reduce(0, +) / 100
+      for j in 0..<100 {
+        check(results[0][0][r * 100 + j], xhat[j] * Double(w[j]) + Double(b[j]))
+        check(results[0][1][r * 100 + j], rstd * (dxhat[j] - a - xhat[j] * c))
+        dw[j] += Double(upstream[r, j]) * xhat[j]
+        dwScale[j] += abs(Double(upstream[r, j]) * xhat[j])
+      }
+    }
+    for j in 0..<100 { check(results[0][2][j], dw[j], scale: dwScale[j]) }
+    for i in 0..<40_000 {
+      let t = Double(u[i]), th = Foundation.tanh(0.7978845608028654 * (t + 0.044715 * t * t * t))
+      check(results[0][4][i], 0.5 * t * (1 + th))
+      check(results[0][5][i], Double(gu[i]) * (0.5 * (1 + th) + 0.5 * t * (1 - th * th) * 0.7978845608028654 * (1 + 3 * 0.044715 * t * t)))
+    }
+    #expect(worst < 1e-5, "largest difference from float64 \(worst)")
+  }
+
   @Test func layerNormNormalises() {
     let y = LayerNorm(4, eps: 0)(Tensor(shape: [2, 4], scalars: [1, 2, 3, 4, 10, 10, 10, 14]))
     for r in 0..<2 {

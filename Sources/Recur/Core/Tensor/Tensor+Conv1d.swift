@@ -124,3 +124,20 @@ extension Tensor {
     }
   }
 }
+
+// MARK: - A sum with partial sums (vectorisable; the order differs from a serial loop)
+
+/// Σ p[0..<n], accumulated in 8 interleaved partial sums.
+@inline(__always)
+func vectorSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+  var acc = SIMD8<Float>()
+  var j = 0
+  let raw = UnsafeRawPointer(p)
+  while j + 8 <= n {
+    acc += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+    j += 8
+  }
+  var s = acc.sum()
+  while j < n { s += p[j]; j += 1 }
+  return s
+}

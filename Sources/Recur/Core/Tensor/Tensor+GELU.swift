@@ -30,28 +30,18 @@ extension Tensor {
   }
 
   /// x·σ(2u) with the sigmoids kept for the backward: d/dx = s + x·s·(1 − s)·2u′,
-  /// u′ = √(2/π)·(1 + 3·0.044715·x²).
+  /// u′ = √(2/π)·(1 + 3·0.044715·x²) (recur_gelu_tanh_forward / _backward).
   private func geluTanh() -> Tensor {
-    let c: Float = 0.7978845608, a: Float = 0.044715
-    var s = Tensor(uninitializedShape: shape)
+    var s = Tensor(uninitializedShape: shape), out = Tensor(uninitializedShape: shape)
     let px = storage.pointer, n = count
     s.withUnsafeMutableBufferPointer { sp in
-      guard let ps = sp.baseAddress, n > 0 else { return }
-      for i in 0..<n { let x = px[i]; ps[i] = 2 * c * (x + a * x * x * x) }
-      recur_vsigmoid(ps, ps, n)
+      out.withUnsafeMutableBufferPointer { o in recur_gelu_tanh_forward(n, px, sp.baseAddress, o.baseAddress) }
     }
-    var out = Tensor(uninitializedShape: shape)
-    let ps = s.storage.pointer
-    out.withUnsafeMutableBufferPointer { o in for i in 0..<n { o[i] = px[i] * ps[i] } }
     let input = self
     return Tensor.record(out, op: "gelu_tanh", inputs: [self]) { g in
       var dx = Tensor(uninitializedShape: input.shape)
-      let pg = g.storage.pointer, px = input.storage.pointer, ps = s.storage.pointer
       dx.withUnsafeMutableBufferPointer { d in
-        for i in 0..<n {
-          let x = px[i], si = ps[i]
-          d[i] = pg[i] * (si + x * si * (1 - si) * 2 * c * (1 + 3 * a * x * x))
-        }
+        recur_gelu_tanh_backward(n, input.storage.pointer, s.storage.pointer, g.storage.pointer, d.baseAddress)
       }
       return [dx]
     }
