@@ -249,7 +249,7 @@ struct ModelArchiveTests {
 
     var rounds = 0, killedMidWrite = 0, advanced = 0, onDisk = 0
     var delays = RandomGenerator(seed: 11)
-    while rounds < 60 && (rounds < 12 || killedMidWrite < 5) {
+    while rounds < 60 && (rounds < 12 || killedMidWrite < 5 || advanced < 1) {
       rounds += 1
       let process = Process()
       process.executableURL = recur
@@ -265,7 +265,15 @@ struct ModelArchiveTests {
         if chunk.isEmpty { break }
         text += String(decoding: chunk, as: UTF8.self)
       }
-      if rounds % 2 == 1 {
+      if rounds % 4 == 3 {
+        // After a completed save (however slow the machine), then any moment of the next one.
+        while !text.contains("saved ") {
+          let chunk = out.fileHandleForReading.availableData
+          if chunk.isEmpty { break }
+          text += String(decoding: chunk, as: UTF8.self)
+        }
+        usleep(UInt32(delays.next() % 20_000))
+      } else if rounds % 2 == 1 {
         // Any moment: while loading, building, writing, syncing, renaming or printing.
         usleep(UInt32(delays.next() % 150_000))
       } else {
