@@ -124,12 +124,13 @@ final class RecurrentStack {
     fp.update(from: output.storage.pointer, count: sizes[0])
     (fp + sizes[0]).update(from: hN.storage.pointer, count: sizes[1])
     if let cN { (fp + sizes[0] + sizes[1]).update(from: cN.storage.pointer, count: sizes[2]) }
-    let hasC = c0v != nil
+    let hasC = c0v != nil, inputGradient = x.requiresGrad
     flat = Tensor.record(flat, op: "\(kind.rawValue)Stack", inputs: inputs) { [self] g in
       let gp = g.storage.pointer
       let grads = backward(
         dOutput: gp, dhN: gp + sizes[0], dcN: hasC ? gp + sizes[0] + sizes[1] : nil,
-        caches: caches, layerInputs: layerInputs, dropoutMasks: dropoutMasks, masks: masks, T: T, B: B)
+        caches: caches, layerInputs: layerInputs, dropoutMasks: dropoutMasks, masks: masks, T: T, B: B,
+        inputGradient: inputGradient)
       var result: [Tensor?] = [grads.dx, grads.dh0]
       if hasC { result.append(grads.dc0) }
       result += grads.params
