@@ -1,8 +1,10 @@
 // Fused pointwise kernels of the recurrent cells (see recur_cells.h).
-// Transcendentals go through the dispatched vector math (recur_vsigmoid / recur_vtanh); the
-// remaining arithmetic is simple loops the compiler vectorises. Each kernel works on batch rows
-// independently, so it is split by rows over the thread pool (recur_parallel_for_grain): the
-// other core would otherwise idle between the time steps' GEMMs. Every element is computed the
+// The forward rows of LSTM, GRU and Elman cells have an AVX2 and an AVX-512 version that keeps a
+// vector of units in registers through the whole cell; elsewhere transcendentals go through the
+// dispatched vector math (recur_vsigmoid / recur_vtanh) and the remaining arithmetic is simple
+// loops compiled once per instruction set. Each kernel works on batch rows independently, so it
+// is split by rows over the thread pool (recur_parallel_for_grain): the other core would
+// otherwise idle between the time steps' GEMMs. Every element is computed the
 // same way whatever the split, so results do not depend on the thread count.
 #include "recur_cells.h"
 #include "recur_kernels.h"

@@ -6,9 +6,10 @@ import CRecurKernels
 /// Forward per layer and direction: one GEMM for the input projection of all T steps, then per step
 /// one GEMM with the packed recurrent weight and one fused pointwise kernel. Backward per step: a
 /// fused pointwise kernel and one GEMM for dh; after the loop one GEMM each for dW_ih, dW_hh (and
-/// dW_hr) over all T·B rows, and one for dX. The per-step loops run the batch rows in parts, one
-/// per thread, each from the first step to the last (`recurrenceParts(batch:)`); an LSTM's forward
-/// at small batch splits each step by hidden units instead (`hiddenUnitBounds(batch:)`).
+/// dW_hr) over all T·B rows, and one for dX (none for the first layer when the input takes no
+/// gradient). The per-step loops run the batch rows in parts, one per thread, each from the first
+/// step to the last (`recurrenceParts(batch:)`); an LSTM's forward at small batch splits each step
+/// by hidden units instead (`hiddenUnitBounds(batch:)`).
 final class RecurrentStack {
   let kind: RecurrentCellKind
   let inputSize, hiddenSize, numLayers, numDirections, projSize: Int
