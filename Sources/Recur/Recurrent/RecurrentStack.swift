@@ -83,9 +83,10 @@ final class RecurrentStack {
     var layerInput = x
     var hN = Tensor(uninitializedShape: [L * D, B, hOut])
     var cN = kind == .lstm ? Tensor(uninitializedShape: [L * D, B, H]) : nil
-    var output = Tensor.zeros([T, B, D * hOut])
+    var output = x  // each layer's output in turn (numLayers ≥ 1)
     for l in 0..<L {
-      output = Tensor.zeros([T, B, D * hOut])
+      // not zero-filled: every direction writes its columns of every step and row (zeros past a length)
+      output = Tensor(uninitializedShape: [T, B, D * hOut])
       layerInputs.append(layerInput)
       for d in 0..<D {
         let i = l * D + d
