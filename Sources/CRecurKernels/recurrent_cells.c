@@ -1,8 +1,10 @@
 // Fused pointwise kernels of the recurrent cells (see recur_cells.h).
-// Transcendentals go through the dispatched vector math (recur_vsigmoid / recur_vtanh); the
-// remaining arithmetic is simple loops the compiler vectorises. Each kernel works on batch rows
-// independently, so it is split by rows over the thread pool (recur_parallel_for_grain): the
-// other core would otherwise idle between the time steps' GEMMs. Every element is computed the
+// The forward rows of LSTM, GRU and Elman cells have an AVX2 and an AVX-512 version that keeps a
+// vector of units in registers through the whole cell; elsewhere transcendentals go through the
+// dispatched vector math (recur_vsigmoid / recur_vtanh) and the remaining arithmetic is simple
+// loops compiled once per instruction set. Each kernel works on batch rows independently, so it
+// is split by rows over the thread pool (recur_parallel_for_grain): the other core would
+// otherwise idle between the time steps' GEMMs. Every element is computed the
 // same way whatever the split, so results do not depend on the thread count.
 #include "recur_cells.h"
 #include "recur_kernels.h"
@@ -43,16 +45,6 @@
       dcb[j] = dcj * f;                                                                             \
     }                                                                                               \
   }                                                                                                 \
-  /* n += r ⊙ (W_hn h + b_hn) */                                                                    \
-  attribute static void gru_candidate_##sfx(int H, const float *restrict rg,                        \
-                                            const float *restrict hn, float *restrict n) {          \
-    for (int j = 0; j < H; j++) n[j] += rg[j] * hn[j];                                              \
-  }                                                                                                 \
-  /* h = (1 − z) ⊙ n + z ⊙ h_prev */                                                                \
-  attribute static void gru_state_##sfx(int H, const float *restrict z, const float *restrict n,    \
-                                        const float *restrict hp, float *restrict h) {              \
-    for (int j = 0; j < H; j++) h[j] = (1.0f - z[j]) * n[j] + z[j] * hp[j];                         \
-  }                                                                                                 \
   attribute static void gru_backward_##sfx(int H, const float *restrict r,                          \
                                            const float *restrict hn, const float *restrict hp,      \
                                            const float *restrict d, float *restrict gx,             \
@@ -68,6 +60,15 @@
       gx[j] = dar; gx[H + j] = daz; gx[2 * H + j] = dan;                                            \
       gh[j] = dar; gh[H + j] = daz; gh[2 * H + j] = dan * r[j];                                     \
       dp[j] = d[j] * z[j];                                                                          \
+    }                                                                                               \
+  }                                                                                                 \
+  /* out[k] = Σ_i x[i·ld + k] over rows i = 0..<M in row order, k < n */                             \
+  attribute static void sum_columns_##sfx(int M, long ld, const float *restrict x, int n,           \
+                                          float *restrict out) {                                    \
+    memset(out, 0, sizeof(float) * (size_t)n);                                                      \
+    for (int i = 0; i < M; i++) {                                                                   \
+      const float *row = x + (size_t)i * ld;                                                        \
+      for (int k = 0; k < n; k++) out[k] += row[k];                                                 \
     }                                                                                               \
   }                                                                                                 \
   attribute static void rnn_backward_##sfx(size_t n, const float *restrict h,                       \
@@ -326,19 +327,112 @@ void recur_lstm_backward_step(int B, int H, const float *gates, const float *c_p
   recur_parallel_for_grain(B, row_grain(4 * H), lstm_backward_rows, &j);
 }
 
+// MARK: - GRU forward, one pass per row
+
+/// n += r ⊙ (W_hn h + b_hn)
+static void gru_candidate(int H, const float *restrict rg, const float *restrict hn, float *restrict n) {
+  for (int j = 0; j < H; j++) n[j] += rg[j] * hn[j];
+}
+
+/// h = (1 − z) ⊙ n + z ⊙ h_prev
+static void gru_state(int H, const float *restrict z, const float *restrict n, const float *restrict hp,
+                      float *restrict h) {
+  for (int j = 0; j < H; j++) h[j] = (1.0f - z[j]) * n[j] + z[j] * hp[j];
+}
+
+/// One batch row of the GRU forward step on the portable path: hh (W_hh h, r|z|n blocks of H)
+/// gets b_hh, x (the input projections, r|z|n) gets r and z activated in place, then
+/// n = tanh(x_n + r ⊙ hh_n) and h = (1 − z) ⊙ n + z ⊙ h_prev, one array pass after another.
+static void gru_row_portable(int H, float *restrict x, float *restrict hh, const float *restrict bhh,
+                             const float *restrict hp, float *restrict h) {
+  if (bhh) add_portable(3 * H, hh, bhh);
+  add_portable(2 * H, x, hh);
+  recur_vsigmoid(x, x, (size_t)2 * H);
+  float *n = x + 2 * H;
+  gru_candidate(H, x, hh + 2 * H, n);
+  recur_vtanh(n, n, (size_t)H);
+  gru_state(H, x + H, n, hp, h);
+}
+
+#if defined(__x86_64__)
+// The same row in one pass, a vector of units at a time: the three gates of those units stay in
+// registers (the array passes above went over the row six times and called the dispatched vector
+// math twice). The same operations in the same order on each element as the portable passes
+// with this ISA's vector math, so the results are those passes' bits.
+#define RECUR_GRU_ROW_BODY(VEC, LOAD, STORE, ADD, SUB, MUL, SET1, SIGMOID, TANH)          \
+  {                                                                                     \
+    VEC hr = LOAD(hh + j), hz = LOAD(hh + H + j), hn = LOAD(hh + 2 * H + j);            \
+    if (bhh) {                                                                          \
+      hr = ADD(hr, LOAD(bhh + j));                                                      \
+      hz = ADD(hz, LOAD(bhh + H + j));                                                  \
+      hn = ADD(hn, LOAD(bhh + 2 * H + j));                                              \
+      STORE(hh + j, hr);                                                                \
+      STORE(hh + H + j, hz);                                                            \
+      STORE(hh + 2 * H + j, hn);                                                        \
+    }                                                                                   \
+    VEC r = SIGMOID(ADD(LOAD(x + j), hr)), z = SIGMOID(ADD(LOAD(x + H + j), hz));       \
+    VEC n = TANH(ADD(LOAD(x + 2 * H + j), MUL(r, hn)));                                 \
+    STORE(x + j, r);                                                                    \
+    STORE(x + H + j, z);                                                                \
+    STORE(x + 2 * H + j, n);                                                            \
+    STORE(h + j, ADD(MUL(SUB(SET1(1.0f), z), n), MUL(z, LOAD(hp + j))));                \
+  }
+
+RECUR_TARGET_AVX512 static void gru_row_avx512(int H, float *restrict x, float *restrict hh,
+                                               const float *restrict bhh, const float *restrict hp,
+                                               float *restrict h) {
+  int j = 0;
+#define LOAD_FULL(p) _mm512_loadu_ps(p)
+#define STORE_FULL(p, v) _mm512_storeu_ps((p), (v))
+  for (; j + 16 <= H; j += 16) {
+    RECUR_GRU_ROW_BODY(__m512, LOAD_FULL, STORE_FULL, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
+                       _mm512_set1_ps, recur_sigmoid_avx512, recur_tanh_avx512)
+  }
+  if (j < H) {
+    const __mmask16 m = recur_tail_mask_avx512(H - j);
+#define LOAD_TAIL(p) _mm512_maskz_loadu_ps(m, p)
+#define STORE_TAIL(p, v) _mm512_mask_storeu_ps((p), m, (v))
+    RECUR_GRU_ROW_BODY(__m512, LOAD_TAIL, STORE_TAIL, _mm512_add_ps, _mm512_sub_ps, _mm512_mul_ps,
+                       _mm512_set1_ps, recur_sigmoid_avx512, recur_tanh_avx512)
+#undef LOAD_TAIL
+#undef STORE_TAIL
+  }
+#undef LOAD_FULL
+#undef STORE_FULL
+}
+
+RECUR_TARGET_AVX2 static void gru_row_avx2(int H, float *restrict x, float *restrict hh,
+                                           const float *restrict bhh, const float *restrict hp,
+                                           float *restrict h) {
+  int j = 0;
+#define LOAD_FULL(p) _mm256_loadu_ps(p)
+#define STORE_FULL(p, v) _mm256_storeu_ps((p), (v))
+  for (; j + 8 <= H; j += 8) {
+    RECUR_GRU_ROW_BODY(__m256, LOAD_FULL, STORE_FULL, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps,
+                       _mm256_set1_ps, recur_sigmoid_avx2, recur_tanh_avx2)
+  }
+  if (j < H) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(H - j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#define LOAD_TAIL(p) _mm256_maskload_ps((p), m)
+#define STORE_TAIL(p, v) _mm256_maskstore_ps((p), m, (v))
+    RECUR_GRU_ROW_BODY(__m256, LOAD_TAIL, STORE_TAIL, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps,
+                       _mm256_set1_ps, recur_sigmoid_avx2, recur_tanh_avx2)
+#undef LOAD_TAIL
+#undef STORE_TAIL
+  }
+#undef LOAD_FULL
+#undef STORE_FULL
+}
+#undef RECUR_GRU_ROW_BODY
+#endif
+
 static void gru_forward_rows(void *p, int b0, int b1) {
   const cell_job *jb = p;
   const int H = jb->H, G = 3 * H;
-  const float *bhh = jb->bhh;
+  void (*row)(int, float *, float *, const float *, const float *, float *) = RECUR_CELL_PICK(gru_row);
   for (int b = b0; b < b1; b++) {
-    float *x = jb->xw + (size_t)b * G, *r = jb->hh + (size_t)b * G;
-    if (bhh) RECUR_CELL_PICK(add)(G, r, bhh);
-    RECUR_CELL_PICK(add)(2 * H, x, r);
-    recur_vsigmoid(x, x, (size_t)2 * H);
-    float *n = x + 2 * H;
-    RECUR_CELL_PICK(gru_candidate)(H, x, r + 2 * H, n);
-    recur_vtanh(n, n, (size_t)H);
-    RECUR_CELL_PICK(gru_state)(H, x + H, n, jb->h_prev + (size_t)b * H, jb->h + (size_t)b * H);
+    row(H, jb->xw + (size_t)b * G, jb->hh + (size_t)b * G, jb->bhh, jb->h_prev + (size_t)b * H,
+        jb->h + (size_t)b * H);
   }
 }
 
@@ -365,18 +459,78 @@ void recur_gru_backward_step(int B, int H, const float *act, const float *hh, co
   recur_parallel_for_grain(B, row_grain(3 * H), gru_backward_rows, &j);
 }
 
-void recur_rnn_forward_step(int B, int H, const float *pre, const float *bhh, int relu, float *h) {
-  for (int b = 0; b < B; b++) {
-    const float *p = pre + (size_t)b * H;
-    float *hb = h + (size_t)b * H;
-    memcpy(hb, p, sizeof(float) * (size_t)H);
-    if (bhh) RECUR_CELL_PICK(add)(H, hb, bhh);
-  }
+/// The Elman step of n units on the portable path: h = pre + b_hh, then tanh or ReLU in place.
+static void rnn_row_portable(int n, const float *restrict pre, const float *restrict bhh, int relu,
+                             float *restrict h) {
+  memcpy(h, pre, sizeof(float) * (size_t)n);
+  if (bhh) add_portable(n, h, bhh);
   if (relu) {
-    for (size_t i = 0; i < (size_t)B * H; i++) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
+    for (int i = 0; i < n; i++) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
   } else {
-    recur_vtanh(h, h, (size_t)B * H);
+    recur_vtanh(h, h, (size_t)n);
   }
+}
+
+#if defined(__x86_64__)
+// The same in one pass a vector at a time (the passes above copied the row, added the bias and
+// applied the activation one after another). max(v, 0) is `v > 0 ? v : 0` (NaN gives 0), so the
+// results are the portable passes' bits with this ISA's tanh.
+#define RECUR_RNN_ROW_BODY(VEC, LOAD, STORE, ADD, MAX, ZERO, TANH) \
+  {                                                                \
+    VEC v = LOAD(pre + j);                                         \
+    if (bhh) v = ADD(v, LOAD(bhh + j));                            \
+    STORE(h + j, relu ? MAX(v, ZERO()) : TANH(v));                 \
+  }
+
+RECUR_TARGET_AVX512 static void rnn_row_avx512(int n, const float *restrict pre, const float *restrict bhh,
+                                               int relu, float *restrict h) {
+  int j = 0;
+#define LOAD_FULL(p) _mm512_loadu_ps(p)
+#define STORE_FULL(p, v) _mm512_storeu_ps((p), (v))
+  for (; j + 16 <= n; j += 16) {
+    RECUR_RNN_ROW_BODY(__m512, LOAD_FULL, STORE_FULL, _mm512_add_ps, _mm512_max_ps, _mm512_setzero_ps,
+                       recur_tanh_avx512)
+  }
+  if (j < n) {
+    const __mmask16 m = recur_tail_mask_avx512(n - j);
+#define LOAD_TAIL(p) _mm512_maskz_loadu_ps(m, p)
+#define STORE_TAIL(p, v) _mm512_mask_storeu_ps((p), m, (v))
+    RECUR_RNN_ROW_BODY(__m512, LOAD_TAIL, STORE_TAIL, _mm512_add_ps, _mm512_max_ps, _mm512_setzero_ps,
+                       recur_tanh_avx512)
+#undef LOAD_TAIL
+#undef STORE_TAIL
+  }
+#undef LOAD_FULL
+#undef STORE_FULL
+}
+
+RECUR_TARGET_AVX2 static void rnn_row_avx2(int n, const float *restrict pre, const float *restrict bhh,
+                                           int relu, float *restrict h) {
+  int j = 0;
+#define LOAD_FULL(p) _mm256_loadu_ps(p)
+#define STORE_FULL(p, v) _mm256_storeu_ps((p), (v))
+  for (; j + 8 <= n; j += 8) {
+    RECUR_RNN_ROW_BODY(__m256, LOAD_FULL, STORE_FULL, _mm256_add_ps, _mm256_max_ps, _mm256_setzero_ps,
+                       recur_tanh_avx2)
+  }
+  if (j < n) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#define LOAD_TAIL(p) _mm256_maskload_ps((p), m)
+#define STORE_TAIL(p, v) _mm256_maskstore_ps((p), m, (v))
+    RECUR_RNN_ROW_BODY(__m256, LOAD_TAIL, STORE_TAIL, _mm256_add_ps, _mm256_max_ps, _mm256_setzero_ps,
+                       recur_tanh_avx2)
+#undef LOAD_TAIL
+#undef STORE_TAIL
+  }
+#undef LOAD_FULL
+#undef STORE_FULL
+}
+#undef RECUR_RNN_ROW_BODY
+#endif
+
+void recur_rnn_forward_step(int B, int H, const float *pre, const float *bhh, int relu, float *h) {
+  void (*row)(int, const float *, const float *, int, float *) = RECUR_CELL_PICK(rnn_row);
+  for (int b = 0; b < B; b++) row(H, pre + (size_t)b * H, bhh, relu, h + (size_t)b * H);
 }
 
 void recur_rnn_backward_step(int B, int H, const float *h, const float *dh, int relu, float *dpre) {
@@ -408,12 +562,7 @@ enum { SUM_COLUMNS = 64 };  // columns per parallel-for index of recur_sum_rows
 static void sum_rows_columns(void *p, int c0, int c1) {
   const rows_job *j = p;
   int j0 = c0 * SUM_COLUMNS, j1 = c1 * SUM_COLUMNS < j->N ? c1 * SUM_COLUMNS : j->N;
-  float *out = j->out;
-  memset(out + j0, 0, sizeof(float) * (size_t)(j1 - j0));
-  for (int i = 0; i < j->M; i++) {
-    const float *row = j->cx + (size_t)i * j->N;
-    for (int k = j0; k < j1; k++) out[k] += row[k];
-  }
+  RECUR_CELL_PICK(sum_columns)(j->M, j->N, j->cx + j0, j1 - j0, j->out + j0);
 }
 
 void recur_sum_rows(int M, int N, const float *x, float *out) {

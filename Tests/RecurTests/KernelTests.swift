@@ -605,7 +605,7 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
     try Self.avx512ModelDriver.write(to: work.appendingPathComponent("model_check.c"), atomically: true, encoding: .utf8)
     let common = ["-O0", "-fno-math-errno", "-I", sources.appendingPathComponent("include").path, "-I", sources.path]
     var compiles: [(name: String, flags: [String])] = [
-      ("dispatch", ["-DRECUR_AVX512_MODEL"]), ("gemm", []), ("cache_info", []), ("threadpool", []), ("kernels_portable", []),
+      ("dispatch", ["-DRECUR_AVX512_MODEL"]), ("gemm", []), ("gemm_blocking", []), ("cache_info", []), ("threadpool", []), ("kernels_portable", []),
       ("kernels_avx2", []),
       ("kernels_avx512", ["-I", sources.appendingPathComponent("avx512_model").path, "-DRECUR_AVX512_MODEL",
                           "-DRECUR_TARGET_AVX512="]),

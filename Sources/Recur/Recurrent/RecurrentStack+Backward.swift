@@ -2,7 +2,8 @@ import CRecurKernels
 
 extension RecurrentStack {
   struct Gradients {
-    var dx: Tensor
+    /// nil when the stack's input needs no gradient (the first layer's dX GEMM is skipped).
+    var dx: Tensor?
     var dh0: Tensor
     var dc0: Tensor?
     /// In the order of `weights.flatMap(\.parameters)`.
@@ -11,9 +12,12 @@ extension RecurrentStack {
 
   /// Backward through the whole stack, top layer first, each direction reversed in time.
   /// dOutput [T, B, D·H_out], dhN [L·D, B, H_out], dcN [L·D, B, H] point into the flat gradient.
+  /// Without `inputGradient` the first layer's dX = dGates · W_ih (a GEMM as large as its input
+  /// projection) is not computed: nothing upstream of the stack would read it.
   func backward(
     dOutput: UnsafePointer<Float>, dhN: UnsafePointer<Float>, dcN: UnsafePointer<Float>?,
-    caches: [DirectionCache], layerInputs: [Tensor], dropoutMasks: [Tensor?], masks: StepMask?, T: Int, B: Int
+    caches: [DirectionCache], layerInputs: [Tensor], dropoutMasks: [Tensor?], masks: StepMask?, T: Int, B: Int,
+    inputGradient: Bool
   ) -> Gradients {
     let L = numLayers, D = numDirections, hOut = outputSize, H = hiddenSize
     let dh0 = Tensor(uninitializedShape: [L * D, B, hOut])
@@ -24,23 +28,23 @@ extension RecurrentStack {
     // Gradient w.r.t. the current layer's output [T, B, D·H_out].
     var dY = Tensor(uninitializedShape: [T, B, D * hOut])
     dY.storage.pointer.update(from: dOutput, count: dY.count)
-    var dX = Tensor.zeros([0])
+    var dX: Tensor?
     for l in stride(from: L - 1, through: 0, by: -1) {
       let x = layerInputs[l]
-      dX = Tensor(uninitializedShape: x.shape)
+      dX = l > 0 || inputGradient ? Tensor(uninitializedShape: x.shape) : nil
       for d in 0..<D {
         let i = l * D + d
         let r = backwardDirection(
           weights: weights[i], cache: caches[i], x: x, mask: masks,
           dOutput: UnsafePointer(dY.storage.pointer + d * hOut), outputStride: D * hOut,
           dhN: dhN + i * B * hOut, dcN: dcN.map { $0 + i * B * H },
-          dx: dX.storage.pointer, accumulateDX: d > 0)
+          dx: dX?.storage.pointer, accumulateDX: d > 0)
         (dh0.storage.pointer + i * B * hOut).update(from: r.dh0, count: B * hOut)
         if let dc0, let rc = r.dc0 { (dc0.storage.pointer + i * B * H).update(from: rc, count: B * H) }
         paramGrads[i] = r.params
         norms[i] = r.norms
       }
-      if l > 0 {
+      if l > 0, let dX {
         dY = dX
         if let m = dropoutMasks[l - 1] { dY = Tensor.broadcastMap(dY, m, "dropout", *) }
       }
@@ -59,12 +63,13 @@ extension RecurrentStack {
     var buffers: [Tensor]
   }
 
-  /// Backward of one layer and direction. Writes (or adds, when `accumulateDX`) dX [T, B, I].
+  /// Backward of one layer and direction. Writes (or adds, when `accumulateDX`) dX [T, B, I]
+  /// when `dx` is given.
   func backwardDirection(
     weights w: RecurrentWeights, cache: DirectionCache, x: Tensor, mask: StepMask?,
     dOutput: UnsafePointer<Float>, outputStride: Int,
     dhN: UnsafePointer<Float>, dcN: UnsafePointer<Float>?,
-    dx: UnsafeMutablePointer<Float>, accumulateDX: Bool
+    dx: UnsafeMutablePointer<Float>?, accumulateDX: Bool
   ) -> DirectionGradients {
     let (T, B, I, H, hOut, G, relu) = dimensions(of: x)
     let reverse = cache.reverse
@@ -169,7 +174,7 @@ extension RecurrentStack {
       params.append(dWhr)
     }
     // dX = dGates · W_ih
-    gemm(m: rows, n: I, k: G, a: dGx.storage.pointer, b: w.weightIH.storage.pointer, c: dx, accumulate: accumulateDX)
+    if let dx { gemm(m: rows, n: I, k: G, a: dGx.storage.pointer, b: w.weightIH.storage.pointer, c: dx, accumulate: accumulateDX) }
     return DirectionGradients(dh0: UnsafePointer(dh.storage.pointer), dc0: dc.map { UnsafePointer($0.storage.pointer) },
                               params: params, norms: norms, buffers: [dh] + (dc.map { [$0] } ?? []))
   }

@@ -6,9 +6,10 @@ import CRecurKernels
 /// Forward per layer and direction: one GEMM for the input projection of all T steps, then per step
 /// one GEMM with the packed recurrent weight and one fused pointwise kernel. Backward per step: a
 /// fused pointwise kernel and one GEMM for dh; after the loop one GEMM each for dW_ih, dW_hh (and
-/// dW_hr) over all T·B rows, and one for dX. The per-step loops run the batch rows in parts, one
-/// per thread, each from the first step to the last (`recurrenceParts(batch:)`); an LSTM's forward
-/// at small batch splits each step by hidden units instead (`hiddenUnitBounds(batch:)`).
+/// dW_hr) over all T·B rows, and one for dX (none for the first layer when the input takes no
+/// gradient). The per-step loops run the batch rows in parts, one per thread, each from the first
+/// step to the last (`recurrenceParts(batch:)`); an LSTM's forward at small batch splits each step
+/// by hidden units instead (`hiddenUnitBounds(batch:)`).
 final class RecurrentStack {
   let kind: RecurrentCellKind
   let inputSize, hiddenSize, numLayers, numDirections, projSize: Int
@@ -82,9 +83,10 @@ final class RecurrentStack {
     var layerInput = x
     var hN = Tensor(uninitializedShape: [L * D, B, hOut])
     var cN = kind == .lstm ? Tensor(uninitializedShape: [L * D, B, H]) : nil
-    var output = Tensor.zeros([T, B, D * hOut])
+    var output = x  // each layer's output in turn (numLayers ≥ 1)
     for l in 0..<L {
-      output = Tensor.zeros([T, B, D * hOut])
+      // not zero-filled: every direction writes its columns of every step and row (zeros past a length)
+      output = Tensor(uninitializedShape: [T, B, D * hOut])
       layerInputs.append(layerInput)
       for d in 0..<D {
         let i = l * D + d
@@ -124,12 +126,13 @@ final class RecurrentStack {
     fp.update(from: output.storage.pointer, count: sizes[0])
     (fp + sizes[0]).update(from: hN.storage.pointer, count: sizes[1])
     if let cN { (fp + sizes[0] + sizes[1]).update(from: cN.storage.pointer, count: sizes[2]) }
-    let hasC = c0v != nil
+    let hasC = c0v != nil, inputGradient = x.requiresGrad
     flat = Tensor.record(flat, op: "\(kind.rawValue)Stack", inputs: inputs) { [self] g in
       let gp = g.storage.pointer
       let grads = backward(
         dOutput: gp, dhN: gp + sizes[0], dcN: hasC ? gp + sizes[0] + sizes[1] : nil,
-        caches: caches, layerInputs: layerInputs, dropoutMasks: dropoutMasks, masks: masks, T: T, B: B)
+        caches: caches, layerInputs: layerInputs, dropoutMasks: dropoutMasks, masks: masks, T: T, B: B,
+        inputGradient: inputGradient)
       var result: [Tensor?] = [grads.dx, grads.dh0]
       if hasC { result.append(grads.dc0) }
       result += grads.params
