@@ -93,6 +93,7 @@ struct Seq2SeqDecodingOptions: ParsableArguments {
 extension FlagNames {
   static let seq2seq = common.merging([
     "labelSmoothing": "--label-smoothing",
+    "decoderHiddenSize": "--decoder-size",
     "attention": "--attention",
     "patience": "--patience",
   ])

@@ -17,6 +17,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
   @Flag(name: .customLong("unidirectional"), help: "Read the source left to right only (default: both directions).") var unidirectional = false
   @OptionGroup var recurrent: RecurrentModelOptions<Defaults>
   @Option(name: .customLong("embedding-size"), parsing: .unconditional, help: "Width of the source and target embeddings (default \(Defaults.embeddingSize)).") var embeddingSize: Int?
+  @Option(name: .customLong("decoder-size"), parsing: .unconditional, help: "Width of the decoder state (default: --hidden-size, or the encoder's output width with dot attention; general and additive attention map the encoder's 2 × --hidden-size outputs to it).") var decoderSize: Int?
   @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "ε of label smoothing, in [0, 1) (default \(Defaults.shown(Defaults.labelSmoothing))).") var labelSmoothing: Float?
   @OptionGroup var optimization: OptimizationOptions<Defaults>
   @OptionGroup var averaging: WeightAverageOptions<Defaults>
@@ -83,7 +84,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
     let task = trainer.task, m = task.model.configuration
     let attention = m.attention.map { "\($0.rawValue) attention\(m.inputFeeding ? " with input feeding" : "")" } ?? "no attention"
-    let subject = "an \(m.cell.displayName) encoder-decoder, \(m.bidirectional ? "bidirectional " : "")\(m.numLayers) × \(m.hiddenSize), "
+    let subject = "an \(m.cell.displayName) encoder-decoder, \(m.bidirectional ? "bidirectional " : "")\(m.numLayers) × \(m.hiddenSize), decoder \(m.decoderSize), "
       + "\(attention), \(ProgressLine.count(Double(task.model.parameterCount))) parameters; \(task.sources.count) training pairs, "
       + "\(task.validation.count) validation sources, \(task.vocabulary.source.count)/\(task.vocabulary.target.count) source/target tokens"
     try TaskTrainingSession(trainer: trainer, out: outDirectory, subject: subject,
@@ -109,6 +110,7 @@ struct Seq2SeqTrainCommand: ParsableCommand {
     c.numLayers = recurrent.numLayers ?? Defaults.numLayers
     c.dropout = recurrent.dropout ?? Defaults.dropout
     c.embeddingSize = embeddingSize ?? Defaults.embeddingSize
+    c.decoderHiddenSize = decoderSize ?? (c.attention == .dot ? c.memorySize : c.hiddenSize)
     try c.validate()
     return c
   }

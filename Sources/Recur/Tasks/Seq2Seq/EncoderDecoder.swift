@@ -4,11 +4,12 @@
 ///
 /// ```
 /// memory, (h_n, c_n) = encoder(dropout(source_embedding(x)), lengths)   [S, B, D·H]
-/// h_0 = tanh(bridge([→h_n ; ←h_n] of the top layer))                     [B, D·H]
+/// h_0 = tanh(bridge([→h_n ; ←h_n] of the top layer))                     [B, H_dec]
 /// c_0 = bridge_cell([→c_n ; ←c_n])                                       (LSTM)
 /// y_t ~ softmax(decoder(y_{t−1}, …, memory, lengths))
 /// ```
-/// The decoder's width is the memory width D·H, so every ``AttentionScore`` form applies. Target
+/// The decoder's width H_dec is the memory width D·H unless `decoderHiddenSize` sets another
+/// (a narrower decoder costs less per target token; `dot` attention needs the two equal). Target
 /// ids follow ``Seq2SeqVocabulary``: padding 0, unknown 1, start 2, end 3. Parameters are named as
 /// a PyTorch module with attributes `source_embedding`, `encoder`, `bridge`, `bridge_cell`, `decoder`.
 public final class EncoderDecoder: Module {
@@ -34,6 +35,9 @@ public final class EncoderDecoder: Module {
     public var inputFeeding = true
     /// Dropout on embeddings, between encoder layers and before the output layer (training only).
     public var dropout: Float = 0.2
+    /// Width of the decoder state; nil: the memory width D·H (archives written before the option
+    /// have no value and keep that width).
+    public var decoderHiddenSize: Int?
 
     /// A configuration with the given vocabulary sizes and default widths.
     public init(sourceVocabularySize: Int, targetVocabularySize: Int) {
@@ -41,8 +45,11 @@ public final class EncoderDecoder: Module {
       self.targetVocabularySize = targetVocabularySize
     }
 
-    /// The decoder's width: the encoder's output width.
-    public var decoderSize: Int { (bidirectional ? 2 : 1) * hiddenSize }
+    /// The width of the encoder's outputs, the attention memory: D·H.
+    public var memorySize: Int { (bidirectional ? 2 : 1) * hiddenSize }
+
+    /// The decoder's width: `decoderHiddenSize`, or the memory width.
+    public var decoderSize: Int { decoderHiddenSize ?? memorySize }
 
     /// Throws `TrainingError.invalidSetting` for the first invalid value.
     public func validate() throws {
@@ -51,24 +58,37 @@ public final class EncoderDecoder: Module {
                                 "at least 5 (padding, unknown, start, end and one token)")
       try TrainingError.requirePositive(["embeddingSize": embeddingSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
+      if let decoderHiddenSize {
+        try TrainingError.requirePositive(["decoderHiddenSize": decoderHiddenSize])
+        if attention == .dot && hiddenSize <= Int.max / 2 {
+          try TrainingError.require(decoderHiddenSize == memorySize, "decoderHiddenSize", decoderHiddenSize,
+                                    "the memory width \(memorySize) with dot attention (or general or additive attention)")
+        }
+      }
       try TrainingError.requireFitsMemory(parameterCount, sizes: [
         "sourceVocabularySize": sourceVocabularySize, "targetVocabularySize": targetVocabularySize, "embeddingSize": embeddingSize,
-        "hiddenSize": hiddenSize, "numLayers": numLayers])
+        "hiddenSize": hiddenSize, "numLayers": numLayers, "decoderHiddenSize": decoderHiddenSize ?? 1])
     }
 
     /// The number of parameters of the model (embeddings, encoder, bridges, decoder cell,
-    /// attention and output layers), computed without building it; an upper bound within a few
-    /// vectors.
+    /// attention and output layers), computed without building it.
     public var parameterCount: SizeTally {
       var tally = SizeTally()
       tally.add(sourceVocabularySize, embeddingSize)
       tally.add(targetVocabularySize, embeddingSize)
       tally.add(RecurrentLayer.parameterCount(cell, inputSize: embeddingSize, hiddenSize: hiddenSize, numLayers: numLayers,
                                               bidirectional: bidirectional))
-      let d = (bidirectional ? 2 : 1) * min(hiddenSize, Int.max / 4)
-      tally.add(cell == .lstm ? 2 : 1, d + 1, d)                       // bridges
+      let m = (bidirectional ? 2 : 1) * min(hiddenSize, Int.max / 4), d = min(decoderHiddenSize ?? m, Int.max / 4)
+      tally.add(cell == .lstm ? 2 : 1, m + 1, d)                       // bridges
       tally.add(RecurrentLayer.parameterCount(cell, inputSize: min(embeddingSize, Int.max / 4) + (inputFeeding ? d : 0), hiddenSize: d))
-      tally.add(3, d + 1, d)                                           // attention: general W, output W_c [c; h]
+      if let attention {
+        tally.add(d, m + d)                                            // output W_c [c; h]
+        switch attention {
+        case .dot: break
+        case .general: tally.add(d, m)                                 // W_a
+        case .additive: tally.add(d, d + m + 2)                        // W_q, W_k and its bias, v
+        }
+      }
       tally.add(d + 1, targetVocabularySize)                           // output layer
       return tally
     }
@@ -98,8 +118,8 @@ public final class EncoderDecoder: Module {
     sourceEmbedding = Embedding(count: c.sourceVocabularySize, dimension: c.embeddingSize, generator: &generator)
     encoder = RecurrentLayer.make(c.cell, inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers,
                                   dropout: c.numLayers > 1 ? c.dropout : 0, bidirectional: c.bidirectional, seed: generator.next())
-    bridge = Linear(inputSize: c.decoderSize, outputSize: c.decoderSize, generator: &generator)
-    bridgeCell = c.cell == .lstm ? Linear(inputSize: c.decoderSize, outputSize: c.decoderSize, generator: &generator) : nil
+    bridge = Linear(inputSize: c.memorySize, outputSize: c.decoderSize, generator: &generator)
+    bridgeCell = c.cell == .lstm ? Linear(inputSize: c.memorySize, outputSize: c.decoderSize, generator: &generator) : nil
     decoder = try AttentionDecoder(kind: c.cell, vocabularySize: c.targetVocabularySize, embeddingSize: c.embeddingSize,
                                    hiddenSize: c.decoderSize, memorySize: encoder.outputSize, attention: c.attention,
                                    inputFeeding: c.inputFeeding, dropout: c.dropout, generator: &generator)
