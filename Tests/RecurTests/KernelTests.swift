@@ -593,7 +593,8 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
   /// Where the CPU has AVX-512 every other test here runs that path for real. Elsewhere this
   /// compiles the AVX-512 sources against Sources/CRecurKernels/avx512_model/immintrin.h (a
   /// software model of the intrinsics) and checks the forced "avx512" path against double
-  /// precision: GEMM edge tiles, transposes, packing, both thread counts, vector math and tails.
+  /// precision: GEMM edge tiles, transposes, packing, both thread counts, vector math and tails;
+  /// and the one-pass LSTM/GRU/Elman cell rows against the portable passes, bit for bit.
   @Test(.enabled(if: recur_isa_supported("avx512") == 0 && KernelTests.clang != nil))
   func avx512PathAgainstSoftwareModel() throws {
     #if arch(x86_64)
@@ -608,6 +609,8 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
       ("dispatch", ["-DRECUR_AVX512_MODEL"]), ("gemm", []), ("gemm_blocking", []), ("cache_info", []), ("threadpool", []), ("kernels_portable", []),
       ("kernels_avx2", []),
       ("kernels_avx512", ["-I", sources.appendingPathComponent("avx512_model").path, "-DRECUR_AVX512_MODEL",
+                          "-DRECUR_TARGET_AVX512="]),
+      ("recurrent_rows", ["-I", sources.appendingPathComponent("avx512_model").path, "-DRECUR_AVX512_MODEL",
                           "-DRECUR_TARGET_AVX512="]),
     ]
     var objects: [String] = []
@@ -747,6 +750,46 @@ static int vecmath(void) {
   return ok;
 }
 
+void recur_lstm_row_portable(int n, int S, float *g, const float *bhh, const float *cp, float *c, float *tc, float *h);
+void recur_lstm_row_avx512(int n, int S, float *g, const float *bhh, const float *cp, float *c, float *tc, float *h);
+void recur_gru_row_portable(int H, float *x, float *hh, const float *bhh, const float *hp, float *h);
+void recur_gru_row_avx512(int H, float *x, float *hh, const float *bhh, const float *hp, float *h);
+void recur_rnn_row_portable(int n, const float *pre, const float *bhh, int relu, float *h);
+void recur_rnn_row_avx512(int n, const float *pre, const float *bhh, int relu, float *h);
+
+/// The one-pass AVX-512 cell rows give the portable passes' bits (the portable passes call the
+/// forced avx512 vector math), for every tail length, with and without b_hh, and leave the
+/// floats past the row untouched. Buffers: 4 gate blocks of S = n + 3 ≤ 43 floats + 6 guard floats.
+static int rows(void) {
+  enum { N = 4 * 43 + 6 };
+  float a[7][N], b[7][N];
+  int ok = 1;
+  for (int n = 1; n <= 40; n++) {
+    for (int bias = 0; bias <= 1; bias++) {
+      for (int kind = 0; kind < 4; kind++) {  // LSTM (S = n + 3), GRU, Elman tanh, Elman ReLU
+        for (int k = 0; k < 7; k++) for (int i = 0; i < N; i++) a[k][i] = b[k][i] = 4 * rnd();
+        a[1][0] = b[1][0] = NAN;  // a NaN pre-activation goes through both paths alike
+        const float *bhh = bias ? a[6] : NULL;
+        if (kind == 0) {
+          recur_lstm_row_portable(n, n + 3, a[1], bhh, a[2], a[3], a[4], a[5]);
+          recur_lstm_row_avx512(n, n + 3, b[1], bhh, b[2], b[3], b[4], b[5]);
+        } else if (kind == 1) {
+          recur_gru_row_portable(n, a[1], a[2], bhh, a[3], a[4]);
+          recur_gru_row_avx512(n, b[1], b[2], bhh, b[3], b[4]);
+        } else {
+          recur_rnn_row_portable(n, a[1], bhh, kind == 3, a[4]);
+          recur_rnn_row_avx512(n, b[1], bhh, kind == 3, b[4]);
+        }
+        if (memcmp(a, b, sizeof a) != 0) {
+          if (ok) printf("FAIL cell row kind %d n %d bias %d differs from the portable passes\n", kind, n, bias);
+          ok = 0;
+        }
+      }
+    }
+  }
+  return ok;
+}
+
 int main(void) {
   if (!recur_force_isa("avx512")) { printf("FAIL: the avx512 path is not available in this build\n"); return 1; }
   if (strcmp(recur_isa_name(), "avx512") != 0) { printf("FAIL: forced path reports %s\n", recur_isa_name()); return 1; }
@@ -777,8 +820,9 @@ int main(void) {
   total += 2;
   passed += gemm_case(0, 1, 300, 200, 100, 1, 0.5f, 0, 0);
   passed += gemm_case(1, 0, 300, 200, 100, 1, 1, 0, 0);
-  total++;
+  total += 2;
   passed += vecmath();
+  passed += rows();
   printf("avx512 model check: %d of %d cases right\n", passed, total);
   return passed != total;
 }
