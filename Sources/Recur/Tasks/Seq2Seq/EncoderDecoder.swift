@@ -62,7 +62,7 @@ public final class EncoderDecoder: Module {
         try TrainingError.requirePositive(["decoderHiddenSize": decoderHiddenSize])
         if attention == .dot && hiddenSize <= Int.max / 2 {
           try TrainingError.require(decoderHiddenSize == memorySize, "decoderHiddenSize", decoderHiddenSize,
-                                    "the memory width \(memorySize) with dot attention (or general or additive attention)")
+                                    "the memory width \(memorySize) with dot attention (general and additive attention take any width)")
         }
       }
       try TrainingError.requireFitsMemory(parameterCount, sizes: [
