@@ -24,6 +24,7 @@ struct Seq2SeqCLITests {
                                          "--eval-every", "50", "--out", out, "--seed", "3"])
     #expect(train.status == 0, "\(train.stderr)")
     #expect(train.stdout.contains("general attention with input feeding"), "\(train.stdout)")
+    #expect(train.stdout.contains("1 × 24, decoder 24,"), "the decoder is --hidden-size wide by default: \(train.stdout)")
     for name in [TrainingOutputFile.best, TrainingOutputFile.last, TrainingOutputFile.metrics] {
       #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)")
     }
@@ -58,6 +59,7 @@ struct Seq2SeqCLITests {
     try scratch.write("empty-target.tsv", Array("abc\tA B C\nabd\t \n".utf8))
     try scratch.write("empty-source.tsv", Array("\tA\n".utf8))
     try scratch.write("two-tabs.tsv", Array("a\tb\tc\n".utf8))
+    try scratch.write("ok.tsv", Array("abc\tA B C\nabd\tA B D\n".utf8))
     let cases: [([String], String)] = [
       (["--train", scratch.path("no-tab.tsv")], "no-tab.tsv line 2: no tab"),
       (["--train", scratch.path("empty-target.tsv")], "empty-target.tsv line 2, column 'target' is empty"),
@@ -67,6 +69,9 @@ struct Seq2SeqCLITests {
       (["--train", scratch.path("two-tabs.tsv"), "--target-tokens", "phones"], "--target-tokens must be chars or words"),
       (["--train", scratch.path("no-tab.tsv"), "--attention", "luong"], "--attention must be"),
       (["--train", scratch.path("no-tab.tsv"), "--matmul-precision", "low"], "unknown --matmul-precision \"low\"; use highest or medium"),
+      (["--train", scratch.path("ok.tsv"), "--decoder-size", "0"], "--decoder-size must be a positive integer, got 0"),
+      (["--train", scratch.path("ok.tsv"), "--attention", "dot", "--decoder-size", "7"],
+       "--decoder-size must be the memory width 512 with dot attention"),
     ]
     for (arguments, expected) in cases {
       let out = scratch.path("never")
