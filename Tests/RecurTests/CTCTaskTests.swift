@@ -80,6 +80,14 @@ struct CTCTaskTests {
     #expect(input.stepWidth == 4 && input.steps(frames: 3) == 2)
     #expect(input.transform([1, 2, 3, 4, 5, 6]) == [1, 1, 3, 2, 5, 3, 0, 0])
     #expect(throws: DataError.self) { try CTCInput(standardizer: FeatureStandardizer(mean: [0], std: [1]), frameStack: 0) }
+    // An archived description is checked the same way when it is decoded.
+    let stored = try JSONEncoder().encode(input)
+    #expect(try JSONDecoder().decode(CTCInput.self, from: stored) == input)
+    for frameStack in ["-1", "0", "1025"] {
+      let damaged = Data(String(decoding: stored, as: UTF8.self).replacingOccurrences(of: "\"frameStack\":2", with: "\"frameStack\":\(frameStack)").utf8)
+      #expect(damaged != stored)
+      #expect(throws: (any Error).self) { try JSONDecoder().decode(CTCInput.self, from: damaged) }
+    }
   }
 
   @Test func alphabetEncodesTrainingCharactersAndNamesTheRowOfAnUnknownOne() throws {

@@ -19,6 +19,14 @@ public struct CTCInput: Sendable, Codable, Equatable {
     self.frameStack = frameStack
   }
 
+  /// Decodes an archived description, checking it as `init(standardizer:frameStack:)` does (an
+  /// archive is outside data: a damaged one must throw, not reach the kernels).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    try self.init(standardizer: container.decode(FeatureStandardizer.self, forKey: .standardizer),
+                  frameStack: container.decode(Int.self, forKey: .frameStack))
+  }
+
   /// Features per raw frame F.
   public var featureCount: Int { standardizer.mean.count }
   /// Values per model step, F · frameStack.
