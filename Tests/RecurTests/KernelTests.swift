@@ -654,6 +654,7 @@ private func runGemmCases(_ cases: [GemmCase], seed: UInt64, threads: [Int] = [1
   static let avx512ModelDriver = #"""
 // Checks the forced "avx512" path (built against avx512_model/immintrin.h) against double references.
 #include "recur_kernels.h"
+#include "recurrent_rows.h"
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -749,13 +750,6 @@ static int vecmath(void) {
   free(x); free(y);
   return ok;
 }
-
-void recur_lstm_row_portable(int n, int S, float *g, const float *bhh, const float *cp, float *c, float *tc, float *h);
-void recur_lstm_row_avx512(int n, int S, float *g, const float *bhh, const float *cp, float *c, float *tc, float *h);
-void recur_gru_row_portable(int H, float *x, float *hh, const float *bhh, const float *hp, float *h);
-void recur_gru_row_avx512(int H, float *x, float *hh, const float *bhh, const float *hp, float *h);
-void recur_rnn_row_portable(int n, const float *pre, const float *bhh, int relu, float *h);
-void recur_rnn_row_avx512(int n, const float *pre, const float *bhh, int relu, float *h);
 
 /// The one-pass AVX-512 cell rows give the portable passes' bits (the portable passes call the
 /// forced avx512 vector math), for every tail length, with and without b_hh, and leave the

@@ -58,16 +58,15 @@ public final class EncoderDecoder: Module {
                                 "at least 5 (padding, unknown, start, end and one token)")
       try TrainingError.requirePositive(["embeddingSize": embeddingSize, "hiddenSize": hiddenSize, "numLayers": numLayers])
       try TrainingError.require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)")
-      if let decoderHiddenSize {
-        try TrainingError.requirePositive(["decoderHiddenSize": decoderHiddenSize])
-        if attention == .dot && hiddenSize <= Int.max / 2 {
-          try TrainingError.require(decoderHiddenSize == memorySize, "decoderHiddenSize", decoderHiddenSize,
-                                    "the memory width \(memorySize) with dot attention (general and additive attention take any width)")
-        }
-      }
+      if let decoderHiddenSize { try TrainingError.requirePositive(["decoderHiddenSize": decoderHiddenSize]) }
       try TrainingError.requireFitsMemory(parameterCount, sizes: [
         "sourceVocabularySize": sourceVocabularySize, "targetVocabularySize": targetVocabularySize, "embeddingSize": embeddingSize,
         "hiddenSize": hiddenSize, "numLayers": numLayers, "decoderHiddenSize": decoderHiddenSize ?? 1])
+      // After the memory check, so memorySize cannot overflow.
+      if let decoderHiddenSize, attention == .dot {
+        try TrainingError.require(decoderHiddenSize == memorySize, "decoderHiddenSize", decoderHiddenSize,
+                                  "the memory width \(memorySize) with dot attention (general and additive attention take any width)")
+      }
     }
 
     /// The number of parameters of the model (embeddings, encoder, bridges, decoder cell,
